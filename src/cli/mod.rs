@@ -1,0 +1,123 @@
+//! The clap command tree. Parsing only: value parsers here never read the
+//! config or the catalog, so `--help` and usage errors stay instant.
+
+pub mod audio;
+pub mod common;
+pub mod embedding;
+pub mod image;
+pub mod infer;
+pub mod model;
+pub mod tts;
+pub mod video;
+pub mod web;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use infer::{InferArgs, InferCommand};
+
+/// Run inference through configured AI providers: text, images, audio,
+/// speech, video, web search and embeddings.
+#[derive(Debug, Parser)]
+#[command(name = "openclaw", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// How much to log on stderr; `silent` prints no diagnostics at all
+    #[arg(long, value_enum, global = true, env = "OPENCLAW_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
+
+    /// Use the named profile: config and state live under `~/.openclaw-<name>`
+    #[arg(long, global = true, env = "OPENCLAW_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Shorthand for `--profile dev`
+    #[arg(long, global = true)]
+    pub dev: bool,
+
+    /// Never colour diagnostics (also `NO_COLOR`)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Run inside a named container (not supported by this build)
+    #[arg(long, global = true, value_name = "NAME", hide = true)]
+    pub container: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    Silent,
+    Fatal,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run provider-backed inference (alias: `capability`)
+    #[command(visible_alias = "capability")]
+    Infer(InferArgs),
+
+    /// Print a shell completion script
+    Completion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn capability_is_an_alias_of_infer() {
+        let cli = Cli::try_parse_from(["openclaw", "capability", "model", "list"]).unwrap();
+        assert!(matches!(cli.command, Command::Infer(_)));
+    }
+
+    #[test]
+    fn local_and_gateway_conflict() {
+        let error = Cli::try_parse_from([
+            "openclaw", "infer", "model", "run", "--prompt", "hi", "--local", "--gateway",
+        ])
+        .unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn json_and_agent_are_accepted_on_groups_and_leaves() {
+        Cli::try_parse_from(["openclaw", "infer", "--json", "model", "--agent", "a", "list"])
+            .unwrap();
+        Cli::try_parse_from(["openclaw", "infer", "model", "list", "--json", "--agent", "a"])
+            .unwrap();
+    }
+
+    #[test]
+    fn global_options_go_before_the_command() {
+        let cli = Cli::try_parse_from([
+            "openclaw", "--log-level", "silent", "infer", "model", "run", "--prompt", "p",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.log_level, Some(LogLevel::Silent));
+    }
+}

@@ -1,0 +1,189 @@
+//! Dispatch: one arm per leaf command. Each arm validates its arguments
+//! (usage errors come before any request), calls an executor, and returns
+//! a `Report` that `main` prints.
+
+mod infer;
+mod model;
+mod not_available;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, InferArgs, InferCommand, LogLevel};
+use crate::cli::{audio::AudioCommand, embedding::EmbeddingCommand, image::ImageCommand};
+use crate::cli::{model::AuthCommand, model::ModelCommand, tts::TtsCommand, video::VideoCommand, web::WebCommand};
+use crate::config::Paths;
+use crate::context::Context;
+use crate::envelope::{Envelope, Transport};
+use crate::error::{Error, Result};
+use crate::output::{self, Diagnostics};
+
+/// What a finished command shows: the envelope, and for text mode what
+/// goes on stdout (`None` when it was already streamed there).
+pub struct Report {
+    pub envelope: Envelope,
+    pub text: Option<String>,
+}
+
+impl Report {
+    pub fn new(envelope: Envelope, text: impl Into<String>) -> Report {
+        Report { envelope, text: Some(text.into()) }
+    }
+}
+
+/// A command that failed, with whatever envelope fields it had filled.
+pub struct Failure {
+    pub error: Error,
+    pub envelope: Option<Envelope>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure { error, envelope: None }
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let global = cli.global;
+    let log_level = global.log_level.unwrap_or(LogLevel::Info);
+    let diagnostics = Diagnostics { level: log_level, color: output::color_enabled(global.no_color) };
+    if let Some(name) = &global.container {
+        let error = Error::unsupported(format!("`--container {name}`: containers are not supported by this build"))
+            .with_hint("run openclaw directly on the host");
+        diagnostics.error(&error);
+        return ExitCode::from(error.exit_code());
+    }
+    let profile = if global.dev { Some("dev".to_owned()) } else { global.profile.clone() };
+    match cli.command {
+        Command::Completion(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "openclaw", &mut buffer);
+            output::stdout(&String::from_utf8_lossy(&buffer));
+            ExitCode::SUCCESS
+        }
+        Command::Infer(InferArgs { output: flags, command }) => {
+            let paths = Paths::resolve(profile.as_deref());
+            let ctx = Context::new(flags.json, flags.agent, log_level, paths);
+            let capability = capability_id(&command);
+            let transport = transport_of(&command);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread runtime starts");
+            let result = runtime.block_on(infer_command(&ctx, &diagnostics, command));
+            finish(&ctx, &diagnostics, capability, transport, result)
+        }
+    }
+}
+
+fn finish(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    capability: &'static str,
+    transport: Transport,
+    result: Result<Report, Failure>,
+) -> ExitCode {
+    match result {
+        Ok(report) => {
+            if ctx.json {
+                output::stdout(&(report.envelope.to_json() + "\n"));
+            } else if let Some(text) = report.text {
+                output::stdout(&text);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure { error, envelope }) => {
+            if ctx.json {
+                let mut envelope = envelope.unwrap_or_else(|| Envelope::failure(capability, transport, &error));
+                envelope.ok = false;
+                envelope.error = Some((&error).into());
+                output::stdout(&(envelope.to_json() + "\n"));
+            }
+            diagnostics.error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+async fn infer_command(ctx: &Context, diagnostics: &Diagnostics, command: InferCommand) -> Result<Report, Failure> {
+    match command {
+        InferCommand::List => Ok(infer::list()),
+        InferCommand::Inspect(args) => Ok(infer::inspect(&args)?),
+        InferCommand::Model(ModelCommand::Run(args)) => model::run(ctx, diagnostics, args).await,
+        InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx)?),
+        InferCommand::Model(ModelCommand::Inspect(args)) => Ok(model::inspect(ctx, &args)?),
+        InferCommand::Model(ModelCommand::Providers) => Ok(model::providers(ctx)?),
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Login(args))) => Ok(model::auth_login(ctx, &args)?),
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Logout(args))) => Ok(model::auth_logout(ctx, &args)?),
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => Ok(model::auth_status(ctx)?),
+        other => Err(not_available::error(capability_id(&other)).into()),
+    }
+}
+
+/// The capability id of a leaf, as `infer list` shows it.
+pub fn capability_id(command: &InferCommand) -> &'static str {
+    match command {
+        InferCommand::List => "infer.list",
+        InferCommand::Inspect(_) => "infer.inspect",
+        InferCommand::Model(command) => match command {
+            ModelCommand::Run(_) => "model.run",
+            ModelCommand::List => "model.list",
+            ModelCommand::Inspect(_) => "model.inspect",
+            ModelCommand::Providers => "model.providers",
+            ModelCommand::Auth(AuthCommand::Login(_)) => "model.auth.login",
+            ModelCommand::Auth(AuthCommand::Logout(_)) => "model.auth.logout",
+            ModelCommand::Auth(AuthCommand::Status) => "model.auth.status",
+        },
+        InferCommand::Image(command) => match command {
+            ImageCommand::Generate(_) => "image.generate",
+            ImageCommand::Edit(_) => "image.edit",
+            ImageCommand::Describe(_) => "image.describe",
+            ImageCommand::DescribeMany(_) => "image.describe-many",
+            ImageCommand::Providers => "image.providers",
+        },
+        InferCommand::Audio(command) => match command {
+            AudioCommand::Transcribe(_) => "audio.transcribe",
+            AudioCommand::Providers => "audio.providers",
+        },
+        InferCommand::Tts(command) => match command {
+            TtsCommand::Convert(_) => "tts.convert",
+            TtsCommand::Voices(_) => "tts.voices",
+            TtsCommand::Providers(_) => "tts.providers",
+            TtsCommand::Personas => "tts.personas",
+            TtsCommand::Status(_) => "tts.status",
+            TtsCommand::Enable(_) => "tts.enable",
+            TtsCommand::Disable(_) => "tts.disable",
+            TtsCommand::SetProvider(_) => "tts.set-provider",
+            TtsCommand::SetPersona(_) => "tts.set-persona",
+        },
+        InferCommand::Video(command) => match command {
+            VideoCommand::Generate(_) => "video.generate",
+            VideoCommand::Describe(_) => "video.describe",
+            VideoCommand::Providers => "video.providers",
+        },
+        InferCommand::Web(command) => match command {
+            WebCommand::Search(_) => "web.search",
+            WebCommand::Fetch(_) => "web.fetch",
+            WebCommand::Providers => "web.providers",
+        },
+        InferCommand::Embedding(command) => match command {
+            EmbeddingCommand::Create(_) => "embedding.create",
+            EmbeddingCommand::Providers => "embedding.providers",
+        },
+    }
+}
+
+/// `--gateway` where the leaf has it, else local.
+fn transport_of(command: &InferCommand) -> Transport {
+    let gateway = match command {
+        InferCommand::Model(ModelCommand::Run(args)) => args.transport.gateway,
+        InferCommand::Tts(TtsCommand::Convert(args)) => args.transport.gateway,
+        InferCommand::Tts(TtsCommand::Status(args)) => args.gateway,
+        InferCommand::Tts(
+            TtsCommand::Providers(args) | TtsCommand::Enable(args) | TtsCommand::Disable(args),
+        ) => args.transport.gateway,
+        InferCommand::Tts(TtsCommand::SetProvider(args)) => args.transport.gateway,
+        _ => false,
+    };
+    if gateway { Transport::Gateway } else { Transport::Local }
+}

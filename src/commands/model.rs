@@ -1,0 +1,286 @@
+//! `infer model ...`: run, list, inspect, providers, auth.
+
+use std::io::{IsTerminal, Read};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{Failure, Report};
+use crate::auth::{self, Source};
+use crate::capabilities::model_run::{self, RunRequest};
+use crate::catalog::ModelKind;
+use crate::cli::model::{AuthLoginArgs, AuthProviderArgs, ModelInspectArgs, ModelRunArgs};
+use crate::context::Context;
+use crate::envelope::{Envelope, Input, Transport};
+use crate::error::{Error, Result};
+use crate::media;
+use crate::output::{self, Diagnostics};
+use crate::protocols::ChatEvent;
+use crate::registry::{Registry, Resolved};
+
+pub async fn run(ctx: &Context, diagnostics: &Diagnostics, args: ModelRunArgs) -> Result<Report, Failure> {
+    if args.transport.gateway {
+        return Err(gateway_unavailable().into());
+    }
+    let prompt = read_prompt(args.prompt.as_deref())?;
+    let images = args.files.iter().map(|path| media::read_image(path)).collect::<Result<Vec<_>>>()?;
+    let inputs: Vec<Input> = images
+        .iter()
+        .map(|image| Input { path: image.path.clone(), mime_type: image.mime_type.to_owned() })
+        .collect();
+    let registry = ctx.registry()?;
+    let candidates = candidates(ctx, registry, args.model.as_deref())?;
+    let timeout = match args.timeout_ms {
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => ctx.config()?.agents.defaults.timeout_seconds.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+    };
+    let request = RunRequest {
+        prompt: &prompt,
+        images: &images,
+        thinking: args.thinking,
+        deadline: timeout.map(|t| Instant::now() + t),
+    };
+
+    // Text mode shows the answer as it arrives.
+    let stream_to_stdout = !ctx.json;
+    let mut on_event = |event: ChatEvent<'_>| {
+        if let (true, ChatEvent::Text(text)) = (stream_to_stdout, event) {
+            output::stdout(text);
+        }
+    };
+    let mut envelope = Envelope::success("model.run", Transport::Local);
+    envelope.inputs = inputs;
+    match model_run::run(ctx, &candidates, &request, &mut on_event).await {
+        Ok(outcome) => {
+            if !ctx.json && std::io::stderr().is_terminal() {
+                diagnostics.info(&summary_line(&outcome));
+            }
+            envelope.provider = Some(outcome.provider);
+            envelope.model = Some(outcome.model);
+            envelope.attempts = outcome.attempts;
+            envelope.outputs = vec![json!({"text": outcome.text})];
+            envelope.usage = outcome.usage;
+            envelope.timings = Some(outcome.timings);
+            let text = if stream_to_stdout { "\n".to_owned() } else { String::new() };
+            Ok(Report { envelope, text: Some(text) })
+        }
+        Err(failure) => {
+            envelope.ok = false;
+            envelope.provider = failure.provider;
+            envelope.model = failure.model;
+            envelope.attempts = failure.attempts;
+            Err(Failure { error: failure.error, envelope: Some(envelope) })
+        }
+    }
+}
+
+fn summary_line(outcome: &model_run::RunOutcome) -> String {
+    let mut line = format!("{}/{}", outcome.provider, outcome.model);
+    if let Some(usage) = &outcome.usage {
+        if let (Some(input), Some(output)) = (usage.input_tokens, usage.output_tokens) {
+            line.push_str(&format!(" · {input} in, {output} out"));
+        }
+    }
+    line.push_str(&format!(" · {:.2} s", outcome.timings.total_ms as f64 / 1000.0));
+    line
+}
+
+fn gateway_unavailable() -> Error {
+    Error::unsupported("`--gateway`: this build runs inference in-process and does not speak the gateway protocol")
+        .with_hint("use `--local` (the default) to run the request from this process")
+}
+
+/// `--prompt TEXT`, `--prompt -` (stdin), `--prompt @FILE`, or piped stdin
+/// when the flag is absent. What is read is sent unchanged.
+fn read_prompt(flag: Option<&str>) -> Result<String> {
+    let prompt = match flag {
+        Some("-") => read_stdin()?,
+        Some(value) if value.starts_with('@') && value.len() > 1 => {
+            let path = &value[1..];
+            std::fs::read_to_string(path)
+                .map_err(|error| Error::usage(format!("cannot read --prompt file {path}: {error}")))?
+        }
+        Some(value) => value.to_owned(),
+        None if !std::io::stdin().is_terminal() => read_stdin()?,
+        None => {
+            return Err(Error::usage("`--prompt` is required")
+                .with_hint("pass `--prompt \"...\"`, `--prompt @file.txt`, or pipe the prompt on stdin"));
+        }
+    };
+    if prompt.trim().is_empty() {
+        return Err(Error::usage("`--prompt` must contain non-whitespace text"));
+    }
+    Ok(prompt)
+}
+
+fn read_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|error| Error::usage(format!("cannot read the prompt from stdin: {error}")))?;
+    Ok(text)
+}
+
+/// `--model` alone when given (a smoke test runs exactly that model);
+/// otherwise the configured primary followed by its fallbacks.
+fn candidates<'r>(ctx: &Context, registry: &'r Registry, model: Option<&str>) -> Result<Vec<Resolved<'r>>> {
+    if let Some(reference) = model {
+        return Ok(vec![registry.resolve(reference, ModelKind::Chat)?]);
+    }
+    let selection = ctx.config()?.agents.defaults.model.as_ref();
+    let Some(primary) = selection.and_then(|s| s.primary()) else {
+        return Err(Error::usage("no model given and no default model configured")
+            .with_hint("pass `--model <provider/model>` or set `agents.defaults.model.primary` in the config"));
+    };
+    let mut chain = vec![registry.resolve(primary, ModelKind::Chat).map_err(|e| e.context("agents.defaults.model.primary"))?];
+    for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
+        chain.push(registry.resolve(fallback, ModelKind::Chat).map_err(|e| e.context("agents.defaults.model.fallbacks"))?);
+    }
+    Ok(chain)
+}
+
+pub fn list(ctx: &Context) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let models: Vec<_> = registry.models().collect();
+    let outputs = models.iter().map(|m| serde_json::to_value(m).expect("model serializes")).collect();
+    let width = models.iter().map(|m| m.reference().len()).max().unwrap_or(0);
+    let text: String = models
+        .iter()
+        .map(|m| {
+            let context = m.context_window.map_or("-".to_owned(), |c| format!("{}k", c / 1000));
+            let input = m.input.iter().map(|i| format!("{i:?}").to_lowercase()).collect::<Vec<_>>().join("+");
+            format!("{:width$}  {:>6}  {:10}  {}\n", m.reference(), context, input, m.name)
+        })
+        .collect();
+    Ok(Report::new(Envelope::success("model.list", Transport::Local).with_outputs(outputs), text))
+}
+
+pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let model = registry.find(&args.model).ok_or_else(|| {
+        Error::usage(format!("unknown model `{}`", args.model.trim()))
+            .with_hint("`openclaw infer model list` shows the known models")
+    })?;
+    let value = serde_json::to_value(model).expect("model serializes");
+    let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
+    let mut envelope = Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
+    envelope.provider = Some(model.provider.clone());
+    envelope.model = Some(model.id.clone());
+    Ok(Report::new(envelope, text))
+}
+
+pub fn providers(ctx: &Context) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let profiles = ctx.profiles()?;
+    let selected = ctx
+        .config()?
+        .agents
+        .defaults
+        .model
+        .as_ref()
+        .and_then(|s| s.primary())
+        .and_then(|primary| registry.resolve(primary, ModelKind::Chat).ok())
+        .map(|resolved| resolved.provider.id.clone());
+    let mut outputs = Vec::new();
+    let mut text = String::new();
+    for provider in &registry.providers {
+        let credential = auth::lookup(provider, profiles);
+        let available = credential.is_some() || provider.key_optional;
+        let configured = provider.in_config || credential.is_some();
+        let is_selected = selected.as_deref() == Some(provider.id.as_str());
+        outputs.push(json!({
+            "provider": provider.id,
+            "name": provider.name,
+            "api": provider.api.as_str(),
+            "count": provider.models.len(),
+            "defaults": provider.defaults,
+            "available": available,
+            "configured": configured,
+            "selected": is_selected,
+        }));
+        text.push_str(&format!(
+            "{:14} {:>3} models  {:21} {}{}\n",
+            provider.id,
+            provider.models.len(),
+            provider.api.as_str(),
+            if available { "available" } else { "no credential" },
+            if is_selected { "  (selected)" } else { "" },
+        ));
+    }
+    Ok(Report::new(Envelope::success("model.providers", Transport::Local).with_outputs(outputs), text))
+}
+
+pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {
+    if let Some(method) = args.method.as_deref().filter(|m| !matches!(*m, "api-key" | "api_key" | "apiKey")) {
+        return Err(Error::usage(format!("unsupported `--method {method}`; only `api-key` is available")));
+    }
+    let registry = ctx.registry()?;
+    let provider = registry.provider(&args.provider).ok_or_else(|| registry.unknown_provider(&args.provider))?;
+    let key = read_secret(&provider.id)?;
+    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let mut profiles = ctx.profiles()?.clone();
+    let profile = profiles.set_api_key(&provider.id, &key);
+    profiles.save(&path)?;
+    let value = json!({"provider": provider.id, "profile": profile, "path": path.display().to_string()});
+    let text = format!("saved {profile} in {}\n", path.display());
+    let mut envelope = Envelope::success("model.auth.login", Transport::Local).with_outputs(vec![value]);
+    envelope.provider = Some(provider.id.clone());
+    Ok(Report::new(envelope, text))
+}
+
+/// The key comes from stdin or a hidden prompt, never from argv, where
+/// other users could read it in the process list.
+fn read_secret(provider: &str) -> Result<String> {
+    let key = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("API key for {provider}: "))
+            .map_err(|error| Error::usage(format!("cannot read the key: {error}")))?
+    } else {
+        read_stdin()?
+    };
+    let key = key.trim().to_owned();
+    if key.is_empty() {
+        return Err(Error::usage("no API key given on stdin"));
+    }
+    Ok(key)
+}
+
+pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
+    let provider = args.provider.trim().to_ascii_lowercase();
+    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let mut profiles = ctx.profiles()?.clone();
+    let removed = profiles.remove_provider(&provider);
+    if !removed.is_empty() {
+        profiles.save(&path)?;
+    }
+    let text = if removed.is_empty() {
+        format!("no saved profiles for {provider}\n")
+    } else {
+        format!("removed {}\n", removed.join(", "))
+    };
+    let mut envelope = Envelope::success("model.auth.logout", Transport::Local)
+        .with_outputs(vec![json!({"provider": provider, "removed": removed})]);
+    envelope.provider = Some(provider);
+    Ok(Report::new(envelope, text))
+}
+
+pub fn auth_status(ctx: &Context) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let profiles = ctx.profiles()?;
+    let mut outputs = Vec::new();
+    let mut text = String::new();
+    for provider in &registry.providers {
+        let source = auth::lookup(provider, profiles).map_or(Source::None, |c| c.source);
+        let mut row = json!({
+            "provider": provider.id,
+            "source": source,
+            "envVars": provider.env_vars,
+            "keyOptional": provider.key_optional,
+        });
+        if let Value::Object(map) = &mut row {
+            map.insert("configured".into(), Value::Bool(source != Source::None));
+        }
+        text.push_str(&format!("{:14} {source}\n", provider.id));
+        outputs.push(row);
+    }
+    Ok(Report::new(Envelope::success("model.auth.status", Transport::Local).with_outputs(outputs), text))
+}

@@ -1,0 +1,89 @@
+//! Every environment variable openclaw reads, in one place, and the lookup
+//! that layers `~/.openclaw/.env` under the real environment.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// Path of the config file (overrides `<state dir>/openclaw.json`).
+pub const CONFIG_PATH: &str = "OPENCLAW_CONFIG_PATH";
+/// The state directory (default `~/.openclaw`).
+pub const STATE_DIR: &str = "OPENCLAW_STATE_DIR";
+/// The home directory used to resolve `~` paths.
+pub const HOME: &str = "OPENCLAW_HOME";
+/// Profile name: state under `~/.openclaw-<name>`.
+pub const PROFILE: &str = "OPENCLAW_PROFILE";
+/// Log level for stderr diagnostics.
+pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
+/// Any value turns colour off.
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Any value but `0` forces colour on.
+pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// Tests set this to skip the pause between retries.
+pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
+
+static DOTENV: OnceLock<HashMap<String, String>> = OnceLock::new();
+
+/// Load `.env` once; values fill only variables the environment lacks.
+pub fn load_dotenv(path: &Path) {
+    DOTENV.get_or_init(|| match std::fs::read_to_string(path) {
+        Ok(text) => parse_dotenv(&text),
+        Err(_) => HashMap::new(),
+    });
+}
+
+/// A variable from the environment, else from `.env`; empty counts as unset.
+pub fn var(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => DOTENV
+            .get()
+            .and_then(|values| values.get(name))
+            .filter(|value| !value.is_empty())
+            .cloned(),
+    }
+}
+
+/// `KEY=value` lines; `#` comments, `export ` prefixes and quotes allowed.
+fn parse_dotenv(text: &str) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = if value.len() >= 2
+            && ((value.starts_with('"') && value.ends_with('"'))
+                || (value.starts_with('\'') && value.ends_with('\'')))
+        {
+            &value[1..value.len() - 1]
+        } else {
+            value.split(" #").next().unwrap_or(value).trim_end()
+        };
+        values.insert(key.trim().to_owned(), value.to_owned());
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_lines() {
+        let values = parse_dotenv(
+            "# comment\nA=1\nexport B = two \nC=\"quoted # not comment\"\nD='x'\nE=v # trailing\nbroken\n",
+        );
+        assert_eq!(values["A"], "1");
+        assert_eq!(values["B"], "two");
+        assert_eq!(values["C"], "quoted # not comment");
+        assert_eq!(values["D"], "x");
+        assert_eq!(values["E"], "v");
+        assert!(!values.contains_key("broken"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Reading the config file: JSON5 with positions, `${VAR}` substitution,
+//! and errors that name the file, line and column.
+
+use std::path::Path;
+
+use super::Config;
+use crate::error::{Error, Result};
+
+/// Load the config at `path`; a missing file is an empty config.
+pub fn load(path: &Path) -> Result<Config> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(error) => {
+            return Err(Error::config(format!("cannot read config {}: {error}", path.display())));
+        }
+    };
+    parse(&text).map_err(|problem| {
+        Error::config(format!("invalid config {}:{problem}", path.display()))
+            .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one")
+    })
+}
+
+/// Parse config text; the error reads `line:column: at <path>: <what>`.
+pub fn parse(text: &str) -> std::result::Result<Config, String> {
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let mut deserializer = json5::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let inner = error.into_inner();
+        let mut what = inner.to_string();
+        let location = match inner.position() {
+            Some(position) => {
+                let suffix = format!(" at {position}");
+                if let Some(stripped) = what.strip_suffix(&suffix) {
+                    what = stripped.to_owned();
+                }
+                format!("{}:{}", position.line + 1, position.column + 1)
+            }
+            None => "?:?".to_owned(),
+        };
+        if field.is_empty() || field == "." {
+            format!("{location}: {what}")
+        } else {
+            format!("{location}: at `{field}`: {what}")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Api;
+
+    #[test]
+    fn parses_the_spec_example() {
+        let config = parse(
+            r#"{
+  // comments and trailing commas are JSON5
+  agents: { defaults: {
+    model: { primary: "huggingface/deepseek-ai/DeepSeek-R1", fallbacks: ["huggingface/Qwen/Qwen3-8B"] },
+    models: { "huggingface/deepseek-ai/DeepSeek-R1": { alias: "DeepSeek R1" } },
+  } },
+  models: { mode: "merge", providers: {
+    myllm: { baseUrl: "http://127.0.0.1:8080/v1", apiKey: "$${NOT_SUBSTITUTED}", api: "openai-completions",
+             models: [{ id: "m1", name: "M1", input: ["text", "image"], contextWindow: 32768 }] },
+  } },
+  gateway: { port: 18789 },
+}"#,
+        )
+        .unwrap();
+        let model = config.agents.defaults.model.as_ref().unwrap();
+        assert_eq!(model.primary(), Some("huggingface/deepseek-ai/DeepSeek-R1"));
+        assert_eq!(model.fallbacks(), ["huggingface/Qwen/Qwen3-8B"]);
+        let provider = &config.models.providers["myllm"];
+        assert_eq!(provider.api, Some(Api::OpenAiCompletions));
+        assert_eq!(provider.api_key.as_deref(), Some("${NOT_SUBSTITUTED}"));
+        assert_eq!(provider.models[0].context_window, Some(32768));
+        assert_eq!(config.gateway.unwrap()["port"], 18789);
+    }
+
+    #[test]
+    fn model_may_be_a_plain_string() {
+        let config = parse(r#"{agents: {defaults: {model: "openai/gpt-5.4"}}}"#).unwrap();
+        assert_eq!(config.agents.defaults.model.unwrap().primary(), Some("openai/gpt-5.4"));
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let error = parse("{\n  models: {\n    mode: merge\n  }\n}").unwrap_err();
+        assert!(error.starts_with("3:"), "{error}");
+    }
+
+    #[test]
+    fn wrong_value_names_field_line_and_column() {
+        let error = parse("{\n  models: {\n    providers: { x: { api: \"grpc\" } }\n  }\n}").unwrap_err();
+        assert!(error.starts_with("3:"), "{error}");
+        assert!(error.contains("models.providers.x.api"), "{error}");
+        assert!(error.contains("grpc"), "{error}");
+    }
+
+    #[test]
+    fn missing_variable_is_reported_where_it_is_used() {
+        let error =
+            parse("{\n models: { providers: { x: {\n  apiKey: \"${OPENCLAW_SURELY_UNSET_VAR}\" } } } }")
+                .unwrap_err();
+        assert!(error.starts_with("3:"), "{error}");
+        assert!(error.contains("OPENCLAW_SURELY_UNSET_VAR"), "{error}");
+    }
+}

@@ -1,0 +1,147 @@
+//! The user's JSON5 config (`~/.openclaw/openclaw.json`): typed views of
+//! the keys openclaw acts on. Unknown keys are kept out of the way, not
+//! rejected, so a config shared with the reference tool loads unchanged.
+
+pub mod env;
+mod env_string;
+mod load;
+pub mod paths;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use env_string::EnvString;
+pub use load::load;
+#[cfg(test)]
+pub use load::parse;
+pub use paths::Paths;
+
+use crate::catalog::{Api, Cost, Modality};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub agents: Agents,
+    #[serde(default)]
+    pub models: Models,
+    // Sections owned by other capabilities, kept raw until they are needed.
+    // (No `#[serde(flatten)]` anywhere here: it buffers input and loses the
+    // line and column of errors.)
+    pub tools: Option<Value>,
+    pub plugins: Option<Value>,
+    pub gateway: Option<Value>,
+    pub messages: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agents {
+    #[serde(default)]
+    pub defaults: AgentDefaults,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentDefaults {
+    pub model: Option<ModelSelection>,
+    /// Per-model settings keyed by `provider/model`, e.g. display aliases.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelSettings>,
+    pub image_model: Option<ModelSelection>,
+    pub image_generation_model: Option<ModelSelection>,
+    pub video_generation_model: Option<ModelSelection>,
+    /// Deadline for a whole run, in seconds.
+    pub timeout_seconds: Option<f64>,
+}
+
+/// `"provider/model"` or `{ primary, fallbacks }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ModelSelection {
+    Ref(String),
+    Chain {
+        primary: Option<String>,
+        #[serde(default)]
+        fallbacks: Vec<String>,
+    },
+}
+
+impl ModelSelection {
+    pub fn primary(&self) -> Option<&str> {
+        match self {
+            ModelSelection::Ref(reference) => Some(reference.as_str()),
+            ModelSelection::Chain { primary, .. } => primary.as_deref(),
+        }
+        .filter(|reference| !reference.trim().is_empty())
+    }
+
+    pub fn fallbacks(&self) -> &[String] {
+        match self {
+            ModelSelection::Ref(_) => &[],
+            ModelSelection::Chain { fallbacks, .. } => fallbacks,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSettings {
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Models {
+    #[serde(default)]
+    pub mode: MergeMode,
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+/// Whether configured providers add to the bundled catalog or replace it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeMode {
+    #[default]
+    Merge,
+    Replace,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    pub base_url: Option<EnvString>,
+    pub api_key: Option<EnvString>,
+    pub api: Option<Api>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, EnvString>,
+    #[serde(default)]
+    pub models: Vec<ModelConfig>,
+    /// Deadline for one model HTTP request, in seconds.
+    pub timeout_seconds: Option<f64>,
+    /// Proxy URL for this provider's requests.
+    pub proxy: Option<EnvString>,
+    /// Ask for a streamed answer (default true).
+    pub streaming: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelConfig {
+    pub id: String,
+    pub name: Option<String>,
+    pub input: Option<Vec<Modality>>,
+    pub context_window: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub reasoning: Option<bool>,
+    pub cost: Option<Cost>,
+    pub temperature: Option<f64>,
+    pub alias: Option<String>,
+    /// A model file on disk (in-process providers).
+    pub path: Option<EnvString>,
+}

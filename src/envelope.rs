@@ -1,0 +1,170 @@
+//! The stable result document every leaf command prints with `--json`.
+//!
+//! The eight top-level keys `ok, capability, transport, provider, model,
+//! attempts, outputs, error` are always present; later additions (`inputs`,
+//! `ignoredOverrides`, `usage`, `timings`) appear only when they carry data.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Reason};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Local,
+    Gateway,
+}
+
+/// One failed try before the one that answered (or before giving up).
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub provider: String,
+    pub model: String,
+    pub error: String,
+    pub reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// A file sent along with the request (`model run --file`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    pub path: String,
+    pub mime_type: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timings {
+    pub total_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub message: String,
+    pub reason: Reason,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(error: &Error) -> Self {
+        ErrorBody {
+            message: error.message.clone(),
+            reason: error.reason,
+            status: error.status,
+            hints: error.hints.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    pub ok: bool,
+    pub capability: String,
+    pub transport: Transport,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub attempts: Vec<Attempt>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Input>,
+    pub outputs: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_overrides: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+    pub error: Option<ErrorBody>,
+}
+
+impl Envelope {
+    pub fn success(capability: impl Into<String>, transport: Transport) -> Self {
+        Envelope {
+            ok: true,
+            capability: capability.into(),
+            transport,
+            provider: None,
+            model: None,
+            attempts: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            ignored_overrides: Vec::new(),
+            usage: None,
+            timings: None,
+            error: None,
+        }
+    }
+
+    pub fn failure(capability: impl Into<String>, transport: Transport, error: &Error) -> Self {
+        let mut envelope = Envelope::success(capability, transport);
+        envelope.ok = false;
+        envelope.error = Some(ErrorBody::from(error));
+        envelope
+    }
+
+    pub fn with_outputs(mut self, outputs: Vec<Value>) -> Self {
+        self.outputs = outputs;
+        self
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("envelope serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_has_all_eight_keys_and_null_error() {
+        let envelope = Envelope::success("model.run", Transport::Local);
+        let value: Value = serde_json::from_str(&envelope.to_json()).unwrap();
+        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["ok", "capability", "transport", "provider", "model", "attempts", "outputs", "error"]
+        );
+        assert!(value["error"].is_null());
+        assert_eq!(value["transport"], "local");
+    }
+
+    #[test]
+    fn failure_carries_reason_and_message() {
+        let error = Error::usage("--prompt must not be blank");
+        let envelope = Envelope::failure("model.run", Transport::Local, &error);
+        let value: Value = serde_json::from_str(&envelope.to_json()).unwrap();
+        assert_eq!(value["ok"], false);
+        assert_eq!(value["error"]["reason"], "usage");
+        assert_eq!(value["error"]["message"], "--prompt must not be blank");
+    }
+
+    #[test]
+    fn pretty_json_uses_two_spaces() {
+        let text = Envelope::success("model.run", Transport::Local).to_json();
+        assert!(text.contains("\n  \"ok\": true"));
+    }
+}

@@ -1,0 +1,266 @@
+//! The HTTP client (rustls on ring, built on first use), failure
+//! classification into `Reason`, and retries with backoff.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::config::env;
+use crate::error::{Error, Reason, Result};
+
+/// How many times one request is sent at most for transient failures.
+const MAX_TRIES: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
+    // Picking the provider here keeps aws-lc out of the build (crates.md).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("openclaw/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(proxy) = proxy {
+        let proxy = reqwest::Proxy::all(proxy)
+            .map_err(|error| Error::config(format!("invalid proxy URL: {error}")))?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|error| Error::internal(format!("cannot build the HTTP client: {error}")))
+}
+
+/// Map a transport failure (no HTTP answer) to an error.
+pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
+    let url = redact_url(url);
+    if error.is_timeout() {
+        return Error::provider(Reason::Timeout, format!("request to {url} timed out"));
+    }
+    if error.is_connect() {
+        let detail = root_cause(&error);
+        return Error::provider(Reason::Network, format!("cannot connect to {url}: {detail}"));
+    }
+    if error.is_decode() || error.is_body() {
+        return Error::provider(Reason::Network, format!("reading the answer from {url} failed: {}", root_cause(&error)));
+    }
+    Error::provider(Reason::Network, format!("request to {url} failed: {}", root_cause(&error)))
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
+/// Turn a non-success answer into a classified provider error.
+pub async fn error_from_response(response: reqwest::Response) -> Error {
+    let status = response.status();
+    let retry_after = retry_after(response.headers());
+    let body = response.text().await.unwrap_or_default();
+    error_from_parts(status, retry_after, &body)
+}
+
+pub fn error_from_parts(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Error {
+    let detail = provider_message(body);
+    let reason = classify(status, &detail);
+    let message = match detail {
+        Some(detail) => format!("HTTP {}: {detail}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    };
+    let mut error = Error::provider(reason, message)
+        .with_status(status.as_u16())
+        .with_retry_after(retry_after);
+    match reason {
+        Reason::Auth => error = error.with_hint("check the API key for this provider"),
+        Reason::ModelNotFound => error = error.with_hint("check the model id with `openclaw infer model list`"),
+        _ => {}
+    }
+    error
+}
+
+/// Status first; a few body phrases refine it (quota exhaustion is billing).
+pub fn classify(status: StatusCode, detail: &Option<String>) -> Reason {
+    let text = detail.as_deref().unwrap_or("").to_ascii_lowercase();
+    if text.contains("insufficient_quota") || text.contains("credit balance") || text.contains("billing") {
+        return Reason::Billing;
+    }
+    match status.as_u16() {
+        401 => Reason::Auth,
+        403 => Reason::AuthPermanent,
+        402 => Reason::Billing,
+        429 => Reason::RateLimit,
+        503 | 529 => Reason::Overloaded,
+        408 | 504 => Reason::Timeout,
+        404 => Reason::ModelNotFound,
+        400 | 413 | 415 | 422 => {
+            if text.contains("model") && (text.contains("not found") || text.contains("does not exist")) {
+                Reason::ModelNotFound
+            } else {
+                Reason::Format
+            }
+        }
+        500..=599 => Reason::ServerError,
+        _ => Reason::Unknown,
+    }
+}
+
+/// The human message inside the common error body shapes:
+/// `{"error": {"message"}}`, `{"error": "..."}`, `{"message"}`, `{"detail"}`.
+pub fn provider_message(body: &str) -> Option<String> {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        let candidates = [
+            value.pointer("/error/message"),
+            value.get("error").filter(|v| v.is_string()),
+            value.get("message"),
+            value.get("detail"),
+            value.pointer("/0/error/message"),
+        ];
+        for candidate in candidates.into_iter().flatten() {
+            if let Some(text) = candidate.as_str() {
+                return Some(text.to_owned());
+            }
+        }
+        if let Some(error) = value.get("error") {
+            return Some(error.to_string());
+        }
+    }
+    let mut text: String = trimmed.chars().take(300).collect();
+    if trimmed.chars().count() > 300 {
+        text.push('…');
+    }
+    Some(text)
+}
+
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()) {
+        if let Ok(ms) = ms.trim().parse::<f64>() {
+            return Some(Duration::from_secs_f64((ms / 1000.0).max(0.0)));
+        }
+    }
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    httpdate_seconds_from_now(value)
+}
+
+fn httpdate_seconds_from_now(value: &str) -> Option<Duration> {
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+/// Mask credentials that may sit in a URL (`user:pass@`, `key=` query).
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("redacted"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = matches!(k.to_ascii_lowercase().as_str(), "key" | "api_key" | "apikey" | "token");
+                (k.into_owned(), if secret { "redacted".to_owned() } else { v.into_owned() })
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+/// Whether a failed request should be sent again, and after what pause.
+/// `tries` is how many sends have been made. Waits grow exponentially,
+/// honour `Retry-After` as a floor, and never run past the deadline.
+pub fn retry_delay(error: &Error, tries: u32, deadline: Option<Instant>) -> Option<Duration> {
+    if !error.reason.is_transient() || tries >= MAX_TRIES {
+        return None;
+    }
+    let backoff = FIRST_BACKOFF.saturating_mul(1 << (tries - 1).min(16)).min(MAX_BACKOFF);
+    let wait = match (env::var(env::TEST_NO_RETRY_DELAY).is_some(), error.retry_after) {
+        (true, _) => Duration::ZERO,
+        (false, Some(asked)) => asked.max(backoff),
+        (false, None) => backoff,
+    };
+    match deadline {
+        Some(deadline) if Instant::now() + wait >= deadline => None,
+        _ => Some(wait),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_reasons() {
+        let cases = [
+            (401, Reason::Auth),
+            (403, Reason::AuthPermanent),
+            (402, Reason::Billing),
+            (429, Reason::RateLimit),
+            (503, Reason::Overloaded),
+            (529, Reason::Overloaded),
+            (408, Reason::Timeout),
+            (400, Reason::Format),
+            (404, Reason::ModelNotFound),
+            (500, Reason::ServerError),
+            (502, Reason::ServerError),
+            (418, Reason::Unknown),
+        ];
+        for (status, reason) in cases {
+            assert_eq!(classify(StatusCode::from_u16(status).unwrap(), &None), reason, "{status}");
+        }
+    }
+
+    #[test]
+    fn quota_exhaustion_is_billing_even_on_429() {
+        let detail = Some("You exceeded your current quota (insufficient_quota)".to_owned());
+        assert_eq!(classify(StatusCode::TOO_MANY_REQUESTS, &detail), Reason::Billing);
+    }
+
+    #[test]
+    fn messages_come_out_of_common_bodies() {
+        assert_eq!(provider_message(r#"{"error":{"message":"bad key","type":"x"}}"#).unwrap(), "bad key");
+        assert_eq!(provider_message(r#"{"error":"nope"}"#).unwrap(), "nope");
+        assert_eq!(provider_message(r#"{"message":"m"}"#).unwrap(), "m");
+        assert_eq!(provider_message("plain text").unwrap(), "plain text");
+        assert_eq!(provider_message("  "), None);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("retry-after-ms", "150".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried_within_bounds() {
+        let limited = Error::provider(Reason::RateLimit, "x").with_retry_after(Some(Duration::from_secs(2)));
+        assert_eq!(retry_delay(&limited, 1, None), Some(Duration::from_secs(2)));
+        assert_eq!(retry_delay(&limited, MAX_TRIES, None), None);
+        let soon = Some(Instant::now() + Duration::from_millis(100));
+        assert_eq!(retry_delay(&limited, 1, soon), None, "would pass the deadline");
+        assert_eq!(retry_delay(&Error::provider(Reason::Auth, "x"), 1, None), None);
+        let server = Error::provider(Reason::ServerError, "x");
+        assert_eq!(retry_delay(&server, 2, None), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn urls_lose_their_secrets() {
+        let shown = redact_url("https://u:pw@host/v1/models?key=abc&alt=sse");
+        assert!(!shown.contains("pw") && !shown.contains("abc"), "{shown}");
+        assert!(shown.contains("alt=sse"));
+    }
+}

@@ -1,0 +1,30 @@
+//! `openclaw`: parse, dispatch, print, exit.
+#![warn(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+mod auth;
+mod capabilities;
+mod catalog;
+mod cli;
+mod commands;
+mod config;
+mod context;
+mod envelope;
+mod error;
+mod http;
+mod media;
+mod output;
+mod protocols;
+mod registry;
+mod thinking;
+mod usage_error;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    match cli::Cli::try_parse() {
+        Ok(cli) => commands::run(cli),
+        Err(error) => usage_error::report(error),
+    }
+}

@@ -1,0 +1,75 @@
+//! The only place that writes to stdout and stderr. Stdout carries results
+//! (one JSON envelope, or the bare text); everything else goes to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::LogLevel;
+use crate::config::env;
+use crate::error::Error;
+
+/// Whether stderr diagnostics may use colour.
+pub fn color_enabled(no_color_flag: bool) -> bool {
+    if no_color_flag || env::var(env::NO_COLOR).is_some() {
+        return false;
+    }
+    if let Some(force) = env::var(env::FORCE_COLOR) {
+        return force != "0";
+    }
+    std::io::stderr().is_terminal()
+}
+
+/// Write to stdout. A closed pipe (`| head`) is not an error worth reporting.
+pub fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+pub struct Diagnostics {
+    pub level: LogLevel,
+    pub color: bool,
+}
+
+impl Diagnostics {
+    fn paint(&self, label: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{label}\x1b[0m")
+        } else {
+            label.to_owned()
+        }
+    }
+
+    /// `error: ...` then `hint: ...` lines, unless `--log-level silent`.
+    pub fn error(&self, error: &Error) {
+        if self.level == LogLevel::Silent {
+            return;
+        }
+        let mut text = format!("{}: {}", self.paint("error", "1;31"), error.message);
+        for hint in &error.hints {
+            text.push_str(&format!("\n{}: {hint}", self.paint("hint", "1;36")));
+        }
+        stderr_line(&text);
+    }
+
+    pub fn warn(&self, message: &str) {
+        if self.level >= LogLevel::Warn {
+            stderr_line(&format!("{}: {message}", self.paint("warning", "1;33")));
+        }
+    }
+
+    pub fn info(&self, message: &str) {
+        if self.level >= LogLevel::Info {
+            stderr_line(message);
+        }
+    }
+
+    pub fn debug(&self, message: &str) {
+        if self.level >= LogLevel::Debug {
+            stderr_line(&format!("{}: {message}", self.paint("debug", "2")));
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! OpenAI chat completions (`POST {base}/chat/completions`), plain JSON and
+//! SSE streams. Spoken by OpenAI-compatible vendors and local servers.
+
+use base64::Engine as _;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink};
+use crate::envelope::Usage;
+use crate::error::{Error, Reason, Result};
+use crate::http;
+
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    let content = if request.images.is_empty() {
+        Value::String(request.prompt.to_owned())
+    } else {
+        let mut parts = vec![json!({"type": "text", "text": request.prompt})];
+        for image in request.images {
+            let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
+            parts.push(json!({
+                "type": "image_url",
+                "image_url": {"url": format!("data:{};base64,{data}", image.mime_type)},
+            }));
+        }
+        Value::Array(parts)
+    };
+    let mut body = json!({
+        "model": request.model,
+        "messages": [{"role": "user", "content": content}],
+    });
+    let object = body.as_object_mut().expect("object");
+    if request.stream {
+        object.insert("stream".into(), json!(true));
+        object.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    if let Some(max_tokens) = request.max_tokens {
+        object.insert("max_tokens".into(), json!(max_tokens));
+    }
+    if let Some(temperature) = request.temperature {
+        object.insert("temperature".into(), json!(temperature));
+    }
+    if let Some(effort) = request.thinking.and_then(|level| level.reasoning_effort()) {
+        object.insert("reasoning_effort".into(), json!(effort));
+    }
+    body
+}
+
+pub async fn chat(
+    endpoint: Endpoint<'_>,
+    request: &ChatRequest<'_>,
+    on_event: EventSink<'_>,
+) -> Result<ChatResponse> {
+    let url = endpoint.url("chat/completions");
+    let mut builder = endpoint.client.post(&url).json(&request_body(request));
+    if let Some(key) = endpoint.api_key {
+        builder = builder.bearer_auth(key.expose());
+    }
+    let response = endpoint
+        .decorate(builder)
+        .send()
+        .await
+        .map_err(|error| http::transport_error(error, &url))?;
+    if !response.status().is_success() {
+        return Err(http::error_from_response(response).await);
+    }
+    let is_stream = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    if is_stream {
+        read_stream(response, &url, on_event).await
+    } else {
+        let text = response.text().await.map_err(|error| http::transport_error(error, &url))?;
+        let parsed = parse_completion(&text)?;
+        if !parsed.thinking.is_empty() {
+            on_event(ChatEvent::Thinking(&parsed.thinking));
+        }
+        if !parsed.text.is_empty() {
+            on_event(ChatEvent::Text(&parsed.text));
+        }
+        Ok(parsed)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Completion {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<WireUsage>,
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    message: Option<Message>,
+    delta: Option<Message>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Message {
+    content: Option<Value>,
+    /// DeepSeek, llama.cpp and vLLM put chain-of-thought here.
+    reasoning_content: Option<String>,
+    /// OpenRouter and some routers use this name instead.
+    reasoning: Option<String>,
+}
+
+impl Message {
+    fn text(&self) -> Option<String> {
+        match self.content.as_ref()? {
+            Value::String(text) => Some(text.clone()),
+            // Some servers answer with content parts.
+            Value::Array(parts) => Some(
+                parts
+                    .iter()
+                    .filter_map(|part| part.get("text").and_then(Value::as_str))
+                    .collect::<String>(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn thinking(&self) -> Option<&str> {
+        self.reasoning_content.as_deref().or(self.reasoning.as_deref())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct WireUsage {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    total_tokens: Option<u64>,
+    prompt_tokens_details: Option<Details>,
+    completion_tokens_details: Option<Details>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Details {
+    cached_tokens: Option<u64>,
+    reasoning_tokens: Option<u64>,
+}
+
+impl From<WireUsage> for Usage {
+    fn from(wire: WireUsage) -> Usage {
+        Usage {
+            input_tokens: wire.prompt_tokens,
+            output_tokens: wire.completion_tokens,
+            cached_tokens: wire.prompt_tokens_details.and_then(|d| d.cached_tokens),
+            reasoning_tokens: wire.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+            total_tokens: wire.total_tokens,
+        }
+    }
+}
+
+fn format_error(detail: impl std::fmt::Display) -> Error {
+    Error::provider(Reason::Format, format!("unexpected answer from the provider: {detail}"))
+}
+
+fn embedded_error(error: &Value) -> Error {
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| error.to_string());
+    let status = error.get("code").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
+    match status.and_then(|s| reqwest::StatusCode::from_u16(s).ok()) {
+        Some(code) => http::error_from_parts(code, None, &json!({"error": {"message": message}}).to_string()),
+        None => Error::provider(Reason::Unknown, message),
+    }
+}
+
+pub fn parse_completion(text: &str) -> Result<ChatResponse> {
+    let completion: Completion = serde_json::from_str(text).map_err(format_error)?;
+    if let Some(error) = &completion.error {
+        return Err(embedded_error(error));
+    }
+    let choice = completion.choices.into_iter().next();
+    let (message, finish_reason) = match choice {
+        Some(choice) => (choice.message.unwrap_or_default(), choice.finish_reason),
+        None => (Message::default(), None),
+    };
+    Ok(ChatResponse {
+        text: message.text().unwrap_or_default(),
+        thinking: message.thinking().unwrap_or_default().to_owned(),
+        usage: completion.usage.map(Usage::from),
+        finish_reason,
+    })
+}
+
+/// Fold one SSE `data:` payload into the response. Returns false at `[DONE]`.
+pub fn apply_chunk(data: &str, response: &mut ChatResponse, on_event: EventSink<'_>) -> Result<bool> {
+    let data = data.trim();
+    if data == "[DONE]" {
+        return Ok(false);
+    }
+    if data.is_empty() {
+        return Ok(true);
+    }
+    let chunk: Completion = serde_json::from_str(data).map_err(format_error)?;
+    if let Some(error) = &chunk.error {
+        return Err(embedded_error(error));
+    }
+    if let Some(usage) = chunk.usage {
+        response.usage = Some(usage.into());
+    }
+    for choice in chunk.choices {
+        let delta = choice.delta.or(choice.message).unwrap_or_default();
+        if let Some(thinking) = delta.thinking().filter(|t| !t.is_empty()) {
+            response.thinking.push_str(thinking);
+            on_event(ChatEvent::Thinking(thinking));
+        }
+        if let Some(text) = delta.text().filter(|t| !t.is_empty()) {
+            response.text.push_str(&text);
+            on_event(ChatEvent::Text(&text));
+        }
+        if choice.finish_reason.is_some() {
+            response.finish_reason = choice.finish_reason;
+        }
+    }
+    Ok(true)
+}
+
+async fn read_stream(
+    response: reqwest::Response,
+    url: &str,
+    on_event: EventSink<'_>,
+) -> Result<ChatResponse> {
+    use eventsource_stream::Eventsource;
+    let mut events = response.bytes_stream().eventsource();
+    let mut answer = ChatResponse::default();
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|error| match error {
+            eventsource_stream::EventStreamError::Transport(error) => http::transport_error(error, url),
+            other => format_error(other),
+        })?;
+        if !apply_chunk(&event.data, &mut answer, on_event)? {
+            break;
+        }
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink() -> impl FnMut(ChatEvent<'_>) + Send {
+        |_| {}
+    }
+
+    #[test]
+    fn body_with_text_only_prompt() {
+        let request = ChatRequest {
+            model: "m1",
+            prompt: "hi",
+            images: &[],
+            thinking: None,
+            max_tokens: None,
+            temperature: None,
+            stream: true,
+        };
+        assert_eq!(
+            request_body(&request),
+            json!({"model": "m1", "messages": [{"role": "user", "content": "hi"}],
+                   "stream": true, "stream_options": {"include_usage": true}})
+        );
+    }
+
+    #[test]
+    fn body_with_image_and_thinking() {
+        let image = crate::media::ImageFile { path: "a.png".into(), mime_type: "image/png", bytes: vec![1, 2, 3] };
+        let images = [image];
+        let request = ChatRequest {
+            model: "m1",
+            prompt: "what is this",
+            images: &images,
+            thinking: Some(crate::thinking::ThinkingLevel::High),
+            max_tokens: None,
+            temperature: Some(0.0),
+            stream: false,
+        };
+        let body = request_body(&request);
+        assert_eq!(body["messages"][0]["content"][1]["image_url"]["url"], "data:image/png;base64,AQID");
+        assert_eq!(body["reasoning_effort"], "high");
+        assert_eq!(body["temperature"], 0.0);
+        assert!(body.get("stream").is_none());
+    }
+
+    #[test]
+    fn plain_completion_with_usage_and_reasoning() {
+        let parsed = parse_completion(
+            r#"{"choices":[{"message":{"role":"assistant","content":"Paris","reasoning_content":"think"},"finish_reason":"stop"}],
+                "usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":1}}}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.text, "Paris");
+        assert_eq!(parsed.thinking, "think");
+        let usage = parsed.usage.unwrap();
+        assert_eq!((usage.input_tokens, usage.output_tokens, usage.cached_tokens), (Some(5), Some(2), Some(1)));
+    }
+
+    #[test]
+    fn stream_chunks_accumulate() {
+        let mut answer = ChatResponse::default();
+        let mut seen = Vec::new();
+        let mut on_event = |event: ChatEvent<'_>| {
+            if let ChatEvent::Text(text) = event {
+                seen.push(text.to_owned());
+            }
+        };
+        let chunks = [
+            r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+            r#"{"choices":[{"delta":{"content":"Par"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"is"},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+        ];
+        for chunk in chunks {
+            assert!(apply_chunk(chunk, &mut answer, &mut on_event).unwrap());
+        }
+        assert!(!apply_chunk("[DONE]", &mut answer, &mut on_event).unwrap());
+        assert_eq!(answer.text, "Paris");
+        assert_eq!(seen, ["Par", "is"]);
+        assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(answer.usage.unwrap().total_tokens, Some(5));
+    }
+
+    #[test]
+    fn error_inside_stream_is_classified() {
+        let mut answer = ChatResponse::default();
+        let mut on_event = sink();
+        let error = apply_chunk(r#"{"error":{"message":"slow down","code":429}}"#, &mut answer, &mut on_event)
+            .unwrap_err();
+        assert_eq!(error.reason, Reason::RateLimit);
+        assert!(error.message.contains("slow down"));
+    }
+
+    /// The SSE decoder must give the same answer wherever the byte stream
+    /// is cut; feed a whole stream split at every offset.
+    #[test]
+    fn sse_parsing_is_independent_of_chunk_boundaries() {
+        use eventsource_stream::Eventsource;
+        let stream_text = concat!(
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hé\"}}]}\n\n",
+            ": keep-alive comment\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"llo\"}}]}\r\n\r\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n",
+            "data: [DONE]\n\n",
+        )
+        .as_bytes();
+        for cut in 0..=stream_text.len() {
+            let pieces: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+                Ok(bytes::Bytes::copy_from_slice(&stream_text[..cut])),
+                Ok(bytes::Bytes::copy_from_slice(&stream_text[cut..])),
+            ];
+            let mut events = futures_util::stream::iter(pieces).eventsource();
+            let mut answer = ChatResponse::default();
+            let mut on_event = sink();
+            futures_executor(async {
+                while let Some(event) = events.next().await {
+                    if !apply_chunk(&event.unwrap().data, &mut answer, &mut on_event).unwrap() {
+                        break;
+                    }
+                }
+            });
+            assert_eq!(answer.text, "Héllo", "cut at {cut}");
+            assert_eq!(answer.usage.as_ref().unwrap().output_tokens, Some(2), "cut at {cut}");
+        }
+    }
+
+    fn futures_executor(future: impl std::future::Future<Output = ()>) {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future);
+    }
+}

@@ -1,0 +1,339 @@
+//! The provider registry: the bundled catalog with the config's
+//! `models.providers` merged over it, and model-ref resolution.
+
+mod resolve;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::catalog::{self, Api, Cost, Modality, ModelKind};
+use crate::config::{Config, MergeMode, ModelConfig, ProviderConfig};
+use crate::error::{Error, Result};
+
+pub use resolve::Resolved;
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    pub api: Api,
+    pub env_vars: Vec<String>,
+    pub key_optional: bool,
+    /// `apiKey` from the config, already `${VAR}`-substituted.
+    pub config_key: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub request_timeout: Option<Duration>,
+    pub proxy: Option<String>,
+    pub streaming: bool,
+    pub defaults: BTreeMap<ModelKind, String>,
+    pub models: Vec<Model>,
+    pub in_catalog: bool,
+    pub in_config: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub kind: ModelKind,
+    pub context_window: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub reasoning: bool,
+    pub input: Vec<Modality>,
+    pub cost: Option<Cost>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(skip)]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// False when neither the catalog nor the config lists the id.
+    pub known: bool,
+}
+
+impl Model {
+    /// Metadata for an id the catalog does not know yet (new models ship
+    /// before catalogs list them).
+    pub fn unlisted(provider: &str, id: &str, kind: ModelKind) -> Model {
+        Model {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            provider: provider.to_owned(),
+            kind,
+            context_window: None,
+            max_tokens: None,
+            reasoning: false,
+            input: catalog::text_only(),
+            cost: None,
+            dimensions: None,
+            alias: None,
+            temperature: None,
+            path: None,
+            known: false,
+        }
+    }
+
+    pub fn accepts(&self, modality: Modality) -> bool {
+        self.input.contains(&modality)
+    }
+
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.provider, self.id)
+    }
+
+    fn apply(&mut self, config: &ModelConfig) {
+        if let Some(name) = &config.name {
+            self.name = name.clone();
+        }
+        if let Some(input) = &config.input {
+            self.input = input.clone();
+        }
+        self.context_window = config.context_window.or(self.context_window);
+        self.max_tokens = config.max_tokens.or(self.max_tokens);
+        self.reasoning = config.reasoning.unwrap_or(self.reasoning);
+        self.cost = config.cost.or(self.cost);
+        self.temperature = config.temperature.or(self.temperature);
+        if config.alias.is_some() {
+            self.alias = config.alias.clone();
+        }
+        if let Some(path) = &config.path {
+            self.path = Some(path.0.clone());
+        }
+        self.known = true;
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub providers: Vec<Provider>,
+    /// Lower-cased alias -> (alias as written, `provider/model`).
+    aliases: BTreeMap<String, (String, String)>,
+}
+
+impl Registry {
+    pub fn build(config: &Config) -> Result<Registry> {
+        let mut providers: Vec<Provider> = match config.models.mode {
+            MergeMode::Merge => catalog::providers().iter().map(from_catalog).collect(),
+            MergeMode::Replace => Vec::new(),
+        };
+        for (id, settings) in &config.models.providers {
+            let id = id.to_ascii_lowercase();
+            match providers.iter_mut().find(|provider| provider.id == id) {
+                Some(provider) => merge(provider, settings),
+                None => providers.push(from_config(&id, settings)?),
+            }
+        }
+
+        let mut aliases = BTreeMap::new();
+        for provider in &providers {
+            for model in &provider.models {
+                if let Some(alias) = &model.alias {
+                    aliases.insert(alias.to_lowercase(), (alias.clone(), model.reference()));
+                }
+            }
+        }
+        for (reference, settings) in &config.agents.defaults.models {
+            if let Some(alias) = &settings.alias {
+                aliases.insert(alias.to_lowercase(), (alias.clone(), reference.clone()));
+            }
+        }
+        let mut registry = Registry { providers, aliases };
+        registry.attach_aliases();
+        Ok(registry)
+    }
+
+    /// Show each alias on the model it names, for `model list`.
+    fn attach_aliases(&mut self) {
+        let pairs: Vec<(String, String)> = self.aliases.values().cloned().collect();
+        for (alias, reference) in pairs {
+            let Some((provider_id, model_id)) = reference.split_once('/') else { continue };
+            if let Some(model) = self
+                .providers
+                .iter_mut()
+                .find(|p| p.id.eq_ignore_ascii_case(provider_id))
+                .and_then(|p| p.models.iter_mut().find(|m| m.id == model_id))
+            {
+                model.alias = Some(alias);
+            }
+        }
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.id == id).or_else(|| {
+            self.providers.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+        })
+    }
+
+    pub fn alias_target(&self, alias: &str) -> Option<&str> {
+        self.aliases.get(&alias.trim().to_lowercase()).map(|(_, reference)| reference.as_str())
+    }
+
+    pub fn provider_ids(&self) -> Vec<&str> {
+        self.providers.iter().map(|p| p.id.as_str()).collect()
+    }
+
+    /// Every listed model, in provider order.
+    pub fn models(&self) -> impl Iterator<Item = &Model> {
+        self.providers.iter().flat_map(|p| p.models.iter())
+    }
+}
+
+fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
+    Provider {
+        id: entry.id.clone(),
+        name: entry.name.clone(),
+        base_url: entry.base_url.clone(),
+        api: entry.api,
+        env_vars: entry.env_vars.clone(),
+        key_optional: entry.key_optional,
+        config_key: None,
+        headers: BTreeMap::new(),
+        request_timeout: None,
+        proxy: None,
+        streaming: true,
+        defaults: entry.defaults.clone(),
+        models: entry
+            .models
+            .iter()
+            .map(|m| Model {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                provider: entry.id.clone(),
+                kind: m.kind,
+                context_window: m.context_window,
+                max_tokens: m.max_tokens,
+                reasoning: m.reasoning,
+                input: m.input.clone(),
+                cost: m.cost,
+                dimensions: m.dimensions,
+                alias: None,
+                temperature: None,
+                path: None,
+                known: true,
+            })
+            .collect(),
+        in_catalog: true,
+        in_config: false,
+    }
+}
+
+fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
+    let Some(base_url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) else {
+        return Err(Error::config(format!(
+            "provider `{id}` in `models.providers` has no `baseUrl`"
+        ))
+        .with_hint("set `models.providers.<id>.baseUrl`, e.g. \"http://127.0.0.1:8080/v1\""));
+    };
+    let mut provider = Provider {
+        id: id.to_owned(),
+        name: id.to_owned(),
+        base_url: base_url.0.clone(),
+        api: settings.api.unwrap_or(Api::OpenAiCompletions),
+        env_vars: Vec::new(),
+        // A self-hosted endpoint may need no key; if it does, its 401 says so.
+        key_optional: true,
+        config_key: None,
+        headers: BTreeMap::new(),
+        request_timeout: None,
+        proxy: None,
+        streaming: true,
+        defaults: BTreeMap::new(),
+        models: Vec::new(),
+        in_catalog: false,
+        in_config: true,
+    };
+    merge(&mut provider, settings);
+    Ok(provider)
+}
+
+fn merge(provider: &mut Provider, settings: &ProviderConfig) {
+    provider.in_config = true;
+    if let Some(url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) {
+        provider.base_url = url.0.clone();
+    }
+    if let Some(api) = settings.api {
+        provider.api = api;
+    }
+    if let Some(key) = settings.api_key.as_ref().filter(|key| !key.trim().is_empty()) {
+        provider.config_key = Some(key.0.clone());
+    }
+    for (name, value) in &settings.headers {
+        provider.headers.insert(name.clone(), value.0.clone());
+    }
+    if let Some(seconds) = settings.timeout_seconds.filter(|s| *s > 0.0) {
+        provider.request_timeout = Some(Duration::from_secs_f64(seconds));
+    }
+    if let Some(proxy) = &settings.proxy {
+        provider.proxy = Some(proxy.0.clone());
+    }
+    if let Some(streaming) = settings.streaming {
+        provider.streaming = streaming;
+    }
+    for model_config in &settings.models {
+        match provider.models.iter_mut().find(|m| m.id == model_config.id) {
+            Some(model) => model.apply(model_config),
+            None => {
+                let mut model = Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat);
+                model.apply(model_config);
+                provider.models.push(model);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    fn registry(text: &str) -> Registry {
+        Registry::build(&config::parse(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn config_provider_is_added_with_its_models() {
+        let registry = registry(
+            r#"{models: {providers: {myllm: {baseUrl: "http://127.0.0.1:9/v1",
+                models: [{id: "m1", name: "M1", input: ["text", "image"], contextWindow: 32768}]}}}}"#,
+        );
+        let provider = registry.provider("myllm").unwrap();
+        assert_eq!(provider.api, Api::OpenAiCompletions);
+        assert!(provider.models[0].accepts(Modality::Image));
+        assert!(registry.provider("openai").is_some(), "merge keeps the catalog");
+    }
+
+    #[test]
+    fn replace_mode_drops_the_catalog() {
+        let registry = registry(
+            r#"{models: {mode: "replace", providers: {x: {baseUrl: "http://127.0.0.1:9"}}}}"#,
+        );
+        assert_eq!(registry.provider_ids(), ["x"]);
+    }
+
+    #[test]
+    fn config_overrides_catalog_fields_and_models() {
+        let registry = registry(
+            r#"{models: {providers: {groq: {baseUrl: "http://127.0.0.1:9/v1", apiKey: "k",
+                models: [{id: "brand-new", name: "Brand New"}]}}}}"#,
+        );
+        let groq = registry.provider("groq").unwrap();
+        assert_eq!(groq.base_url, "http://127.0.0.1:9/v1");
+        assert_eq!(groq.config_key.as_deref(), Some("k"));
+        assert_eq!(groq.env_vars, ["GROQ_API_KEY"]);
+        assert!(groq.models.iter().any(|m| m.id == "brand-new" && m.name == "Brand New"));
+    }
+
+    #[test]
+    fn config_provider_without_base_url_is_an_error() {
+        let config = config::parse(r#"{models: {providers: {nowhere: {}}}}"#).unwrap();
+        let error = Registry::build(&config).unwrap_err();
+        assert!(error.message.contains("nowhere"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Clap's parse errors. With `--json` on the command line a script still
+//! gets exactly one envelope on stdout; help and version exit 0.
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind as ClapKind;
+
+use crate::envelope::{Envelope, Transport};
+use crate::error::Error;
+use crate::output;
+
+pub fn report(error: clap::Error) -> ExitCode {
+    let is_help = matches!(
+        error.kind(),
+        ClapKind::DisplayHelp | ClapKind::DisplayVersion | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !is_help && args.iter().any(|arg| arg == "--json") {
+        let message = error
+            .render()
+            .to_string()
+            .lines()
+            .find(|line| line.starts_with("error:"))
+            .map(|line| line.trim_start_matches("error:").trim().to_owned())
+            .unwrap_or_else(|| error.kind().to_string());
+        let failure = Error::usage(message);
+        let envelope = Envelope::failure(capability_from_args(&args), Transport::Local, &failure);
+        output::stdout(&(envelope.to_json() + "\n"));
+    }
+    // Help and version go to stdout with exit 0; errors to stderr with exit 2.
+    let _ = error.print();
+    ExitCode::from(if is_help { 0 } else { 2 })
+}
+
+/// `infer model run --prompt` -> `model.run`: the words after `infer`.
+fn capability_from_args(args: &[String]) -> String {
+    let words: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .skip_while(|arg| *arg != "infer" && *arg != "capability")
+        .skip(1)
+        .take_while(|arg| !arg.starts_with('-'))
+        .collect();
+    if words.is_empty() { "infer".to_owned() } else { words.join(".") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_is_read_from_the_words_after_infer() {
+        let args: Vec<String> = ["--log-level", "silent", "infer", "model", "run", "--json"].map(String::from).into();
+        assert_eq!(capability_from_args(&args), "model.run");
+        let args: Vec<String> = ["capability", "image", "describe-many"].map(String::from).into();
+        assert_eq!(capability_from_args(&args), "image.describe-many");
+    }
+}
