@@ -16,13 +16,16 @@ pub fn report(error: clap::Error) -> ExitCode {
     );
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !is_help && args.iter().any(|arg| arg == "--json") {
-        let message = error
-            .render()
-            .to_string()
+        // The rendered error up to the usage line, on one line.
+        let rendered = error.render().to_string();
+        let message = rendered
             .lines()
-            .find(|line| line.starts_with("error:"))
-            .map(|line| line.trim_start_matches("error:").trim().to_owned())
-            .unwrap_or_else(|| error.kind().to_string());
+            .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = message.trim_start_matches("error:").trim().to_owned();
         let failure = Error::usage(message);
         let envelope = Envelope::failure(capability_from_args(&args), Transport::Local, &failure);
         output::stdout(&(envelope.to_json() + "\n"));

@@ -70,9 +70,14 @@ pub async fn chat(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/event-stream"));
     if is_stream {
-        read_stream(response, &url, on_event).await
+        read_stream(response.bytes_stream(), &url, on_event).await
     } else {
         let text = response.text().await.map_err(|error| http::transport_error(error, &url))?;
+        // Some servers label an event stream as text/plain.
+        if text.trim_start().starts_with("data:") {
+            let body = futures_util::stream::iter([Ok::<_, reqwest::Error>(bytes::Bytes::from(text))]);
+            return read_stream(body, &url, on_event).await;
+        }
         let parsed = parse_completion(&text)?;
         if !parsed.thinking.is_empty() {
             on_event(ChatEvent::Thinking(&parsed.thinking));
@@ -224,12 +229,12 @@ pub fn apply_chunk(data: &str, response: &mut ChatResponse, on_event: EventSink<
 }
 
 async fn read_stream(
-    response: reqwest::Response,
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
     url: &str,
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     use eventsource_stream::Eventsource;
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = std::pin::pin!(body.eventsource());
     let mut answer = ChatResponse::default();
     while let Some(event) = events.next().await {
         let event = event.map_err(|error| match error {

@@ -1,1 +1,11 @@
+//! Integration tests: the built binary, run against loopback servers.
+//! One test binary (faster to link); one module per capability.
 
+mod support;
+
+mod cli;
+mod config;
+mod e2e_llama;
+mod model_auth;
+mod model_inventory;
+mod model_run;
