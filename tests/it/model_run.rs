@@ -573,3 +573,22 @@ async fn config_headers_and_env_substitution_reach_the_server() {
     ]);
     assert_eq!(out.code, 0, "{out:?}");
 }
+
+#[tokio::test]
+async fn proxy_environment_variables_are_honoured() {
+    // The "proxy" is a wiremock server: a proxied plain-HTTP request reaches
+    // it with the provider's path, so answering there proves the route.
+    let proxy =
+        server_answering(ResponseTemplate::new(200).set_body_json(completion("via proxy"))).await;
+    let env = TestEnv::new()
+        .env("HTTP_PROXY", &proxy.uri())
+        .env("NO_PROXY", "");
+    env.write_config(r#"{models: {providers: {far: {baseUrl: "http://provider.invalid/v1", models: [{id: "m"}]}}}}"#);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "far/m", "--prompt", "x", "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["outputs"][0]["text"], "via proxy");
+    let request = &proxy.received_requests().await.unwrap()[0];
+    assert_eq!(request.headers.get("host").unwrap(), "provider.invalid");
+}
