@@ -74,6 +74,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0, help="0 or omitted: pick a free port")
     ap.add_argument("--model", default=DEFAULT_MODEL, help="GGUF file (default: %(default)s)")
+    ap.add_argument("--n-predict", type=int, default=256,
+                    help="default token cap when a request sends no max_tokens (-1 = none; "
+                         "SmolLM2 can otherwise run on to the 8192-token context, ~10 min)")
     args = ap.parse_args()
 
     if not (os.path.isfile(args.model) and os.path.getsize(args.model) > 0):
@@ -98,6 +101,7 @@ def main():
     params.n_parallel = 1
     params.cpuparams.n_threads = 1  # one thread: 2 threads on 2 cores is far slower
     params.cpuparams_batch.n_threads = 1
+    params.n_predict = args.n_predict
     # Render the GGUF's own Jinja chat template (SmolLM2's ChatML, with its default
     # system prompt), which is what /v1/chat/completions and /v1/messages use.
     params.use_jinja = True
