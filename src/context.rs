@@ -2,12 +2,16 @@
 //! config, registry, saved credentials and HTTP client, each loaded on
 //! first use so cheap commands never pay for them.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::json;
 
 use crate::auth::AuthProfiles;
 use crate::cli::LogLevel;
 use crate::config::{self, Config, Paths, env};
-use crate::error::Result;
+use crate::envelope::{Envelope, Transport};
+use crate::error::{Error, Result};
 use crate::registry::Registry;
 
 pub struct Context {
@@ -19,6 +23,19 @@ pub struct Context {
     registry: OnceLock<Registry>,
     profiles: OnceLock<AuthProfiles>,
     client: OnceLock<reqwest::Client>,
+    /// Set by commands that print JSON lines (`--stream json`): the final
+    /// envelope then goes on one line.
+    json_lines: AtomicBool,
+    /// What a running command has produced so far, for the envelope of a
+    /// run cut short by a signal.
+    progress: Mutex<Progress>,
+}
+
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub text: String,
 }
 
 impl Context {
@@ -35,7 +52,46 @@ impl Context {
             registry: OnceLock::new(),
             profiles: OnceLock::new(),
             client: OnceLock::new(),
+            json_lines: AtomicBool::new(false),
+            progress: Mutex::new(Progress::default()),
         }
+    }
+
+    pub fn set_json_lines(&self) {
+        self.json_lines.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether stdout carries JSON (an envelope, maybe after event lines).
+    pub fn wants_json(&self) -> bool {
+        self.json || self.json_lines()
+    }
+
+    pub fn json_lines(&self) -> bool {
+        self.json_lines.load(Ordering::Relaxed)
+    }
+
+    pub fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The envelope of a run interrupted by `signal`, with any partial text.
+    pub fn interrupted(
+        &self,
+        capability: &str,
+        transport: Transport,
+        signal: i32,
+    ) -> (Error, Envelope) {
+        let error = Error::cancelled(signal);
+        let mut envelope = Envelope::failure(capability, transport, &error);
+        let progress = self.progress();
+        envelope.provider = progress.provider.clone();
+        envelope.model = progress.model.clone();
+        if !progress.text.is_empty() {
+            envelope.outputs = vec![json!({"text": progress.text, "partial": true})];
+        }
+        (error, envelope)
     }
 
     pub fn config(&self) -> Result<&Config> {

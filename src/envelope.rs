@@ -35,7 +35,7 @@ pub struct Input {
     pub mime_type: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,6 +48,9 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<u64>,
+    /// What the tokens cost, when the model's prices are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::UsageCost>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -132,6 +135,11 @@ impl Envelope {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("envelope serializes")
+    }
+
+    /// The envelope on one line, closing a `--stream json` event stream.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("envelope serializes")
     }
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod config;
 mod context;
+mod cost;
 mod envelope;
 mod error;
 mod http;

@@ -11,7 +11,7 @@ use crate::envelope::{Attempt, Timings, Usage};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
-use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint, EventSink};
+use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint};
 use crate::registry::Resolved;
 use crate::thinking::ThinkingLevel;
 
@@ -22,6 +22,21 @@ pub struct RunRequest<'a> {
     /// The whole run (all candidates, all retries) ends by then.
     pub deadline: Option<Instant>,
 }
+
+/// What happens during a run, as it happens (for live output).
+#[derive(Debug, Clone, Copy)]
+pub enum RunEvent<'a> {
+    /// A candidate is about to be tried.
+    Start {
+        provider: &'a str,
+        model: &'a str,
+    },
+    Chat(ChatEvent<'a>),
+    /// A candidate failed; the next one (if any) comes next.
+    Attempt(&'a Attempt),
+}
+
+pub type RunSink<'s> = &'s mut (dyn FnMut(RunEvent<'_>) + Send);
 
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -48,7 +63,7 @@ pub async fn run(
     ctx: &Context,
     candidates: &[Resolved<'_>],
     request: &RunRequest<'_>,
-    on_event: EventSink<'_>,
+    on_event: RunSink<'_>,
 ) -> Result<RunOutcome, RunFailure> {
     let started = Instant::now();
     let mut attempts = Vec::new();
@@ -59,6 +74,10 @@ pub async fn run(
         if unusable_providers.contains(candidate.provider.id.as_str()) {
             continue;
         }
+        on_event(RunEvent::Start {
+            provider: &candidate.provider.id,
+            model: &candidate.model.id,
+        });
         let mut first_token = None;
         let result = run_one(ctx, candidate, request, on_event, &mut first_token, started).await;
         match result {
@@ -80,13 +99,15 @@ pub async fn run(
                 if error.reason.disqualifies_provider() {
                     unusable_providers.insert(candidate.provider.id.as_str());
                 }
-                attempts.push(Attempt {
+                let attempt = Attempt {
                     provider: candidate.provider.id.clone(),
                     model: candidate.model.id.clone(),
                     error: error.message.clone(),
                     reason: error.reason,
                     status: error.status,
-                });
+                };
+                on_event(RunEvent::Attempt(&attempt));
+                attempts.push(attempt);
                 let stop = matches!(
                     error.kind,
                     crate::error::ErrorKind::Usage | crate::error::ErrorKind::Cancelled { .. }
@@ -123,7 +144,7 @@ async fn run_one(
     ctx: &Context,
     candidate: &Resolved<'_>,
     request: &RunRequest<'_>,
-    on_event: EventSink<'_>,
+    on_event: RunSink<'_>,
     first_token: &mut Option<u64>,
     started: Instant,
 ) -> Result<protocols::ChatResponse> {
@@ -177,14 +198,19 @@ async fn run_one(
                 *first_token = Some(started.elapsed().as_millis() as u64);
             }
             emitted = true;
-            on_event(event);
+            on_event(RunEvent::Chat(event));
         };
         let error = match protocols::chat(provider.api, endpoint, &chat_request, &mut forward).await
         {
             Ok(response) if response.text.trim().is_empty() => {
                 return Err(empty_answer(&response, request.thinking));
             }
-            Ok(response) => return Ok(response),
+            Ok(mut response) => {
+                if let Some(usage) = response.usage.as_mut() {
+                    usage.cost = crate::cost::of(usage, model);
+                }
+                return Ok(response);
+            }
             Err(error) => error,
         };
         // Output already shown cannot be taken back, so a broken stream is final.

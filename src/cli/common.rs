@@ -1,6 +1,6 @@
 //! Flag groups and value parsers shared by several commands.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 /// `--local` / `--gateway`: where the work runs. This binary always runs
 /// in-process; `--gateway` is accepted so existing scripts parse.
@@ -13,6 +13,13 @@ pub struct TransportArgs {
     /// Run through a running OpenClaw gateway
     #[arg(long)]
     pub gateway: bool,
+}
+
+/// `--stream FORMAT`: live events on stdout while a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormat {
+    /// One JSON object per line; the last line is the envelope
+    Json,
 }
 
 /// Reject values that are empty or only white space.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::common::{TransportArgs, positive_u64};
+use super::common::{StreamFormat, TransportArgs, positive_u64};
 use crate::thinking::ThinkingLevel;
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +43,14 @@ pub struct ModelRunArgs {
     /// Give up after this many milliseconds (default: config `timeoutSeconds`)
     #[arg(long, value_name = "MS", value_parser = positive_u64)]
     pub timeout_ms: Option<u64>,
+
+    /// Print events as they happen, one JSON object a line; the last line is the envelope
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub stream: Option<StreamFormat>,
+
+    /// Run only the first candidate model, never its fallbacks
+    #[arg(long)]
+    pub no_fallback: bool,
 
     #[command(flatten)]
     pub transport: TransportArgs,

@@ -90,9 +90,34 @@ pub fn run(cli: Cli) -> ExitCode {
                 .enable_all()
                 .build()
                 .expect("a current-thread runtime starts");
-            let result = runtime.block_on(infer_command(&ctx, &diagnostics, command));
+            let result = runtime.block_on(async {
+                tokio::select! {
+                    result = infer_command(&ctx, &diagnostics, command) => result,
+                    signal = interrupted() => {
+                        let (error, envelope) = ctx.interrupted(capability, transport, signal);
+                        Err(Failure { error, envelope: Some(envelope) })
+                    }
+                }
+            });
             finish(&ctx, &diagnostics, capability, transport, result)
         }
+    }
+}
+
+/// Resolves with the signal number on SIGINT or SIGTERM. Dropping the
+/// command's future on the way out also drops its temp files, so an
+/// interrupted run leaves no partial output behind.
+async fn interrupted() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => 2,
+        _ = terminate.recv() => 15,
     }
 }
 
@@ -105,7 +130,9 @@ fn finish(
 ) -> ExitCode {
     match result {
         Ok(report) => {
-            if ctx.json {
+            if ctx.json_lines() {
+                output::stdout(&(report.envelope.to_json_line() + "\n"));
+            } else if ctx.json {
                 output::stdout(&(report.envelope.to_json() + "\n"));
             } else if let Some(text) = report.text {
                 output::stdout(&text);
@@ -113,12 +140,17 @@ fn finish(
             ExitCode::SUCCESS
         }
         Err(Failure { error, envelope }) => {
-            if ctx.json {
+            if ctx.wants_json() {
                 let mut envelope =
                     envelope.unwrap_or_else(|| Envelope::failure(capability, transport, &error));
                 envelope.ok = false;
                 envelope.error = Some((&error).into());
-                output::stdout(&(envelope.to_json() + "\n"));
+                let text = if ctx.json_lines() {
+                    envelope.to_json_line()
+                } else {
+                    envelope.to_json()
+                };
+                output::stdout(&(text + "\n"));
             }
             diagnostics.error(&error);
             ExitCode::from(error.exit_code())

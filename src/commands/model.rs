@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use super::{Failure, Report};
 use crate::auth::{self, Source};
-use crate::capabilities::model_run::{self, RunRequest};
+use crate::capabilities::model_run::{self, RunEvent, RunRequest};
 use crate::catalog::ModelKind;
+use crate::cli::common::StreamFormat;
 use crate::cli::model::{AuthLoginArgs, AuthProviderArgs, ModelInspectArgs, ModelRunArgs};
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Transport};
@@ -40,7 +41,10 @@ pub async fn run(
         })
         .collect();
     let registry = ctx.registry()?;
-    let candidates = candidates(ctx, registry, args.model.as_deref())?;
+    let mut candidates = candidates(ctx, registry, args.model.as_deref())?;
+    if args.no_fallback {
+        candidates.truncate(1);
+    }
     let timeout = match args.timeout_ms {
         Some(ms) => Some(Duration::from_millis(ms)),
         None => ctx
@@ -58,19 +62,29 @@ pub async fn run(
         deadline: timeout.map(|t| Instant::now() + t),
     };
 
-    // Text mode shows the answer as it arrives.
-    let stream_to_stdout = !ctx.json;
-    let mut on_event = |event: ChatEvent<'_>| {
-        if let (true, ChatEvent::Text(text)) = (stream_to_stdout, event) {
-            output::stdout(text);
-        }
+    let mode = if args.stream == Some(StreamFormat::Json) {
+        ctx.set_json_lines();
+        LiveOutput::JsonLines
+    } else if ctx.json {
+        LiveOutput::Nothing
+    } else {
+        LiveOutput::Text
     };
+    let mut on_event = |event: RunEvent<'_>| live_event(ctx, mode, event);
     let mut envelope = Envelope::success("model.run", Transport::Local);
     envelope.inputs = inputs;
     match model_run::run(ctx, &candidates, &request, &mut on_event).await {
         Ok(outcome) => {
-            if !ctx.json && std::io::stderr().is_terminal() {
+            if mode == LiveOutput::Text && std::io::stderr().is_terminal() {
                 diagnostics.info(&summary_line(&outcome));
+            }
+            if let (LiveOutput::JsonLines, Some(usage)) = (mode, &outcome.usage) {
+                let mut line = json!({"type": "usage"});
+                merge_into(
+                    &mut line,
+                    serde_json::to_value(usage).expect("usage serializes"),
+                );
+                output::stdout(&format!("{line}\n"));
             }
             envelope.provider = Some(outcome.provider);
             envelope.model = Some(outcome.model);
@@ -78,14 +92,11 @@ pub async fn run(
             envelope.outputs = vec![json!({"text": outcome.text})];
             envelope.usage = outcome.usage;
             envelope.timings = Some(outcome.timings);
-            let text = if stream_to_stdout {
-                "\n".to_owned()
-            } else {
-                String::new()
-            };
+            // Text mode already printed the answer as it arrived.
+            let text = if mode == LiveOutput::Text { "\n" } else { "" };
             Ok(Report {
                 envelope,
-                text: Some(text),
+                text: Some(text.to_owned()),
             })
         }
         Err(failure) => {
@@ -98,6 +109,65 @@ pub async fn run(
                 envelope: Some(envelope),
             })
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LiveOutput {
+    /// `--json`: nothing until the envelope.
+    Nothing,
+    /// Plain: the answer's text as it arrives.
+    Text,
+    /// `--stream json`: one JSON event a line.
+    JsonLines,
+}
+
+fn live_event(ctx: &Context, mode: LiveOutput, event: RunEvent<'_>) {
+    {
+        let mut progress = ctx.progress();
+        match event {
+            RunEvent::Start { provider, model } => {
+                progress.provider = Some(provider.to_owned());
+                progress.model = Some(model.to_owned());
+                progress.text.clear();
+            }
+            RunEvent::Chat(ChatEvent::Text(text)) => progress.text.push_str(text),
+            _ => {}
+        }
+    }
+    match mode {
+        LiveOutput::Nothing => {}
+        LiveOutput::Text => {
+            if let RunEvent::Chat(ChatEvent::Text(text)) = event {
+                output::stdout(text);
+            }
+        }
+        LiveOutput::JsonLines => {
+            let line = match event {
+                RunEvent::Start { provider, model } => {
+                    json!({"type": "start", "provider": provider, "model": model})
+                }
+                RunEvent::Chat(ChatEvent::Text(text)) => json!({"type": "delta", "text": text}),
+                RunEvent::Chat(ChatEvent::Thinking(text)) => {
+                    json!({"type": "thinking", "text": text})
+                }
+                RunEvent::Attempt(attempt) => {
+                    let mut line = json!({"type": "attempt"});
+                    merge_into(
+                        &mut line,
+                        serde_json::to_value(attempt).expect("attempt serializes"),
+                    );
+                    line
+                }
+            };
+            output::stdout(&format!("{line}\n"));
+        }
+    }
+}
+
+fn merge_into(target: &mut Value, source: Value) {
+    if let (Value::Object(target), Value::Object(source)) = (target, source) {
+        target.extend(source);
     }
 }
 

@@ -164,6 +164,7 @@ impl From<WireUsage> for Usage {
                 .completion_tokens_details
                 .and_then(|d| d.reasoning_tokens),
             total_tokens: wire.total_tokens,
+            cost: None,
         }
     }
 }

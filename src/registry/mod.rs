@@ -52,6 +52,9 @@ pub struct Model {
     pub alias: Option<String>,
     #[serde(skip)]
     pub temperature: Option<f64>,
+    /// Where `cost` came from: `catalog` or `config`.
+    #[serde(skip)]
+    pub cost_source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// False when neither the catalog nor the config lists the id.
@@ -75,6 +78,7 @@ impl Model {
             dimensions: None,
             alias: None,
             temperature: None,
+            cost_source: "catalog",
             path: None,
             known: false,
         }
@@ -98,7 +102,10 @@ impl Model {
         self.context_window = config.context_window.or(self.context_window);
         self.max_tokens = config.max_tokens.or(self.max_tokens);
         self.reasoning = config.reasoning.unwrap_or(self.reasoning);
-        self.cost = config.cost.or(self.cost);
+        if config.cost.is_some() {
+            self.cost = config.cost;
+            self.cost_source = "config";
+        }
         self.temperature = config.temperature.or(self.temperature);
         if config.alias.is_some() {
             self.alias = config.alias.clone();
@@ -221,6 +228,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
                 dimensions: m.dimensions,
                 alias: None,
                 temperature: None,
+                cost_source: "catalog",
                 path: None,
                 known: true,
             })

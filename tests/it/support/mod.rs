@@ -44,7 +44,13 @@ impl TestEnv {
 
     /// `openclaw ARGS` with a clean environment and the temp home.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::cargo_bin("openclaw").expect("binary built");
+        Command::from_std(self.std_command(args))
+    }
+
+    /// The same as a plain `std::process::Command`, for tests that need to
+    /// talk to the running process (signals, partial output).
+    pub fn std_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("openclaw"));
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
         command.env("HOME", self.home.path());

@@ -1,0 +1,231 @@
+//! The scripting contract: `--stream json` events, cancellation by signal,
+//! `--no-fallback`, and cost in the envelope.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{TestEnv, completion, completion_stream, provider_config};
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn stream_json_prints_events_then_the_envelope() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(completion_stream(&["Hel", "lo"]))
+                .insert_header("content-type", "text/event-stream"),
+        )
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--stream", "json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events = lines(&out.stdout);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("envelope"))
+        .collect();
+    assert_eq!(kinds, ["start", "delta", "delta", "usage", "envelope"]);
+    assert_eq!(
+        events[0],
+        json!({"type": "start", "provider": "loop", "model": "m1"})
+    );
+    assert_eq!(events[1]["text"], "Hel");
+    assert_eq!(events[3]["totalTokens"], 7);
+    let envelope = events.last().unwrap();
+    assert_eq!(envelope["ok"], true);
+    assert_eq!(envelope["outputs"][0]["text"], "Hello");
+}
+
+#[tokio::test]
+async fn stream_json_reports_each_failed_attempt() {
+    let failing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&failing)
+        .await;
+    let answering = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("ok")))
+        .mount(&answering)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        r#"{{agents: {{defaults: {{model: {{primary: "a/m", fallbacks: ["b/m"]}}}}}},
+            models: {{providers: {{a: {{baseUrl: "{}"}}, b: {{baseUrl: "{}"}}}}}}}}"#,
+        failing.uri(),
+        answering.uri()
+    ));
+    let out = env.run(&["infer", "model", "run", "--prompt", "x", "--stream", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let events = lines(&out.stdout);
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("envelope"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["start", "attempt", "start", "delta", "usage", "envelope"]
+    );
+    assert_eq!(events[1]["provider"], "a");
+    assert_eq!(events[1]["reason"], "auth");
+    assert_eq!(events[2]["provider"], "b");
+
+    // --no-fallback: only the primary is tried, so the run fails.
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--prompt",
+        "x",
+        "--no-fallback",
+        "--json",
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.json()["provider"], "a");
+    assert_eq!(answering.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn usage_carries_cost_from_config_prices() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("ok")))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        r#"{{models: {{providers: {{p: {{baseUrl: "{}", models: [{{id: "m", cost: {{input: 1.0, output: 2.0}}}}]}}}}}}}}"#,
+        server.uri()
+    ));
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "p/m", "--prompt", "x", "--json",
+    ]);
+    let cost = &out.json()["usage"]["cost"];
+    // 7 prompt tokens at $1/M, 2 completion tokens at $2/M.
+    assert_eq!(cost["input"], 7e-6);
+    assert_eq!(cost["output"], 4e-6);
+    assert_eq!(cost["total"], 1.1e-5);
+    assert_eq!(cost["currency"], "USD");
+    assert_eq!(cost["source"], "config");
+}
+
+/// A server that streams one SSE chunk, then says nothing more.
+fn stalling_sse_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                let _ = stream.read(&mut buffer);
+                let chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"partial answ\"}}]}\n\n";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{chunk}"
+                );
+                let _ = stream.flush();
+                std::thread::sleep(Duration::from_secs(30));
+            });
+        }
+    });
+    format!("http://{address}/v1")
+}
+
+#[test]
+fn sigterm_mid_stream_ends_with_a_cancelled_envelope() {
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&stalling_sse_server(), ""));
+    let mut child = env
+        .std_command(&[
+            "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--stream", "json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "stream ended early: {seen:?}"
+        );
+        let event: Value = serde_json::from_str(&line).unwrap();
+        let is_delta = event["type"] == "delta";
+        seen.push(event);
+        if is_delta {
+            break;
+        }
+    }
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let exit = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "must end at once"
+    );
+    assert_eq!(exit.code(), Some(143), "{exit:?} {stderr}");
+    let envelope: Value =
+        serde_json::from_str(rest.trim()).unwrap_or_else(|e| panic!("{e}: {rest:?} {stderr}"));
+    assert_eq!(envelope["ok"], false);
+    assert_eq!(envelope["error"]["reason"], "cancelled");
+    assert_eq!(envelope["provider"], "loop");
+    assert_eq!(envelope["outputs"][0]["text"], "partial answ");
+}
+
+#[test]
+fn sigint_with_json_prints_one_envelope_and_exits_130() {
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&stalling_sse_server(), ""));
+    let child = env
+        .std_command(&[
+            "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let envelope: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(envelope["error"]["reason"], "cancelled");
+}
