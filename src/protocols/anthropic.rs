@@ -96,19 +96,18 @@ pub async fn chat(
         &[("anthropic-version", API_VERSION)],
     )
     .await?;
-    if super::is_event_stream(&response) {
-        let mut answer = ChatResponse::default();
-        let mut state = StreamState::default();
-        super::read_sse(response.bytes_stream(), &url, |_, data| {
-            apply_event(data, &mut answer, &mut state, on_event)
-        })
-        .await?;
-        return Ok(answer);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, &url))?;
+    let text = match super::answer_of(response, &url).await? {
+        super::Answer::Events(body) => {
+            let mut answer = ChatResponse::default();
+            let mut state = StreamState::default();
+            super::read_sse(body, &url, |_, data| {
+                apply_event(data, &mut answer, &mut state, on_event)
+            })
+            .await?;
+            return Ok(answer);
+        }
+        super::Answer::Whole(text) => text,
+    };
     let parsed = parse_message(&text)?;
     super::emit_whole(&parsed, on_event);
     Ok(parsed)

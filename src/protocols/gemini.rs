@@ -75,27 +75,25 @@ pub async fn chat(
         &[],
     )
     .await?;
-    let answer = if super::is_event_stream(&response) {
-        let mut answer = ChatResponse::default();
-        let mut blocked = None;
-        super::read_sse(response.bytes_stream(), &url, |_, data| {
-            apply_chunk(data, &mut answer, &mut blocked, on_event)
-        })
-        .await?;
-        if let Some(error) = blocked.filter(|_| answer.text.is_empty()) {
-            return Err(error);
+    match super::answer_of(response, &url).await? {
+        super::Answer::Events(body) => {
+            let mut answer = ChatResponse::default();
+            let mut blocked = None;
+            super::read_sse(body, &url, |_, data| {
+                apply_chunk(data, &mut answer, &mut blocked, on_event)
+            })
+            .await?;
+            match blocked {
+                Some(error) if answer.text.is_empty() => Err(error),
+                _ => Ok(answer),
+            }
         }
-        answer
-    } else {
-        let text = response
-            .text()
-            .await
-            .map_err(|error| http::transport_error(error, &url))?;
-        let parsed = parse_response(&text)?;
-        super::emit_whole(&parsed, on_event);
-        parsed
-    };
-    Ok(answer)
+        super::Answer::Whole(text) => {
+            let parsed = parse_response(&text)?;
+            super::emit_whole(&parsed, on_event);
+            Ok(parsed)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -145,6 +145,28 @@ pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
         .is_some_and(|value| value.starts_with("text/event-stream"))
 }
 
+/// A provider's answer: an event stream, or one whole JSON text.
+pub(crate) enum Answer {
+    Events(futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>),
+    Whole(String),
+}
+
+/// Tell an event stream from a whole answer by its content type, or by its
+/// first line when a server labels a stream as plain text.
+pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<Answer> {
+    use futures_util::StreamExt;
+    if is_event_stream(&response) {
+        return Ok(Answer::Events(response.bytes_stream().boxed()));
+    }
+    let text = response.text().await.map_err(|error| http::transport_error(error, url))?;
+    let start = text.trim_start();
+    if start.starts_with("data:") || start.starts_with("event:") {
+        let body = futures_util::stream::iter([Ok(bytes::Bytes::from(text))]);
+        return Ok(Answer::Events(body.boxed()));
+    }
+    Ok(Answer::Whole(text))
+}
+
 /// Read an SSE body, handing each event's name and data to `apply`, which
 /// returns false to stop early.
 pub(crate) async fn read_sse(

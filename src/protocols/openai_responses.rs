@@ -59,18 +59,17 @@ pub async fn chat(
         &[],
     )
     .await?;
-    if super::is_event_stream(&response) {
-        let mut answer = ChatResponse::default();
-        super::read_sse(response.bytes_stream(), &url, |_, data| {
-            apply_event(data, &mut answer, on_event)
-        })
-        .await?;
-        return Ok(answer);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, &url))?;
+    let text = match super::answer_of(response, &url).await? {
+        super::Answer::Events(body) => {
+            let mut answer = ChatResponse::default();
+            super::read_sse(body, &url, |_, data| {
+                apply_event(data, &mut answer, on_event)
+            })
+            .await?;
+            return Ok(answer);
+        }
+        super::Answer::Whole(text) => text,
+    };
     let parsed = parse_response(&text)?;
     super::emit_whole(&parsed, on_event);
     Ok(parsed)

@@ -9,3 +9,4 @@ mod e2e_llama;
 mod model_auth;
 mod model_inventory;
 mod model_run;
+mod protocols;
