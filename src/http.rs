@@ -76,7 +76,11 @@ pub async fn error_from_response(response: reqwest::Response) -> Error {
 
 pub fn error_from_parts(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Error {
     let detail = provider_message(body);
-    let reason = classify(status, &detail);
+    let reason = match provider_code(body).and_then(|code| reason_from_code(&code)) {
+        // A billing phrase in the message outranks a generic code.
+        Some(reason) if classify(status, &detail) != Reason::Billing => reason,
+        _ => classify(status, &detail),
+    };
     let message = match detail {
         Some(detail) => format!("HTTP {}: {detail}", status.as_u16()),
         None => format!("HTTP {}", status.as_u16()),
@@ -112,7 +116,13 @@ pub fn classify(status: StatusCode, detail: &Option<String>) -> Reason {
         408 | 504 => Reason::Timeout,
         404 => Reason::ModelNotFound,
         400 | 413 | 415 | 422 => {
-            if text.contains("model")
+            // Google answers a bad key with 400 INVALID_ARGUMENT.
+            if text.contains("api key not valid")
+                || text.contains("invalid api key")
+                || text.contains("invalid x-api-key")
+            {
+                Reason::Auth
+            } else if text.contains("model")
                 && (text.contains("not found") || text.contains("does not exist"))
             {
                 Reason::ModelNotFound
@@ -123,6 +133,77 @@ pub fn classify(status: StatusCode, detail: &Option<String>) -> Reason {
         500..=599 => Reason::ServerError,
         _ => Reason::Unknown,
     }
+}
+
+/// The machine-readable error code inside a provider's error body:
+/// Anthropic `{"type":"error","error":{"type":"overloaded_error"}}`,
+/// Google `{"error":{"status":"RESOURCE_EXHAUSTED"}}`, OpenAI
+/// `{"error":{"code":"insufficient_quota","type":"..."}}`, Responses stream
+/// `{"type":"error","code":"..."}`.
+pub fn provider_code(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
+    let value = value.get(0).cloned().unwrap_or(value);
+    let candidates = [
+        value.pointer("/error/status"),
+        value.pointer("/error/code"),
+        value.pointer("/error/type"),
+        value.get("code"),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+/// Map a provider's error code (type, status or code string) to a reason.
+/// Unknown or generic codes give `None`, leaving the HTTP status to decide.
+pub fn reason_from_code(code: &str) -> Option<Reason> {
+    let reason = match code.to_ascii_lowercase().as_str() {
+        // Anthropic error types.
+        "authentication_error" => Reason::Auth,
+        "permission_error" => Reason::AuthPermanent,
+        "billing_error" => Reason::Billing,
+        "rate_limit_error" => Reason::RateLimit,
+        "overloaded_error" => Reason::Overloaded,
+        "not_found_error" => Reason::ModelNotFound,
+        "request_too_large" => Reason::Format,
+        "api_error" => Reason::ServerError,
+        "timeout_error" => Reason::Timeout,
+        // Google RPC statuses.
+        "unauthenticated" | "api_key_invalid" => Reason::Auth,
+        "permission_denied" => Reason::AuthPermanent,
+        "resource_exhausted" => Reason::RateLimit,
+        "unavailable" => Reason::Overloaded,
+        "deadline_exceeded" => Reason::Timeout,
+        "not_found" => Reason::ModelNotFound,
+        "internal" => Reason::ServerError,
+        // OpenAI codes.
+        "insufficient_quota" => Reason::Billing,
+        "rate_limit_exceeded" => Reason::RateLimit,
+        "invalid_api_key" => Reason::Auth,
+        "model_not_found" => Reason::ModelNotFound,
+        "server_error" => Reason::ServerError,
+        "server_is_overloaded" | "slow_down" => Reason::Overloaded,
+        _ => return None,
+    };
+    Some(reason)
+}
+
+/// An error reported inside a stream (no HTTP status of its own): classify
+/// it by the provider's code, then by billing phrases in the message.
+pub fn stream_error(code: Option<&str>, message: &str) -> Error {
+    let by_text = classify(StatusCode::OK, &Some(message.to_owned()));
+    let reason = match code.and_then(reason_from_code) {
+        Some(reason) if by_text != Reason::Billing => reason,
+        _ if by_text == Reason::Billing => Reason::Billing,
+        _ => Reason::Unknown,
+    };
+    let message = match code {
+        Some(code) => format!("{code}: {message}"),
+        None => message.to_owned(),
+    };
+    Error::provider(reason, message)
 }
 
 /// The human message inside the common error body shapes:
@@ -272,6 +353,94 @@ mod tests {
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &detail),
             Reason::Billing
+        );
+    }
+
+    #[test]
+    fn provider_error_bodies_refine_the_status() {
+        let cases = [
+            (
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                Reason::Overloaded,
+            ),
+            (
+                400,
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: field required"}}"#,
+                Reason::Format,
+            ),
+            (
+                401,
+                r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
+                Reason::Auth,
+            ),
+            (
+                500,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#,
+                Reason::Overloaded,
+            ),
+            (
+                429,
+                r#"{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}"#,
+                Reason::RateLimit,
+            ),
+            (
+                400,
+                r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}"#,
+                Reason::Auth,
+            ),
+            (
+                403,
+                r#"{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}"#,
+                Reason::AuthPermanent,
+            ),
+            (
+                503,
+                r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,
+                Reason::Overloaded,
+            ),
+            (
+                404,
+                r#"{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}"#,
+                Reason::ModelNotFound,
+            ),
+            (
+                429,
+                r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+                Reason::Billing,
+            ),
+            (
+                404,
+                r#"{"error":"model 'llama9' not found"}"#,
+                Reason::ModelNotFound,
+            ),
+        ];
+        for (status, body, reason) in cases {
+            let error = error_from_parts(StatusCode::from_u16(status).unwrap(), None, body);
+            assert_eq!(error.reason, reason, "{status} {body}");
+            assert_eq!(error.status, Some(status));
+        }
+    }
+
+    #[test]
+    fn errors_inside_streams_are_classified_by_code() {
+        assert_eq!(
+            stream_error(Some("overloaded_error"), "Overloaded").reason,
+            Reason::Overloaded
+        );
+        assert_eq!(
+            stream_error(Some("rate_limit_exceeded"), "slow").reason,
+            Reason::RateLimit
+        );
+        assert_eq!(stream_error(Some("weird"), "x").reason, Reason::Unknown);
+        assert_eq!(
+            stream_error(None, "insufficient_quota for this key").reason,
+            Reason::Billing
+        );
+        assert!(
+            stream_error(Some("server_error"), "boom")
+                .message
+                .contains("boom")
         );
     }
 

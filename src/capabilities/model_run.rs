@@ -174,6 +174,7 @@ async fn run_one(
         images: request.images,
         thinking: request.thinking,
         max_tokens: None,
+        output_limit: model.max_tokens,
         temperature: model.temperature,
         stream: provider.streaming,
     };

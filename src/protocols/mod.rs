@@ -1,7 +1,11 @@
 //! Wire protocols. Each module knows one API's HTTP paths and JSON shapes
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
+pub mod anthropic;
+pub mod gemini;
+pub mod ollama;
 pub mod openai_chat;
+pub mod openai_responses;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -9,7 +13,8 @@ use std::time::Instant;
 use crate::auth::Secret;
 use crate::catalog::Api;
 use crate::envelope::Usage;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
+use crate::http;
 use crate::media::ImageFile;
 use crate::thinking::ThinkingLevel;
 
@@ -53,7 +58,11 @@ pub struct ChatRequest<'a> {
     pub prompt: &'a str,
     pub images: &'a [ImageFile],
     pub thinking: Option<ThinkingLevel>,
+    /// An explicit cap on output tokens for this request.
     pub max_tokens: Option<u64>,
+    /// The model's own output limit from the catalog (`maxTokens`), for
+    /// protocols that require a cap (Anthropic).
+    pub output_limit: Option<u64>,
     pub temperature: Option<f64>,
     pub stream: bool,
 }
@@ -84,15 +93,192 @@ pub async fn chat(
 ) -> Result<ChatResponse> {
     match api {
         Api::OpenAiCompletions => openai_chat::chat(endpoint, request, on_event).await,
-        Api::OpenAiResponses | Api::AnthropicMessages | Api::GoogleGenerativeAi | Api::Ollama => {
-            Err(Error::unsupported(format!(
-                "the `{}` protocol is not available yet in this build",
-                api.as_str()
-            ))
-            .with_hint(
-                "configure the provider with `api: \"openai-completions\"` if it offers that API",
-            ))
-        }
+        Api::OpenAiResponses => openai_responses::chat(endpoint, request, on_event).await,
+        Api::AnthropicMessages => anthropic::chat(endpoint, request, on_event).await,
+        Api::GoogleGenerativeAi => gemini::chat(endpoint, request, on_event).await,
+        Api::Ollama => ollama::chat(endpoint, request, on_event).await,
         Api::None => Err(Error::usage("this provider has no chat API")),
+    }
+}
+
+/// How a protocol presents the API key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyStyle {
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+    /// The key alone in the named header (`x-api-key`, `x-goog-api-key`).
+    Header(&'static str),
+}
+
+/// POST `body` as JSON to `url` with the key and configured headers; a
+/// non-success answer becomes a classified error.
+pub(crate) async fn post_json(
+    endpoint: &Endpoint<'_>,
+    url: &str,
+    body: &serde_json::Value,
+    key_style: KeyStyle,
+    extra_headers: &[(&str, &str)],
+) -> Result<reqwest::Response> {
+    let mut builder = endpoint.client.post(url).json(body);
+    for (name, value) in extra_headers {
+        builder = builder.header(*name, *value);
+    }
+    if let Some(key) = endpoint.api_key {
+        builder = match key_style {
+            KeyStyle::Bearer => builder.bearer_auth(key.expose()),
+            KeyStyle::Header(name) => builder.header(name, key.expose()),
+        };
+    }
+    let response = endpoint
+        .decorate(builder)
+        .send()
+        .await
+        .map_err(|error| http::transport_error(error, url))?;
+    if !response.status().is_success() {
+        return Err(http::error_from_response(response).await);
+    }
+    Ok(response)
+}
+
+/// Whether the answer is labelled as a server-sent event stream.
+pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"))
+}
+
+/// A provider's answer: an event stream, or one whole JSON text.
+pub(crate) enum Answer {
+    Events(futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>),
+    Whole(String),
+}
+
+/// Tell an event stream from a whole answer by its content type, or by its
+/// first line when a server labels a stream as plain text.
+pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<Answer> {
+    use futures_util::StreamExt;
+    if is_event_stream(&response) {
+        return Ok(Answer::Events(response.bytes_stream().boxed()));
+    }
+    let text = response
+        .text()
+        .await
+        .map_err(|error| http::transport_error(error, url))?;
+    let start = text.trim_start();
+    if start.starts_with("data:") || start.starts_with("event:") {
+        let body = futures_util::stream::iter([Ok(bytes::Bytes::from(text))]);
+        return Ok(Answer::Events(body.boxed()));
+    }
+    Ok(Answer::Whole(text))
+}
+
+/// Read an SSE body, handing each event's name and data to `apply`, which
+/// returns false to stop early.
+pub(crate) async fn read_sse(
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+    url: &str,
+    mut apply: impl FnMut(&str, &str) -> Result<bool>,
+) -> Result<()> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let mut events = std::pin::pin!(body.eventsource());
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|error| match error {
+            eventsource_stream::EventStreamError::Transport(error) => {
+                http::transport_error(error, url)
+            }
+            other => format_error(other),
+        })?;
+        if !apply(&event.event, &event.data)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The answer did not have the documented shape.
+pub(crate) fn format_error(detail: impl std::fmt::Display) -> Error {
+    Error::provider(
+        Reason::Format,
+        format!("unexpected answer from the provider: {detail}"),
+    )
+}
+
+/// Hand a whole (non-streamed) answer to the live sink, thinking first.
+pub(crate) fn emit_whole(response: &ChatResponse, on_event: EventSink<'_>) {
+    if !response.thinking.is_empty() {
+        on_event(ChatEvent::Thinking(&response.thinking));
+    }
+    if !response.text.is_empty() {
+        on_event(ChatEvent::Text(&response.text));
+    }
+}
+
+/// Test helpers shared by the protocol modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub fn request<'a>(
+        images: &'a [ImageFile],
+        thinking: Option<ThinkingLevel>,
+        stream: bool,
+    ) -> ChatRequest<'a> {
+        ChatRequest {
+            model: "m1",
+            prompt: "hi",
+            images,
+            thinking,
+            max_tokens: None,
+            output_limit: None,
+            temperature: None,
+            stream,
+        }
+    }
+
+    pub fn png() -> Vec<ImageFile> {
+        vec![ImageFile {
+            path: "a.png".into(),
+            mime_type: "image/png",
+            bytes: vec![1, 2, 3],
+        }]
+    }
+
+    pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    /// Feed `text` to the SSE decoder split at every byte offset and check
+    /// that `fold` yields the same answer each time.
+    pub fn sse_every_cut(
+        text: &str,
+        mut fold: impl FnMut(&str, &str, &mut ChatResponse) -> Result<bool>,
+        check: impl Fn(&ChatResponse, usize),
+    ) {
+        use eventsource_stream::Eventsource;
+        use futures_util::StreamExt;
+        let bytes = text.as_bytes();
+        for cut in 0..=bytes.len() {
+            let pieces: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+                Ok(bytes::Bytes::copy_from_slice(&bytes[..cut])),
+                Ok(bytes::Bytes::copy_from_slice(&bytes[cut..])),
+            ];
+            let mut events = futures_util::stream::iter(pieces).eventsource();
+            let mut answer = ChatResponse::default();
+            block_on(async {
+                while let Some(event) = events.next().await {
+                    let event = event.unwrap();
+                    if !fold(&event.event, &event.data, &mut answer).unwrap() {
+                        break;
+                    }
+                }
+            });
+            check(&answer, cut);
+        }
     }
 }

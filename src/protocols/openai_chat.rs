@@ -289,6 +289,7 @@ mod tests {
             images: &[],
             thinking: None,
             max_tokens: None,
+            output_limit: None,
             temperature: None,
             stream: true,
         };
@@ -313,6 +314,7 @@ mod tests {
             images: &images,
             thinking: Some(crate::thinking::ThinkingLevel::High),
             max_tokens: None,
+            output_limit: None,
             temperature: Some(0.0),
             stream: false,
         };

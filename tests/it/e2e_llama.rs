@@ -19,12 +19,17 @@ fn llama_url() -> Option<String> {
 }
 
 fn env_for(url: &str, streaming: bool) -> TestEnv {
+    env_with_api(url, streaming, "openai-completions")
+}
+
+/// The same server through another wire protocol (`api` value).
+fn env_with_api(url: &str, streaming: bool, api: &str) -> TestEnv {
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{
   agents: {{ defaults: {{ model: "llama/smollm2" }} }},
   models: {{ providers: {{ llama: {{
-    baseUrl: "{url}/v1", api: "openai-completions", streaming: {streaming},
+    baseUrl: "{url}/v1", api: "{api}", streaming: {streaming},
     models: [{{ id: "smollm2", name: "SmolLM2 135M", temperature: 0, contextWindow: 8192 }}],
   }} }} }},
 }}"#
@@ -64,4 +69,25 @@ fn streamed_answer_from_the_real_server() {
     let out = env.run(&["infer", "model", "run", "--prompt", QUESTION]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stdout, format!("{text}\n"));
+}
+
+/// llama.cpp also speaks Anthropic Messages at `/v1/messages`.
+#[test]
+fn anthropic_messages_through_the_real_server() {
+    let Some(url) = llama_url() else { return };
+    for streaming in [false, true] {
+        let env = env_with_api(&url, streaming, "anthropic-messages");
+        let out = env.run(&["infer", "model", "run", "--prompt", QUESTION, "--json"]);
+        assert_eq!(out.code, 0, "streaming {streaming}: {out:?}");
+        let envelope = out.json();
+        assert_eq!(envelope["ok"], true);
+        assert_eq!(envelope["provider"], "llama");
+        let text = envelope["outputs"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("Paris"),
+            "streaming {streaming}: answer: {text}"
+        );
+        assert!(envelope["usage"]["inputTokens"].as_u64().unwrap() > 0);
+        assert!(envelope["usage"]["outputTokens"].as_u64().unwrap() > 0);
+    }
 }

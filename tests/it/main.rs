@@ -9,4 +9,5 @@ mod e2e_llama;
 mod model_auth;
 mod model_inventory;
 mod model_run;
+mod protocols;
 mod scripting;

@@ -1,0 +1,304 @@
+//! Ollama's native chat API (`POST {base}/api/chat`): one JSON object, or
+//! with `stream: true` newline-delimited JSON objects (NDJSON).
+
+use base64::Engine as _;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
+use crate::envelope::Usage;
+use crate::error::{Error, Reason, Result};
+use crate::http;
+use crate::thinking::ThinkingLevel;
+
+/// `{base}/api/chat`; a base written for Ollama's OpenAI layer (`.../v1`)
+/// is taken back to the server root.
+pub fn url(endpoint: &Endpoint<'_>) -> String {
+    let base = endpoint.base_url.trim_end_matches('/');
+    let base = base.strip_suffix("/v1").unwrap_or(base);
+    format!("{base}/api/chat")
+}
+
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    let mut message = json!({"role": "user", "content": request.prompt});
+    if !request.images.is_empty() {
+        let images: Vec<String> = request
+            .images
+            .iter()
+            .map(|image| base64::engine::general_purpose::STANDARD.encode(&image.bytes))
+            .collect();
+        message["images"] = json!(images);
+    }
+    // Ollama streams unless told otherwise, so `stream` is always sent.
+    let mut body = json!({"model": request.model, "messages": [message], "stream": request.stream});
+    if let Some(level) = request.thinking {
+        body["think"] = json!(level != ThinkingLevel::Off);
+    }
+    let mut options = Map::new();
+    if let Some(temperature) = request.temperature {
+        options.insert("temperature".into(), json!(temperature));
+    }
+    if let Some(max_tokens) = request.max_tokens {
+        options.insert("num_predict".into(), json!(max_tokens));
+    }
+    if !options.is_empty() {
+        body["options"] = Value::Object(options);
+    }
+    body
+}
+
+pub async fn chat(
+    endpoint: Endpoint<'_>,
+    request: &ChatRequest<'_>,
+    on_event: EventSink<'_>,
+) -> Result<ChatResponse> {
+    let url = url(&endpoint);
+    let response = super::post_json(
+        &endpoint,
+        &url,
+        &request_body(request),
+        KeyStyle::Bearer,
+        &[],
+    )
+    .await?;
+    let mut answer = ChatResponse::default();
+    let mut lines = LineBuffer::default();
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut done = false;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|error| http::transport_error(error, &url))?;
+        for line in lines.push(&chunk) {
+            done = !apply_line(&line, &mut answer, on_event)?;
+            if done {
+                break;
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    if !done {
+        if let Some(line) = lines.finish() {
+            apply_line(&line, &mut answer, on_event)?;
+        }
+    }
+    Ok(answer)
+}
+
+/// Splits a byte stream into complete lines, whatever the chunking.
+#[derive(Debug, Default)]
+pub struct LineBuffer {
+    pending: Vec<u8>,
+}
+
+impl LineBuffer {
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            lines.push(String::from_utf8_lossy(&line).trim().to_owned());
+        }
+        lines
+    }
+
+    /// What is left after the body ended without a final newline.
+    pub fn finish(&mut self) -> Option<String> {
+        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.pending))
+            .trim()
+            .to_owned();
+        (!rest.is_empty()).then_some(rest)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Line {
+    message: Option<Message>,
+    #[serde(default)]
+    done: bool,
+    done_reason: Option<String>,
+    prompt_eval_count: Option<u64>,
+    eval_count: Option<u64>,
+    error: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    content: Option<String>,
+    thinking: Option<String>,
+}
+
+/// Fold one JSON line (or a whole non-streamed answer) into the answer.
+/// Returns false once the line says `done`.
+pub fn apply_line(line: &str, answer: &mut ChatResponse, on_event: EventSink<'_>) -> Result<bool> {
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(true);
+    }
+    let parsed: Line = serde_json::from_str(line).map_err(format_error)?;
+    if let Some(error) = parsed.error {
+        let message = match &error {
+            Value::String(text) => text.clone(),
+            other => {
+                http::provider_message(&other.to_string()).unwrap_or_else(|| other.to_string())
+            }
+        };
+        return Err(stream_error(&message));
+    }
+    if let Some(message) = parsed.message {
+        if let Some(thinking) = message.thinking.filter(|t| !t.is_empty()) {
+            answer.thinking.push_str(&thinking);
+            on_event(ChatEvent::Thinking(&thinking));
+        }
+        if let Some(text) = message.content.filter(|t| !t.is_empty()) {
+            answer.text.push_str(&text);
+            on_event(ChatEvent::Text(&text));
+        }
+    }
+    if parsed.done {
+        answer.finish_reason = parsed.done_reason;
+        if parsed.prompt_eval_count.is_some() || parsed.eval_count.is_some() {
+            answer.usage = Some(Usage {
+                cost: None,
+                input_tokens: parsed.prompt_eval_count,
+                output_tokens: parsed.eval_count,
+                cached_tokens: None,
+                reasoning_tokens: None,
+                total_tokens: parsed
+                    .prompt_eval_count
+                    .zip(parsed.eval_count)
+                    .map(|(i, o)| i + o),
+            });
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Ollama reports errors as bare text; a missing model is the common case.
+fn stream_error(message: &str) -> Error {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("not found") && lower.contains("model") {
+        return Error::provider(Reason::ModelNotFound, message.to_owned())
+            .with_hint("pull the model first with `ollama pull <model>`");
+    }
+    http::stream_error(None, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{png, request};
+    use super::*;
+
+    #[test]
+    fn body_for_text_prompt_always_says_whether_to_stream() {
+        assert_eq!(
+            request_body(&request(&[], None, false)),
+            json!({"model": "m1", "messages": [{"role": "user", "content": "hi"}], "stream": false})
+        );
+        assert_eq!(request_body(&request(&[], None, true))["stream"], true);
+    }
+
+    #[test]
+    fn body_with_images_think_and_options() {
+        let images = png();
+        let mut req = request(&images, Some(ThinkingLevel::High), true);
+        req.temperature = Some(0.0);
+        req.max_tokens = Some(64);
+        let body = request_body(&req);
+        assert_eq!(body["messages"][0]["images"], json!(["AQID"]));
+        assert_eq!(body["think"], true);
+        assert_eq!(
+            body["options"],
+            json!({"temperature": 0.0, "num_predict": 64})
+        );
+        assert_eq!(
+            request_body(&request(&[], Some(ThinkingLevel::Off), true))["think"],
+            false
+        );
+    }
+
+    #[test]
+    fn urls_point_at_the_native_api() {
+        let client = crate::http::build_client(None).unwrap();
+        let headers = Default::default();
+        for base in ["http://h:11434", "http://h:11434/", "http://h:11434/v1"] {
+            let endpoint = Endpoint {
+                client: &client,
+                base_url: base,
+                api_key: None,
+                headers: &headers,
+                deadline: None,
+            };
+            assert_eq!(url(&endpoint), "http://h:11434/api/chat", "{base}");
+        }
+    }
+
+    #[test]
+    fn whole_answer_with_thinking_and_counts() {
+        let mut answer = ChatResponse::default();
+        let more = apply_line(
+            r#"{"model": "qwen3", "created_at": "2025-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": "Paris", "thinking": "capital of France"},
+                "done": true, "done_reason": "stop", "total_duration": 5000, "prompt_eval_count": 12, "eval_count": 7}"#,
+            &mut answer,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(!more);
+        assert_eq!(
+            (answer.text.as_str(), answer.thinking.as_str()),
+            ("Paris", "capital of France")
+        );
+        assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
+        let usage = answer.usage.unwrap();
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens, usage.total_tokens),
+            (Some(12), Some(7), Some(19))
+        );
+    }
+
+    #[test]
+    fn errors_are_classified() {
+        let mut answer = ChatResponse::default();
+        let error = apply_line(
+            r#"{"error": "model \"llama9\" not found, try pulling it first"}"#,
+            &mut answer,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(error.reason, Reason::ModelNotFound);
+    }
+
+    #[test]
+    fn ndjson_parsing_is_independent_of_chunk_boundaries() {
+        let stream = concat!(
+            "{\"model\":\"m1\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"Hm\"},\"done\":false}\n",
+            "{\"model\":\"m1\",\"message\":{\"role\":\"assistant\",\"content\":\"Pa\"},\"done\":false}\r\n",
+            "{\"model\":\"m1\",\"message\":{\"role\":\"assistant\",\"content\":\"rïs\"},\"done\":false}\n",
+            "{\"model\":\"m1\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",",
+            "\"prompt_eval_count\":4,\"eval_count\":3}",
+        )
+        .as_bytes();
+        for cut in 0..=stream.len() {
+            let mut lines = LineBuffer::default();
+            let mut answer = ChatResponse::default();
+            let mut all = lines.push(&stream[..cut]);
+            all.extend(lines.push(&stream[cut..]));
+            all.extend(lines.finish());
+            let mut finished = false;
+            for line in all {
+                finished = !apply_line(&line, &mut answer, &mut |_| {}).unwrap();
+            }
+            assert!(finished, "cut at {cut}");
+            assert_eq!(answer.text, "Parïs", "cut at {cut}");
+            assert_eq!(answer.thinking, "Hm", "cut at {cut}");
+            assert_eq!(
+                answer.usage.as_ref().unwrap().output_tokens,
+                Some(3),
+                "cut at {cut}"
+            );
+        }
+    }
+}
