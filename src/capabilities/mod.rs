@@ -2,6 +2,8 @@
 //! module per capability. Executors return data and never print.
 
 pub mod model_run;
+pub mod web_fetch;
+pub mod web_search;
 
 use serde::Serialize;
 
@@ -61,9 +63,9 @@ pub const CAPABILITIES: &[Capability] = &[
     capability("video.generate", LOCAL, "Generate a video (long-running job)", "{path, mimeType, size}", false),
     capability("video.describe", LOCAL, "Describe a video file", "{path, text, kind}", false),
     capability("video.providers", LOCAL, "Video providers", "{provider, configured}", false),
-    capability("web.search", LOCAL, "Search the web", "{result: {provider, results: [{title, url, snippet}]}}", false),
-    capability("web.fetch", LOCAL, "Fetch a page and extract readable text", "{result: {url, finalUrl, status, contentType, title, extractMode, text, truncated}}", false),
-    capability("web.providers", LOCAL, "Search and fetch providers", "{provider, kind, available, configured, selected}", false),
+    capability("web.search", LOCAL, "Search the web", "{result: {provider, query, count, results: [{title, url, snippet}], raw}}", true),
+    capability("web.fetch", LOCAL, "Fetch a page and extract readable text", "{result: {url, finalUrl, status, contentType, title, extractMode, extractor, text, truncated, length, fetchedAt, tookMs}}", true),
+    capability("web.providers", LOCAL, "Search and fetch providers", "{provider, kind, available, configured, selected}", true),
     capability("embedding.create", LOCAL, "Create one vector per text", "{text, embedding, dimensions}", false),
     capability("embedding.providers", LOCAL, "Embedding providers", "{provider, defaultModel, configured}", false),
 ];

@@ -1,7 +1,9 @@
 //! Wire protocols. Each module knows one API's HTTP paths and JSON shapes
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
+pub mod firecrawl;
 pub mod openai_chat;
+pub mod search;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
