@@ -116,6 +116,7 @@ pub fn provider_message(body: &str) -> Option<String> {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         let candidates = [
             value.pointer("/error/message"),
+            value.pointer("/error/detail"),
             value.get("error").filter(|v| v.is_string()),
             value.get("message"),
             value.get("detail"),
