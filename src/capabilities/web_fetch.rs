@@ -88,12 +88,22 @@ pub struct FetchResult {
 pub fn selected_provider(flag: Option<&str>, settings: &FetchSettings) -> Result<FetchProvider> {
     if let Some(flag) = flag {
         return FetchProvider::parse(flag).ok_or_else(|| {
-            Error::usage(format!("`--provider {flag}`: unknown fetch provider (known: {})", FETCH_PROVIDERS.join(", ")))
+            Error::usage(format!(
+                "`--provider {flag}`: unknown fetch provider (known: {})",
+                FETCH_PROVIDERS.join(", ")
+            ))
         });
     }
-    match settings.provider.as_deref().filter(|p| !p.trim().is_empty()) {
+    match settings
+        .provider
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
         Some(id) => FetchProvider::parse(id).ok_or_else(|| {
-            Error::config(format!("tools.web.fetch.provider: unknown fetch provider `{id}` (known: {})", FETCH_PROVIDERS.join(", ")))
+            Error::config(format!(
+                "tools.web.fetch.provider: unknown fetch provider `{id}` (known: {})",
+                FETCH_PROVIDERS.join(", ")
+            ))
         }),
         None => Ok(FetchProvider::Builtin),
     }
@@ -101,9 +111,12 @@ pub fn selected_provider(flag: Option<&str>, settings: &FetchSettings) -> Result
 
 /// `--url`: an absolute http(s) URL with a host.
 pub fn parse_url(text: &str) -> Result<Url> {
-    let url = Url::parse(text.trim()).map_err(|error| Error::usage(format!("`--url {text}`: not a valid URL ({error})")))?;
+    let url = Url::parse(text.trim())
+        .map_err(|error| Error::usage(format!("`--url {text}`: not a valid URL ({error})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::usage(format!("`--url {text}`: only http:// and https:// URLs can be fetched")));
+        return Err(Error::usage(format!(
+            "`--url {text}`: only http:// and https:// URLs can be fetched"
+        )));
     }
     Ok(url)
 }
@@ -117,7 +130,9 @@ struct Limits {
 
 fn limits(settings: &FetchSettings) -> Result<Limits> {
     let positive = |value: Option<u64>, key: &str, default: u64| match value {
-        Some(0) => Err(Error::config(format!("tools.web.fetch.{key}: must be a positive number"))),
+        Some(0) => Err(Error::config(format!(
+            "tools.web.fetch.{key}: must be a positive number"
+        ))),
         Some(n) => Ok(n),
         None => Ok(default),
     };
@@ -125,10 +140,16 @@ fn limits(settings: &FetchSettings) -> Result<Limits> {
     if let Some(cap) = settings.max_chars_cap {
         max_chars = max_chars.min(positive(Some(cap), "maxCharsCap", cap)?);
     }
-    let max_response_bytes = positive(settings.max_response_bytes, "maxResponseBytes", DEFAULT_MAX_RESPONSE_BYTES)?;
+    let max_response_bytes = positive(
+        settings.max_response_bytes,
+        "maxResponseBytes",
+        DEFAULT_MAX_RESPONSE_BYTES,
+    )?;
     let timeout = match settings.timeout_seconds {
         Some(seconds) if !(seconds > 0.0 && seconds.is_finite()) => {
-            return Err(Error::config("tools.web.fetch.timeoutSeconds: must be a positive number"));
+            return Err(Error::config(
+                "tools.web.fetch.timeoutSeconds: must be a positive number",
+            ));
         }
         Some(seconds) => seconds,
         None => DEFAULT_TIMEOUT_SECONDS,
@@ -144,7 +165,13 @@ fn limits(settings: &FetchSettings) -> Result<Limits> {
 pub fn ssrf_policy(settings: &FetchSettings) -> SsrfPolicy {
     let policy = settings.ssrf_policy.as_ref();
     let names = |list: Option<&Vec<String>>| -> Vec<String> {
-        list.map(|l| l.iter().map(|n| normalize_host(n)).filter(|n| !n.is_empty()).collect()).unwrap_or_default()
+        list.map(|l| {
+            l.iter()
+                .map(|n| normalize_host(n))
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
     };
     SsrfPolicy {
         allow_private_network: policy.is_some_and(|p| p.dangerously_allow_private_network),
@@ -172,21 +199,31 @@ pub async fn fetch(ctx: &Context, request: &FetchRequest<'_>) -> Result<FetchRes
     let config = ctx.config()?;
     let settings = fetch_settings(config)?;
     if settings.enabled == Some(false) {
-        return Err(Error::config("web fetch is turned off by `tools.web.fetch.enabled: false`"));
+        return Err(Error::config(
+            "web fetch is turned off by `tools.web.fetch.enabled: false`",
+        ));
     }
     let limits = limits(&settings)?;
     let started = Instant::now();
     let fetched_at = crate::web::now_rfc3339();
     let page = match request.provider {
         FetchProvider::Builtin => builtin(request, &settings, &limits).await?,
-        FetchProvider::Firecrawl => with_firecrawl(ctx, config, request, &settings, &limits).await?,
+        FetchProvider::Firecrawl => {
+            with_firecrawl(ctx, config, request, &settings, &limits).await?
+        }
     };
     let (text, cut) = extract::truncate_chars(&page.text, limits.max_chars);
     let raw_length = text.chars().count();
     let wrapped = extract::wrap_untrusted(&text, "Web Fetch");
     let warning = match (page.bytes_truncated, cut) {
-        (true, _) => Some(format!("the response was larger than {} bytes and was cut there", limits.max_response_bytes)),
-        (false, true) => Some(format!("the text was cut at {} characters", limits.max_chars)),
+        (true, _) => Some(format!(
+            "the response was larger than {} bytes and was cut there",
+            limits.max_response_bytes
+        )),
+        (false, true) => Some(format!(
+            "the text was cut at {} characters",
+            limits.max_chars
+        )),
         _ => None,
     };
     Ok(FetchResult {
@@ -224,7 +261,11 @@ struct Page {
     bytes_truncated: bool,
 }
 
-async fn builtin(request: &FetchRequest<'_>, settings: &FetchSettings, limits: &Limits) -> Result<Page> {
+async fn builtin(
+    request: &FetchRequest<'_>,
+    settings: &FetchSettings,
+    limits: &Limits,
+) -> Result<Page> {
     let options = FetchOptions {
         max_response_bytes: limits.max_response_bytes,
         timeout: limits.timeout,
@@ -248,7 +289,13 @@ async fn builtin(request: &FetchRequest<'_>, settings: &FetchSettings, limits: &
         } else {
             text
         };
-        let detail: String = detail.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect();
+        let detail: String = detail
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(200)
+            .collect();
         let reason = match raw.status {
             401 => Reason::Auth,
             403 => Reason::AuthPermanent,
@@ -258,14 +305,19 @@ async fn builtin(request: &FetchRequest<'_>, settings: &FetchSettings, limits: &
             500..=599 => Reason::ServerError,
             _ => Reason::Unknown,
         };
-        let mut message = format!("{} answered HTTP {}", crate::http::redact_url(&final_url), raw.status);
+        let mut message = format!(
+            "{} answered HTTP {}",
+            crate::http::redact_url(&final_url),
+            raw.status
+        );
         if !detail.is_empty() {
             message.push_str(&format!(": {detail}"));
         }
         return Err(Error::provider(reason, message).with_status(raw.status));
     }
     if kind == Kind::Binary {
-        let shown = extract::mime_of(content_type.as_deref()).unwrap_or_else(|| "binary data".to_owned());
+        let shown =
+            extract::mime_of(content_type.as_deref()).unwrap_or_else(|| "binary data".to_owned());
         return Err(Error::provider(
             Reason::Format,
             format!("{} returned {shown}, which web fetch does not turn into text", crate::http::redact_url(&final_url)),
@@ -280,9 +332,16 @@ async fn builtin(request: &FetchRequest<'_>, settings: &FetchSettings, limits: &
         }
         Kind::Html => {
             let document = dom_query::Document::from(decoded.as_str());
-            let title = Some(document.select("title").text().trim().to_owned()).filter(|t| !t.is_empty());
-            document.select("script, style, noscript, template").remove();
-            (title, extract::tidy(&document.select("body").formatted_text()), "html-cleanup")
+            let title =
+                Some(document.select("title").text().trim().to_owned()).filter(|t| !t.is_empty());
+            document
+                .select("script, style, noscript, template")
+                .remove();
+            (
+                title,
+                extract::tidy(&document.select("body").formatted_text()),
+                "html-cleanup",
+            )
         }
         Kind::Json => {
             // Pretty-printed when it parses (a cut body may not), else as received.
@@ -294,7 +353,15 @@ async fn builtin(request: &FetchRequest<'_>, settings: &FetchSettings, limits: &
         }
         Kind::Text | Kind::Binary => (None, decoded, "raw"),
     };
-    Ok(Page { final_url, status: raw.status, content_type, title, text, extractor, bytes_truncated: raw.truncated })
+    Ok(Page {
+        final_url,
+        status: raw.status,
+        content_type,
+        title,
+        text,
+        extractor,
+        bytes_truncated: raw.truncated,
+    })
 }
 
 async fn with_firecrawl(
@@ -314,27 +381,48 @@ async fn with_firecrawl(
                 url::Host::Ipv6(ip) => policy.refuses(ip.into()),
                 url::Host::Domain(_) => None,
             };
-            let local = name == "localhost" || name.ends_with(".localhost") || name.ends_with(".local") || name.ends_with(".internal");
-            if (literal.is_some() || local || policy.is_blocked_name(&name)) && !policy.allowed_hostnames.contains(&name) {
-                return Err(Error::provider(Reason::Unknown, format!("refusing to send {} to Firecrawl: it is a local or blocked address", request.url)));
+            let local = name == "localhost"
+                || name.ends_with(".localhost")
+                || name.ends_with(".local")
+                || name.ends_with(".internal");
+            if (literal.is_some() || local || policy.is_blocked_name(&name))
+                && !policy.allowed_hostnames.contains(&name)
+            {
+                return Err(Error::provider(
+                    Reason::Unknown,
+                    format!(
+                        "refusing to send {} to Firecrawl: it is a local or blocked address",
+                        request.url
+                    ),
+                ));
             }
         }
     }
     let plugin = plugin_settings(config, "firecrawl", "webFetch")?;
-    let api_key = plugin.api_key()?.or_else(|| env::var(env::FIRECRAWL_API_KEY)).map(Secret::new);
+    let api_key = plugin
+        .api_key()?
+        .or_else(|| env::var(env::FIRECRAWL_API_KEY))
+        .map(Secret::new);
     let base_url = plugin
         .base_url()
         .or_else(|| env::var(env::FIRECRAWL_BASE_URL))
         .unwrap_or_else(|| firecrawl::DEFAULT_BASE_URL.to_owned());
     let timeout = match plugin.number("timeoutSeconds")? {
         Some(seconds) if seconds > 0.0 && seconds.is_finite() => Duration::from_secs_f64(seconds),
-        Some(_) => return Err(Error::config(format!("{}.timeoutSeconds: must be a positive number", plugin.path))),
+        Some(_) => {
+            return Err(Error::config(format!(
+                "{}.timeoutSeconds: must be a positive number",
+                plugin.path
+            )));
+        }
         None => Duration::from_secs(60).max(limits.timeout),
     };
     let scrape = firecrawl::ScrapeRequest {
         url: request.url.as_str(),
         only_main_content: plugin.bool("onlyMainContent")?.unwrap_or(true),
-        max_age_ms: plugin.number("maxAgeMs")?.map_or(172_800_000, |ms| ms.max(0.0) as u64),
+        max_age_ms: plugin
+            .number("maxAgeMs")?
+            .map_or(172_800_000, |ms| ms.max(0.0) as u64),
         timeout,
     };
     let scraped = firecrawl::scrape(ctx.client()?, &base_url, api_key.as_ref(), &scrape).await?;
@@ -368,11 +456,28 @@ mod tests {
     #[test]
     fn provider_selection() {
         let mut settings = FetchSettings::default();
-        assert_eq!(selected_provider(None, &settings).unwrap(), FetchProvider::Builtin);
-        assert_eq!(selected_provider(Some("firecrawl"), &settings).unwrap(), FetchProvider::Firecrawl);
-        assert_eq!(selected_provider(Some("nope"), &settings).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            selected_provider(None, &settings).unwrap(),
+            FetchProvider::Builtin
+        );
+        assert_eq!(
+            selected_provider(Some("firecrawl"), &settings).unwrap(),
+            FetchProvider::Firecrawl
+        );
+        assert_eq!(
+            selected_provider(Some("nope"), &settings)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
         settings.provider = Some("firecrawl".into());
-        assert_eq!(selected_provider(None, &settings).unwrap(), FetchProvider::Firecrawl);
-        assert_eq!(selected_provider(Some("builtin"), &settings).unwrap(), FetchProvider::Builtin);
+        assert_eq!(
+            selected_provider(None, &settings).unwrap(),
+            FetchProvider::Firecrawl
+        );
+        assert_eq!(
+            selected_provider(Some("builtin"), &settings).unwrap(),
+            FetchProvider::Builtin
+        );
     }
 }

@@ -19,7 +19,14 @@ pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 
 /// Search providers in auto-detection order (API-backed first, then
 /// self-hosted SearXNG; DuckDuckGo only when nothing else is configured).
-pub const SEARCH_PROVIDERS: &[&str] = &["brave", "perplexity", "exa", "tavily", "searxng", "duckduckgo"];
+pub const SEARCH_PROVIDERS: &[&str] = &[
+    "brave",
+    "perplexity",
+    "exa",
+    "tavily",
+    "searxng",
+    "duckduckgo",
+];
 
 /// What one provider needs and what it has.
 pub struct ProviderSetup {
@@ -47,7 +54,10 @@ impl ProviderSetup {
 
     fn missing_hint(&self) -> String {
         match self.id {
-            "searxng" => "set `SEARXNG_BASE_URL` or `plugins.entries.searxng.config.webSearch.baseUrl`".to_owned(),
+            "searxng" => {
+                "set `SEARXNG_BASE_URL` or `plugins.entries.searxng.config.webSearch.baseUrl`"
+                    .to_owned()
+            }
             id => format!(
                 "set `{}` or `plugins.entries.{id}.config.webSearch.apiKey`",
                 key_env(id).unwrap_or("the API key")
@@ -93,13 +103,25 @@ pub fn setup(config: &Config, id: &'static str) -> Result<ProviderSetup> {
         _ => None,
     });
     if let Some(url) = &base_url {
-        let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+        let parsed = reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"));
         // Exa accepts bare hosts; everyone else needs a full http(s) URL.
         if parsed.is_none() && id != "exa" {
-            return Err(Error::config(format!("{}.baseUrl: `{url}` is not an http(s) URL", settings.path)));
+            return Err(Error::config(format!(
+                "{}.baseUrl: `{url}` is not an http(s) URL",
+                settings.path
+            )));
         }
     }
-    Ok(ProviderSetup { id, requires_key: key_env(id).is_some(), settings, api_key, key_source, base_url })
+    Ok(ProviderSetup {
+        id,
+        requires_key: key_env(id).is_some(),
+        settings,
+        api_key,
+        key_source,
+        base_url,
+    })
 }
 
 pub struct Selection {
@@ -112,9 +134,16 @@ pub struct Selection {
 pub fn select(config: &Config, settings: &SearchSettings, flag: Option<&str>) -> Result<Selection> {
     let explicit = match flag {
         Some(flag) => Some(canonical(flag).ok_or_else(|| {
-            Error::usage(format!("`--provider {flag}`: unknown search provider (known: {})", SEARCH_PROVIDERS.join(", ")))
+            Error::usage(format!(
+                "`--provider {flag}`: unknown search provider (known: {})",
+                SEARCH_PROVIDERS.join(", ")
+            ))
         })?),
-        None => match settings.provider.as_deref().filter(|p| !p.trim().is_empty()) {
+        None => match settings
+            .provider
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+        {
             Some(id) => Some(canonical(id).ok_or_else(|| {
                 Error::config(format!(
                     "tools.web.search.provider: unknown search provider `{id}` (known: {})",
@@ -134,17 +163,24 @@ pub fn select(config: &Config, settings: &SearchSettings, flag: Option<&str>) ->
             } else {
                 "needs an API key".to_owned()
             };
-            return Err(Error::config(format!("search provider `{id}` {why}")).with_hint(provider.missing_hint()));
+            return Err(Error::config(format!("search provider `{id}` {why}"))
+                .with_hint(provider.missing_hint()));
         }
         return Ok(Selection { provider });
     }
-    for id in SEARCH_PROVIDERS.iter().copied().filter(|id| *id != "duckduckgo") {
+    for id in SEARCH_PROVIDERS
+        .iter()
+        .copied()
+        .filter(|id| *id != "duckduckgo")
+    {
         let provider = setup(config, id)?;
         if provider.configured() {
             return Ok(Selection { provider });
         }
     }
-    Ok(Selection { provider: setup(config, "duckduckgo")? })
+    Ok(Selection {
+        provider: setup(config, "duckduckgo")?,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -177,17 +213,26 @@ pub struct SearchOutcome {
 pub fn limit(flag: Option<u64>, settings: &SearchSettings) -> Result<usize> {
     match (flag, settings.max_results) {
         (Some(n), _) => Ok(n as usize),
-        (None, Some(0)) => Err(Error::config("tools.web.search.maxResults: must be a positive number")),
+        (None, Some(0)) => Err(Error::config(
+            "tools.web.search.maxResults: must be a positive number",
+        )),
         (None, Some(n)) => Ok(n as usize),
         (None, None) => Ok(DEFAULT_LIMIT as usize),
     }
 }
 
-pub async fn run(ctx: &Context, selection: &Selection, query: &str, limit: usize) -> Result<SearchOutcome> {
+pub async fn run(
+    ctx: &Context,
+    selection: &Selection,
+    query: &str,
+    limit: usize,
+) -> Result<SearchOutcome> {
     let settings = search_settings(ctx.config()?)?;
     let timeout = match settings.timeout_seconds {
         Some(s) if !(s > 0.0 && s.is_finite()) => {
-            return Err(Error::config("tools.web.search.timeoutSeconds: must be a positive number"));
+            return Err(Error::config(
+                "tools.web.search.timeoutSeconds: must be a positive number",
+            ));
         }
         Some(s) => Duration::from_secs_f64(s),
         None => Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS),
@@ -201,8 +246,16 @@ pub async fn run(ctx: &Context, selection: &Selection, query: &str, limit: usize
         "duckduckgo" => search::duckduckgo::DEFAULT_BASE_URL,
         _ => "",
     };
-    let base_url = provider.base_url.clone().unwrap_or_else(|| default_base.to_owned());
-    let endpoint = SearchEndpoint { client: ctx.client()?, base_url: &base_url, api_key: provider.api_key.as_ref(), timeout };
+    let base_url = provider
+        .base_url
+        .clone()
+        .unwrap_or_else(|| default_base.to_owned());
+    let endpoint = SearchEndpoint {
+        client: ctx.client()?,
+        base_url: &base_url,
+        api_key: provider.api_key.as_ref(),
+        timeout,
+    };
     let started = Instant::now();
     let answer = match provider.id {
         "brave" => search::brave::search(&endpoint, query, limit).await,
@@ -212,20 +265,27 @@ pub async fn run(ctx: &Context, selection: &Selection, query: &str, limit: usize
         "searxng" => {
             let categories = provider.settings.string("categories")?;
             let language = provider.settings.string("language")?;
-            let options = search::searxng::Options { categories: categories.as_deref(), language: language.as_deref() };
+            let options = search::searxng::Options {
+                categories: categories.as_deref(),
+                language: language.as_deref(),
+            };
             search::searxng::search(&endpoint, query, limit, &options).await
         }
         _ => {
             let region = provider.settings.string("region")?;
             let safe_search = provider.settings.string("safeSearch")?;
-            let options = search::duckduckgo::Options { region: region.as_deref(), safe_search: safe_search.as_deref() };
+            let options = search::duckduckgo::Options {
+                region: region.as_deref(),
+                safe_search: safe_search.as_deref(),
+            };
             search::duckduckgo::search(&endpoint, query, limit, &options).await
         }
     }
     .map_err(|error| error.context(format!("{} search", provider.id)))?;
     let warning = if provider.id == "searxng" && answer.hits.is_empty() {
         let engines = search::searxng::unresponsive(&answer.raw);
-        (!engines.is_empty()).then(|| format!("searx could not use some engines: {}", engines.join(", ")))
+        (!engines.is_empty())
+            .then(|| format!("searx could not use some engines: {}", engines.join(", ")))
     } else {
         None
     };
@@ -236,7 +296,12 @@ pub async fn run(ctx: &Context, selection: &Selection, query: &str, limit: usize
             count: answer.hits.len(),
             results: answer.hits,
             took_ms: started.elapsed().as_millis() as u64,
-            external_content: ExternalContent { untrusted: true, source: "web_search", wrapped: false, provider: provider.id },
+            external_content: ExternalContent {
+                untrusted: true,
+                source: "web_search",
+                wrapped: false,
+                provider: provider.id,
+            },
             raw: answer.raw,
         },
         warning,
@@ -253,14 +318,31 @@ mod tests {
 
     #[test]
     fn explicit_choice_wins_and_must_be_configured() {
-        let config = config(r#"{ plugins: { entries: { searxng: { config: { webSearch: { baseUrl: "http://127.0.0.1:1" } } } } } }"#);
+        let config = config(
+            r#"{ plugins: { entries: { searxng: { config: { webSearch: { baseUrl: "http://127.0.0.1:1" } } } } } }"#,
+        );
         let settings = SearchSettings::default();
-        assert_eq!(select(&config, &settings, None).unwrap().provider.id, "searxng");
-        assert_eq!(select(&config, &settings, Some("duckduckgo")).unwrap().provider.id, "duckduckgo");
+        assert_eq!(
+            select(&config, &settings, None).unwrap().provider.id,
+            "searxng"
+        );
+        assert_eq!(
+            select(&config, &settings, Some("duckduckgo"))
+                .unwrap()
+                .provider
+                .id,
+            "duckduckgo"
+        );
         let error = select(&config, &settings, Some("brave")).err().unwrap();
         assert_eq!(error.exit_code(), 2);
         assert!(error.hints[0].contains("BRAVE_API_KEY"));
-        assert_eq!(select(&config, &settings, Some("altavista")).err().unwrap().exit_code(), 2);
+        assert_eq!(
+            select(&config, &settings, Some("altavista"))
+                .err()
+                .unwrap()
+                .exit_code(),
+            2
+        );
     }
 
     #[test]
@@ -276,16 +358,39 @@ mod tests {
                  tavily: { config: { webSearch: { apiKey: "t" } } },
                  exa: { config: { webSearch: { apiKey: "e" } } } } } }"#,
         );
-        assert_eq!(select(&config, &SearchSettings::default(), None).unwrap().provider.id, "exa");
-        let settings = SearchSettings { provider: Some("tavily".into()), ..Default::default() };
-        assert_eq!(select(&config, &settings, None).unwrap().provider.id, "tavily");
-        let settings = SearchSettings { provider: Some("brvae".into()), ..Default::default() };
-        assert!(select(&config, &settings, None).err().unwrap().message.starts_with("tools.web.search.provider"));
+        assert_eq!(
+            select(&config, &SearchSettings::default(), None)
+                .unwrap()
+                .provider
+                .id,
+            "exa"
+        );
+        let settings = SearchSettings {
+            provider: Some("tavily".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            select(&config, &settings, None).unwrap().provider.id,
+            "tavily"
+        );
+        let settings = SearchSettings {
+            provider: Some("brvae".into()),
+            ..Default::default()
+        };
+        assert!(
+            select(&config, &settings, None)
+                .err()
+                .unwrap()
+                .message
+                .starts_with("tools.web.search.provider")
+        );
     }
 
     #[test]
     fn bad_base_urls_are_config_errors() {
-        let config = config(r#"{ plugins: { entries: { searxng: { config: { webSearch: { baseUrl: "localhost:8888" } } } } } }"#);
+        let config = config(
+            r#"{ plugins: { entries: { searxng: { config: { webSearch: { baseUrl: "localhost:8888" } } } } } }"#,
+        );
         assert_eq!(setup(&config, "searxng").err().unwrap().exit_code(), 2);
     }
 }

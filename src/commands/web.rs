@@ -12,12 +12,18 @@ use crate::error::{Error, Result};
 use crate::output::Diagnostics;
 use crate::web::config::{fetch_settings, plugin_settings, search_settings};
 
-pub async fn search(ctx: &Context, diagnostics: &Diagnostics, args: WebSearchArgs) -> Result<Report, Failure> {
+pub async fn search(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    args: WebSearchArgs,
+) -> Result<Report, Failure> {
     let query = args.query.trim().to_owned();
     let config = ctx.config()?;
     let settings = search_settings(config)?;
     if settings.enabled == Some(false) {
-        return Err(Error::config("web search is turned off by `tools.web.search.enabled: false`").into());
+        return Err(
+            Error::config("web search is turned off by `tools.web.search.enabled: false`").into(),
+        );
     }
     let limit = web_search::limit(args.limit, &settings)?;
     let selection = web_search::select(config, &settings, args.provider.as_deref())?;
@@ -36,14 +42,20 @@ pub async fn search(ctx: &Context, diagnostics: &Diagnostics, args: WebSearchArg
         Err(error) => {
             let mut envelope = Envelope::failure("web.search", Transport::Local, &error);
             envelope.provider = Some(provider.to_owned());
-            Err(Failure { error, envelope: Some(envelope) })
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
         }
     }
 }
 
 fn search_text(result: &web_search::SearchResult) -> String {
     if result.results.is_empty() {
-        return format!("no results for \"{}\" ({})\n", result.query, result.provider);
+        return format!(
+            "no results for \"{}\" ({})\n",
+            result.query, result.provider
+        );
     }
     let mut text = String::new();
     for (index, hit) in result.results.iter().enumerate() {
@@ -59,7 +71,11 @@ pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure>
     let url = web_fetch::parse_url(&args.url)?;
     let settings = fetch_settings(ctx.config()?)?;
     let provider = web_fetch::selected_provider(args.provider.as_deref(), &settings)?;
-    let request = FetchRequest { url: &url, format: args.format, provider };
+    let request = FetchRequest {
+        url: &url,
+        format: args.format,
+        provider,
+    };
     match web_fetch::fetch(ctx, &request).await {
         Ok(result) => {
             let text = format!("{}\n", result.text);
@@ -71,7 +87,10 @@ pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure>
         Err(error) => {
             let mut envelope = Envelope::failure("web.fetch", Transport::Local, &error);
             envelope.provider = Some(provider.id().to_owned());
-            Err(Failure { error, envelope: Some(envelope) })
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
         }
     }
 }
@@ -81,7 +100,9 @@ pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure>
 pub fn providers(ctx: &Context) -> Result<Report> {
     let config = ctx.config()?;
     let search = search_settings(config)?;
-    let selected_search = web_search::select(config, &search, None).map(|s| s.provider.id).ok();
+    let selected_search = web_search::select(config, &search, None)
+        .map(|s| s.provider.id)
+        .ok();
     let mut outputs = Vec::new();
     let mut lines = Vec::new();
     for id in SEARCH_PROVIDERS.iter().copied() {
@@ -106,7 +127,8 @@ pub fn providers(ctx: &Context) -> Result<Report> {
                 let source = if plugin.api_key()?.is_some() {
                     Some("config".to_owned())
                 } else {
-                    crate::config::env::var(crate::config::env::FIRECRAWL_API_KEY).map(|_| "FIRECRAWL_API_KEY".to_owned())
+                    crate::config::env::var(crate::config::env::FIRECRAWL_API_KEY)
+                        .map(|_| "FIRECRAWL_API_KEY".to_owned())
                 };
                 (plugin.enabled != Some(false), source)
             }
@@ -125,7 +147,11 @@ pub fn providers(ctx: &Context) -> Result<Report> {
 fn provider_line(kind: &str, id: &str, configured: bool, selected: bool) -> String {
     format!(
         "{kind:<7} {id:<11} {}{}",
-        if configured { "configured" } else { "not configured" },
+        if configured {
+            "configured"
+        } else {
+            "not configured"
+        },
         if selected { "  (selected)" } else { "" }
     )
 }

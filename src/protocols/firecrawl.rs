@@ -47,35 +47,60 @@ pub async fn scrape(
     request: &ScrapeRequest<'_>,
 ) -> Result<Scraped> {
     let url = format!("{}/v2/scrape", base_url.trim_end_matches('/'));
-    let mut builder = client.post(&url).json(&body(request)).timeout(request.timeout + Duration::from_secs(5));
+    let mut builder = client
+        .post(&url)
+        .json(&body(request))
+        .timeout(request.timeout + Duration::from_secs(5));
     if let Some(key) = api_key {
         builder = builder.bearer_auth(key.expose());
     }
-    let response = builder.send().await.map_err(|error| crate::http::transport_error(error, &url))?;
+    let response = builder
+        .send()
+        .await
+        .map_err(|error| crate::http::transport_error(error, &url))?;
     if !response.status().is_success() {
         return Err(crate::http::error_from_response(response).await);
     }
     let value: Value = response.json().await.map_err(|error| {
-        Error::provider(Reason::Format, format!("Firecrawl answered with something that is not JSON: {error}"))
+        Error::provider(
+            Reason::Format,
+            format!("Firecrawl answered with something that is not JSON: {error}"),
+        )
     })?;
     parse(&value)
 }
 
 pub fn parse(value: &Value) -> Result<Scraped> {
     if value.get("success").and_then(Value::as_bool) == Some(false) {
-        let message = value.get("error").and_then(Value::as_str).unwrap_or("Firecrawl reported a failure");
+        let message = value
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("Firecrawl reported a failure");
         return Err(Error::provider(Reason::Unknown, message.to_owned()));
     }
     let data = value
         .get("data")
         .ok_or_else(|| Error::provider(Reason::Format, "Firecrawl's answer has no `data`"))?;
     let metadata = data.get("metadata").cloned().unwrap_or(Value::Null);
-    let string = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_owned).filter(|s| !s.is_empty());
+    let string = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+    };
     Ok(Scraped {
-        markdown: data.get("markdown").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        markdown: data
+            .get("markdown")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         title: string("title"),
         final_url: string("url").or_else(|| string("sourceURL")),
-        status: metadata.get("statusCode").and_then(Value::as_u64).map(|s| s as u16),
+        status: metadata
+            .get("statusCode")
+            .and_then(Value::as_u64)
+            .map(|s| s as u16),
         content_type: string("contentType"),
     })
 }
@@ -130,7 +155,9 @@ mod tests {
     #[test]
     fn markdown_becomes_text() {
         assert_eq!(
-            markdown_to_text("## Title\nSee [the docs](https://x/) and **bold** ![img](i.png) [x] done"),
+            markdown_to_text(
+                "## Title\nSee [the docs](https://x/) and **bold** ![img](i.png) [x] done"
+            ),
             "Title\nSee the docs and bold img [x] done"
         );
     }

@@ -95,7 +95,10 @@ impl PluginSettings {
         match self.extra.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(_) => Err(Error::config(format!("{}.{key}: expected a string", self.path))),
+            Some(_) => Err(Error::config(format!(
+                "{}.{key}: expected a string",
+                self.path
+            ))),
         }
     }
 
@@ -103,7 +106,10 @@ impl PluginSettings {
         match self.extra.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
-            Some(_) => Err(Error::config(format!("{}.{key}: expected true or false", self.path))),
+            Some(_) => Err(Error::config(format!(
+                "{}.{key}: expected true or false",
+                self.path
+            ))),
         }
     }
 
@@ -125,7 +131,10 @@ impl PluginSettings {
     }
 
     pub fn base_url(&self) -> Option<String> {
-        self.base_url.as_ref().map(|url| url.0.trim().to_owned()).filter(|url| !url.is_empty())
+        self.base_url
+            .as_ref()
+            .map(|url| url.0.trim().to_owned())
+            .filter(|url| !url.is_empty())
     }
 }
 
@@ -136,7 +145,11 @@ fn typed<T: DeserializeOwned + Default>(value: Option<&Value>, path: &str) -> Re
     };
     serde_path_to_error::deserialize(value).map_err(|error| {
         let inner = error.path().to_string();
-        let at = if inner == "." || inner.is_empty() { path.to_owned() } else { format!("{path}.{inner}") };
+        let at = if inner == "." || inner.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}.{inner}")
+        };
         Error::config(format!("{at}: {}", error.inner()))
     })
 }
@@ -155,26 +168,43 @@ pub fn search_settings(config: &Config) -> Result<SearchSettings> {
 
 /// `plugins.entries.<plugin>` with `config.<section>` (`webSearch` / `webFetch`).
 pub fn plugin_settings(config: &Config, plugin: &str, section: &str) -> Result<PluginSettings> {
-    let entry = config.plugins.as_ref().and_then(|p| p.get("entries")).and_then(|e| e.get(plugin));
+    let entry = config
+        .plugins
+        .as_ref()
+        .and_then(|p| p.get("entries"))
+        .and_then(|e| e.get(plugin));
     let path = format!("plugins.entries.{plugin}.config.{section}");
     let Some(entry) = entry.filter(|e| !e.is_null()) else {
-        return Ok(PluginSettings { path, ..Default::default() });
+        return Ok(PluginSettings {
+            path,
+            ..Default::default()
+        });
     };
     let enabled = match entry.get("enabled") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(flag)) => Some(*flag),
-        Some(_) => return Err(Error::config(format!("plugins.entries.{plugin}.enabled: expected true or false"))),
+        Some(_) => {
+            return Err(Error::config(format!(
+                "plugins.entries.{plugin}.enabled: expected true or false"
+            )));
+        }
     };
-    let block = entry.get("config").and_then(|c| c.get(section)).filter(|b| !b.is_null());
+    let block = entry
+        .get("config")
+        .and_then(|c| c.get(section))
+        .filter(|b| !b.is_null());
     let Some(block) = block else {
-        return Ok(PluginSettings { enabled, path, ..Default::default() });
+        return Ok(PluginSettings {
+            enabled,
+            path,
+            ..Default::default()
+        });
     };
     if !block.is_object() {
         return Err(Error::config(format!("{path}: expected an object")));
     }
-    let shared: SharedPluginKeys = serde_path_to_error::deserialize(block).map_err(|error| {
-        Error::config(format!("{path}.{}: {}", error.path(), error.inner()))
-    })?;
+    let shared: SharedPluginKeys = serde_path_to_error::deserialize(block)
+        .map_err(|error| Error::config(format!("{path}.{}: {}", error.path(), error.inner())))?;
     Ok(PluginSettings {
         enabled,
         api_key: shared.api_key,
@@ -215,11 +245,23 @@ mod tests {
     fn wrong_types_name_the_key() {
         let config = config(r#"{ tools: { web: { fetch: { maxChars: "many" } } } }"#);
         let error = fetch_settings(&config).unwrap_err();
-        assert!(error.message.starts_with("tools.web.fetch.maxChars:"), "{}", error.message);
+        assert!(
+            error.message.starts_with("tools.web.fetch.maxChars:"),
+            "{}",
+            error.message
+        );
         assert_eq!(error.exit_code(), 2);
-        let config = parsed(r#"{ plugins: { entries: { brave: { config: { webSearch: { apiKey: 42 } } } } } }"#);
+        let config = parsed(
+            r#"{ plugins: { entries: { brave: { config: { webSearch: { apiKey: 42 } } } } } }"#,
+        );
         let error = plugin_settings(&config, "brave", "webSearch").unwrap_err();
-        assert!(error.message.contains("plugins.entries.brave.config.webSearch.apiKey"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains("plugins.entries.brave.config.webSearch.apiKey"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

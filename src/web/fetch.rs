@@ -13,8 +13,7 @@ use super::ssrf::Guard;
 use crate::error::{Error, Reason, Result};
 
 /// What Chrome on Linux sends; some sites refuse unknown agents.
-pub const BROWSER_USER_AGENT: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 pub struct FetchOptions {
     pub max_response_bytes: usize,
@@ -71,7 +70,10 @@ async fn fetch_inner(url: &Url, options: &FetchOptions) -> Result<RawPage> {
         options.guard.check(&current).await?;
         let response = client
             .get(current.clone())
-            .header(ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5")
+            .header(
+                ACCEPT,
+                "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5",
+            )
             .header(ACCEPT_LANGUAGE, "en-US,en;q=0.9")
             .send()
             .await
@@ -79,11 +81,17 @@ async fn fetch_inner(url: &Url, options: &FetchOptions) -> Result<RawPage> {
         let status = response.status();
         if status.is_redirection() {
             if let Some(location) = response.headers().get(LOCATION) {
-                let location = location
-                    .to_str()
-                    .map_err(|_| Error::provider(Reason::Format, "a redirect carried a Location that is not text"))?;
+                let location = location.to_str().map_err(|_| {
+                    Error::provider(
+                        Reason::Format,
+                        "a redirect carried a Location that is not text",
+                    )
+                })?;
                 let next = current.join(location).map_err(|error| {
-                    Error::provider(Reason::Format, format!("a redirect pointed at an invalid URL `{location}`: {error}"))
+                    Error::provider(
+                        Reason::Format,
+                        format!("a redirect pointed at an invalid URL `{location}`: {error}"),
+                    )
                 })?;
                 if redirects >= options.max_redirects {
                     return Err(Error::provider(
@@ -107,12 +115,22 @@ async fn fetch_inner(url: &Url, options: &FetchOptions) -> Result<RawPage> {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         let (body, truncated) = read_capped(response, options.max_response_bytes, &current).await?;
-        return Ok(RawPage { final_url: current, status: status.as_u16(), content_type, body, truncated });
+        return Ok(RawPage {
+            final_url: current,
+            status: status.as_u16(),
+            content_type,
+            body,
+            truncated,
+        });
     }
 }
 
 /// Read at most `cap` bytes; the rest is never downloaded.
-async fn read_capped(response: reqwest::Response, cap: usize, url: &Url) -> Result<(Vec<u8>, bool)> {
+async fn read_capped(
+    response: reqwest::Response,
+    cap: usize,
+    url: &Url,
+) -> Result<(Vec<u8>, bool)> {
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {

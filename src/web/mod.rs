@@ -14,7 +14,9 @@ pub fn now_rfc3339() -> String {
 }
 
 pub fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     let seconds = since.as_secs();
     let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -42,7 +44,10 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        assert_eq!(super::rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::rfc3339(SystemTime::UNIX_EPOCH),
+            "1970-01-01T00:00:00.000Z"
+        );
         let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
         assert_eq!(super::rfc3339(t), "2024-02-29T12:34:56.789Z");
     }

@@ -38,7 +38,11 @@ pub fn classify(ip: IpAddr) -> Option<&'static str> {
 }
 
 fn in_v4(ip: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     (u32::from(ip) & mask) == (u32::from(Ipv4Addr::from(net)) & mask)
 }
 
@@ -70,7 +74,11 @@ fn classify_v4(ip: Ipv4Addr) -> Option<&'static str> {
 }
 
 fn in_v6(ip: Ipv6Addr, net: [u16; 8], prefix: u32) -> bool {
-    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - prefix)
+    };
     (u128::from(ip) & mask) == (u128::from(Ipv6Addr::from(net)) & mask)
 }
 
@@ -83,19 +91,37 @@ fn classify_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return Some("a loopback address");
     }
     // Addresses that carry an IPv4 address: judge the IPv4 one.
-    if in_v6(ip, [0, 0, 0, 0, 0, 0xffff, 0, 0], 96) || in_v6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96) {
+    if in_v6(ip, [0, 0, 0, 0, 0, 0xffff, 0, 0], 96)
+        || in_v6(ip, [0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96)
+    {
         return classify_v4(Ipv4Addr::from(bits as u32));
     }
     if in_v6(ip, [0x2002, 0, 0, 0, 0, 0, 0, 0], 16) {
         return classify_v4(Ipv4Addr::from((bits >> 80) as u32));
     }
     const RANGES: &[([u16; 8], u32, &str)] = &[
-        ([0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254], 128, "a cloud metadata address"),
-        ([0, 0, 0, 0, 0, 0, 0, 0], 96, "an IPv4-compatible (deprecated) address"),
-        ([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, "a local-use NAT64 address"),
+        (
+            [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254],
+            128,
+            "a cloud metadata address",
+        ),
+        (
+            [0, 0, 0, 0, 0, 0, 0, 0],
+            96,
+            "an IPv4-compatible (deprecated) address",
+        ),
+        (
+            [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
+            48,
+            "a local-use NAT64 address",
+        ),
         ([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "a discard-only address"),
         ([0x2001, 0, 0, 0, 0, 0, 0, 0], 32, "a Teredo tunnel address"),
-        ([0x2001, 0x0db8, 0, 0, 0, 0, 0, 0], 32, "a documentation address"),
+        (
+            [0x2001, 0x0db8, 0, 0, 0, 0, 0, 0],
+            32,
+            "a documentation address",
+        ),
         ([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20, "a documentation address"),
         ([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7, "a unique local address"),
         ([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10, "a link-local address"),
@@ -122,7 +148,10 @@ fn special_name(name: &str) -> bool {
 /// Lower case, no trailing dot, no IPv6 brackets.
 pub fn normalize_host(host: &str) -> String {
     let host = host.trim().trim_end_matches('.');
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     host.to_ascii_lowercase()
 }
 
@@ -144,10 +173,16 @@ impl SsrfPolicy {
     }
 
     pub fn is_blocked_name(&self, host: &str) -> bool {
-        self.blocked_hostnames.iter().any(|pattern| match pattern.strip_prefix("*.") {
-            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'),
-            None => pattern == host,
-        })
+        self.blocked_hostnames
+            .iter()
+            .any(|pattern| match pattern.strip_prefix("*.") {
+                Some(suffix) => {
+                    host.len() > suffix.len() + 1
+                        && host.ends_with(suffix)
+                        && host[..host.len() - suffix.len()].ends_with('.')
+                }
+                None => pattern == host,
+            })
     }
 
     fn is_exempt(&self, host: &str) -> bool {
@@ -169,23 +204,36 @@ fn refused(url: &Url, detail: String) -> Error {
 
 impl Guard {
     pub fn new(policy: SsrfPolicy) -> Guard {
-        Guard { policy: Arc::new(policy), pins: Arc::new(Mutex::new(HashMap::new())) }
+        Guard {
+            policy: Arc::new(policy),
+            pins: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     /// The resolver to give the HTTP client: it answers only with pinned addresses.
     pub fn resolver(&self) -> PinnedResolver {
-        PinnedResolver { pins: self.pins.clone() }
+        PinnedResolver {
+            pins: self.pins.clone(),
+        }
     }
 
     /// Check one URL (the first request or a redirect target) before it is sent.
     pub async fn check(&self, url: &Url) -> Result<()> {
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(refused(url, format!("the scheme `{}` is not http or https", url.scheme())));
+            return Err(refused(
+                url,
+                format!("the scheme `{}` is not http or https", url.scheme()),
+            ));
         }
-        let host = url.host().ok_or_else(|| refused(url, "the URL has no host".to_owned()))?;
+        let host = url
+            .host()
+            .ok_or_else(|| refused(url, "the URL has no host".to_owned()))?;
         let name = normalize_host(&host.to_string());
         if self.policy.is_blocked_name(&name) {
-            return Err(refused(url, format!("`{name}` is in tools.web.fetch.ssrfPolicy.blockedHostnames")));
+            return Err(refused(
+                url,
+                format!("`{name}` is in tools.web.fetch.ssrfPolicy.blockedHostnames"),
+            ));
         }
         let exempt = self.policy.is_exempt(&name);
         let port = url.port_or_known_default().unwrap_or(80);
@@ -194,21 +242,33 @@ impl Guard {
             Host::Ipv6(ip) => self.check_literal(url, IpAddr::V6(ip), exempt),
             Host::Domain(_) => {
                 if !exempt && special_name(&name) {
-                    return Err(refused(url, format!("`{name}` is a local or internal host name")));
+                    return Err(refused(
+                        url,
+                        format!("`{name}` is a local or internal host name"),
+                    ));
                 }
                 let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
                     .await
                     .map_err(|error| {
-                        Error::provider(Reason::Network, format!("cannot resolve `{name}`: {error}"))
+                        Error::provider(
+                            Reason::Network,
+                            format!("cannot resolve `{name}`: {error}"),
+                        )
                     })?
                     .collect();
                 if addrs.is_empty() {
-                    return Err(Error::provider(Reason::Network, format!("`{name}` resolves to no address")));
+                    return Err(Error::provider(
+                        Reason::Network,
+                        format!("`{name}` resolves to no address"),
+                    ));
                 }
                 if !exempt {
                     for addr in &addrs {
                         if let Some(why) = self.policy.refuses(addr.ip()) {
-                            return Err(refused(url, format!("`{name}` resolves to {}, {why}", addr.ip())));
+                            return Err(refused(
+                                url,
+                                format!("`{name}` resolves to {}, {why}", addr.ip()),
+                            ));
                         }
                     }
                 }
@@ -258,10 +318,22 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for ip in ["1.1.1.1", "8.8.8.8", "93.184.216.34", "100.63.255.255", "100.128.0.0", "172.15.255.255",
-            "172.32.0.0", "192.167.255.255", "198.17.255.255", "198.20.0.0", "223.255.255.255",
-            "2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450:4001::200e"]
-        {
+        for ip in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "93.184.216.34",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.167.255.255",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "2606:4700:4700::1111",
+            "2001:4860:4860::8888",
+            "2a00:1450:4001::200e",
+        ] {
             assert_eq!(classify(v4(ip)), None, "{ip}");
         }
     }
@@ -338,12 +410,19 @@ mod tests {
 
     #[test]
     fn opt_ins_open_only_their_range() {
-        let policy = SsrfPolicy { allow_benchmark_range: true, allow_unique_local_range: true, ..Default::default() };
+        let policy = SsrfPolicy {
+            allow_benchmark_range: true,
+            allow_unique_local_range: true,
+            ..Default::default()
+        };
         assert_eq!(policy.refuses(v4("198.18.5.5")), None);
         assert_eq!(policy.refuses(v4("fd00::5")), None);
         assert!(policy.refuses(v4("127.0.0.1")).is_some());
         assert!(policy.refuses(v4("fe80::1")).is_some());
-        assert!(policy.refuses(v4("fd00:ec2::254")).is_some(), "metadata stays refused");
+        assert!(
+            policy.refuses(v4("fd00:ec2::254")).is_some(),
+            "metadata stays refused"
+        );
         assert!(SsrfPolicy::default().refuses(v4("198.18.5.5")).is_some());
     }
 
@@ -356,7 +435,10 @@ mod tests {
         assert!(policy.is_blocked_name("tracker.example.com"));
         assert!(policy.is_blocked_name("x.ads.example.com"));
         assert!(policy.is_blocked_name("a.b.ads.example.com"));
-        assert!(!policy.is_blocked_name("ads.example.com"), "wildcards do not match the apex");
+        assert!(
+            !policy.is_blocked_name("ads.example.com"),
+            "wildcards do not match the apex"
+        );
         assert!(!policy.is_blocked_name("badads.example.com"));
         assert!(!policy.is_blocked_name("example.com"));
     }
@@ -368,18 +450,33 @@ mod tests {
     }
 
     fn check(policy: SsrfPolicy, url: &str) -> Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(Guard::new(policy).check(&Url::parse(url).unwrap()))
     }
 
     #[test]
     fn literal_and_named_local_hosts_are_refused() {
-        for url in ["http://127.0.0.1/", "http://[::1]:8080/", "http://169.254.169.254/latest/meta-data",
-            "http://0x7f.1/", "http://2130706433/", "http://localhost/", "http://printer.local/",
-            "http://metadata.google.internal/", "ftp://example.com/", "http://[::ffff:7f00:1]/"]
-        {
+        for url in [
+            "http://127.0.0.1/",
+            "http://[::1]:8080/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://0x7f.1/",
+            "http://2130706433/",
+            "http://localhost/",
+            "http://printer.local/",
+            "http://metadata.google.internal/",
+            "ftp://example.com/",
+            "http://[::ffff:7f00:1]/",
+        ] {
             let error = check(SsrfPolicy::default(), url).expect_err(url);
-            assert!(error.message.starts_with("refusing to fetch"), "{url}: {}", error.message);
+            assert!(
+                error.message.starts_with("refusing to fetch"),
+                "{url}: {}",
+                error.message
+            );
         }
     }
 
@@ -387,16 +484,34 @@ mod tests {
     fn localhost_resolves_to_loopback_and_is_refused_after_lookup() {
         // Not caught by the name rule when exempted, so exercise the resolved-address rule
         // through a name that is not special: `localhost.` is special; use allowed lists instead.
-        let policy = SsrfPolicy { allowed_hostnames: vec!["localhost".into()], ..Default::default() };
-        assert!(check(policy.clone(), "http://localhost:9/").is_ok(), "exempt host passes");
-        assert!(check(policy, "http://127.0.0.1:9/").is_err(), "its address by literal does not");
+        let policy = SsrfPolicy {
+            allowed_hostnames: vec!["localhost".into()],
+            ..Default::default()
+        };
+        assert!(
+            check(policy.clone(), "http://localhost:9/").is_ok(),
+            "exempt host passes"
+        );
+        assert!(
+            check(policy, "http://127.0.0.1:9/").is_err(),
+            "its address by literal does not"
+        );
     }
 
     #[test]
     fn private_network_opt_in_and_block_list() {
-        let open = SsrfPolicy { allow_private_network: true, ..Default::default() };
+        let open = SsrfPolicy {
+            allow_private_network: true,
+            ..Default::default()
+        };
         assert!(check(open.clone(), "http://127.0.0.1/").is_ok());
-        let blocked = SsrfPolicy { blocked_hostnames: vec!["127.0.0.1".into()], ..open };
-        assert!(check(blocked, "http://127.0.0.1/").is_err(), "block list wins over the opt-in");
+        let blocked = SsrfPolicy {
+            blocked_hostnames: vec!["127.0.0.1".into()],
+            ..open
+        };
+        assert!(
+            check(blocked, "http://127.0.0.1/").is_err(),
+            "block list wins over the opt-in"
+        );
     }
 }

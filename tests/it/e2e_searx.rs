@@ -31,16 +31,33 @@ fn searx_finds_the_documents_written_by_the_wrapper() {
     let result = &envelope["outputs"][0]["result"];
     let results = result["results"].as_array().unwrap();
     let urls: Vec<&str> = results.iter().map(|r| r["url"].as_str().unwrap()).collect();
-    assert!(urls.contains(&"https://docs.example/sea-otters"), "{urls:?}");
-    assert!(urls.contains(&"https://docs.example/river-otters"), "{urls:?}");
+    assert!(
+        urls.contains(&"https://docs.example/sea-otters"),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&"https://docs.example/river-otters"),
+        "{urls:?}"
+    );
     assert!(!urls.contains(&"https://docs.example/rust"), "{urls:?}");
-    let sea = results.iter().find(|r| r["url"] == "https://docs.example/sea-otters").unwrap();
+    let sea = results
+        .iter()
+        .find(|r| r["url"] == "https://docs.example/sea-otters")
+        .unwrap();
     assert_eq!(sea["title"], "Sea otters hold hands");
     assert!(sea["snippet"].as_str().unwrap().contains("kelp"));
 
     // --limit cuts the list; another query finds the other document.
-    let out = env.run(&["infer", "web", "search", "--query", "otters", "--limit", "1", "--json"]);
-    assert_eq!(out.json()["outputs"][0]["result"]["results"].as_array().unwrap().len(), 1);
+    let out = env.run(&[
+        "infer", "web", "search", "--query", "otters", "--limit", "1", "--json",
+    ]);
+    assert_eq!(
+        out.json()["outputs"][0]["result"]["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let out = env.run(&["infer", "web", "search", "--query", "ownership", "--json"]);
     let results = out.json()["outputs"][0]["result"]["results"].clone();
     assert_eq!(results[0]["title"], "Rust ownership explained", "{results}");

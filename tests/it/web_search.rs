@@ -44,7 +44,16 @@ async fn searxng_json_api() {
         .mount(&server)
         .await;
     let env = env_with_base("searxng", &server, r#", language: "en""#);
-    let out = env.run(&["infer", "web", "search", "--query", "sea otters", "--limit", "2", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "sea otters",
+        "--limit",
+        "2",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["provider"], "searxng");
     let result = hits(&out);
@@ -58,11 +67,23 @@ async fn searxng_json_api() {
             {"title": "Otters", "url": "https://otters.example/", "snippet": "All about otters."}
         ])
     );
-    assert_eq!(result["raw"]["results"].as_array().unwrap().len(), 3, "raw payload kept whole");
+    assert_eq!(
+        result["raw"]["results"].as_array().unwrap().len(),
+        3,
+        "raw payload kept whole"
+    );
     assert_eq!(result["externalContent"]["untrusted"], true);
 
     // Text mode: a numbered list.
-    let out = env.run(&["infer", "web", "search", "--query", "sea otters", "--limit", "2"]);
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "sea otters",
+        "--limit",
+        "2",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.starts_with("1. Sea otter\n   https://en.wikipedia.org/wiki/Sea_otter\n   A marine mammal.\n2. Otters"), "{}", out.stdout);
 }
@@ -100,7 +121,16 @@ async fn brave_sends_its_subscription_token() {
         .mount(&server)
         .await;
     let env = env_with_base("brave", &server, "").env("BRAVE_API_KEY", "brave-test-key");
-    let out = env.run(&["infer", "web", "search", "--query", "rust book", "--limit", "3", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "rust book",
+        "--limit",
+        "3",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let result = hits(&out);
     assert_eq!(result["provider"], "brave");
@@ -131,7 +161,10 @@ async fn brave_failure_is_an_error_envelope_with_its_message() {
     assert_eq!(envelope["error"]["reason"], "auth");
     assert_eq!(envelope["error"]["status"], 401);
     let message = envelope["error"]["message"].as_str().unwrap();
-    assert!(message.contains("The provided subscription token is invalid."), "{message}");
+    assert!(
+        message.contains("The provided subscription token is invalid."),
+        "{message}"
+    );
     assert!(!out.stdout.contains("wrong-key") && !out.stderr.contains("wrong-key"));
 }
 
@@ -148,10 +181,15 @@ async fn tavily_posts_with_a_bearer_key() {
         .mount(&server)
         .await;
     let env = env_with_base("tavily", &server, "").env("TAVILY_API_KEY", "tvly-test");
-    let out = env.run(&["infer", "web", "search", "--query", "otters", "--limit", "4", "--json"]);
+    let out = env.run(&[
+        "infer", "web", "search", "--query", "otters", "--limit", "4", "--json",
+    ]);
     let result = hits(&out);
     assert_eq!(result["provider"], "tavily");
-    assert_eq!(result["results"][0], json!({"title": "Otter facts", "url": "https://facts.example/otter", "snippet": "Otters are playful."}));
+    assert_eq!(
+        result["results"][0],
+        json!({"title": "Otter facts", "url": "https://facts.example/otter", "snippet": "Otters are playful."})
+    );
     let body = &received_bodies(&server).await[0];
     assert_eq!(body["query"], "otters");
     assert_eq!(body["max_results"], 4);
@@ -169,7 +207,16 @@ async fn perplexity_search_api() {
         .mount(&server)
         .await;
     let env = env_with_base("perplexity", &server, "").env("PERPLEXITY_API_KEY", "pplx-test");
-    let out = env.run(&["infer", "web", "search", "--query", "otters", "--provider", "perplexity", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "otters",
+        "--provider",
+        "perplexity",
+        "--json",
+    ]);
     let result = hits(&out);
     assert_eq!(result["results"][0]["snippet"], "Snippet text");
     let body = &received_bodies(&server).await[0];
@@ -195,7 +242,10 @@ async fn exa_sends_its_api_key_header() {
     ));
     let out = env.run(&["infer", "web", "search", "--query", "otters", "--json"]);
     let result = hits(&out);
-    assert_eq!(result["results"][0], json!({"title": "Exa otters", "url": "https://e.example/", "snippet": "Otters use tools."}));
+    assert_eq!(
+        result["results"][0],
+        json!({"title": "Exa otters", "url": "https://e.example/", "snippet": "Otters use tools."})
+    );
     let body = &received_bodies(&server).await[0];
     assert_eq!(body["query"], "otters");
     assert_eq!(body["numResults"], 7, "tools.web.search.maxResults");
@@ -215,52 +265,111 @@ async fn duckduckgo_html_page() {
         .and(query_param("q", "rust"))
         .and(query_param("kl", "de-de"))
         .and(query_param("kp", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(page.as_bytes().to_vec(), "text/html; charset=utf-8"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(page.as_bytes().to_vec(), "text/html; charset=utf-8"),
+        )
         .mount(&server)
         .await;
-    let env = env_with_base("duckduckgo", &server, r#", region: "de-de", safeSearch: "strict""#);
+    let env = env_with_base(
+        "duckduckgo",
+        &server,
+        r#", region: "de-de", safeSearch: "strict""#,
+    );
     // Nothing else configured: DuckDuckGo is the default.
     let out = env.run(&["infer", "web", "search", "--query", "rust", "--json"]);
     let result = hits(&out);
     assert_eq!(result["provider"], "duckduckgo");
-    assert_eq!(result["results"], json!([{"title": "Rust Programming Language", "url": "https://www.rust-lang.org/", "snippet": "A language empowering everyone."}]));
+    assert_eq!(
+        result["results"],
+        json!([{"title": "Rust Programming Language", "url": "https://www.rust-lang.org/", "snippet": "A language empowering everyone."}])
+    );
     let requests = server.received_requests().await.unwrap();
-    assert!(requests[0].headers.get("user-agent").unwrap().to_str().unwrap().starts_with("Mozilla/5.0"));
+    assert!(
+        requests[0]
+            .headers
+            .get("user-agent")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("Mozilla/5.0")
+    );
 }
 
 #[test]
 fn unconfigured_or_unknown_providers_fail_before_any_request() {
     let env = TestEnv::new();
-    let out = env.run(&["infer", "web", "search", "--query", "q", "--provider", "brave", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "q",
+        "--provider",
+        "brave",
+        "--json",
+    ]);
     assert_eq!(out.code, 2, "{out:?}");
     let envelope = out.json();
     assert_eq!(envelope["error"]["reason"], "config");
-    assert!(envelope["error"]["hints"][0].as_str().unwrap().contains("BRAVE_API_KEY"));
-    let out = env.run(&["infer", "web", "search", "--query", "q", "--provider", "altavista", "--json"]);
+    assert!(
+        envelope["error"]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("BRAVE_API_KEY")
+    );
+    let out = env.run(&[
+        "infer",
+        "web",
+        "search",
+        "--query",
+        "q",
+        "--provider",
+        "altavista",
+        "--json",
+    ]);
     assert_eq!(out.code, 2, "{out:?}");
     let out = env.run(&["infer", "web", "search", "--query", "  ", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
-    let out = env.run(&["infer", "web", "search", "--query", "q", "--limit", "0", "--json"]);
+    let out = env.run(&[
+        "infer", "web", "search", "--query", "q", "--limit", "0", "--json",
+    ]);
     assert_eq!(out.code, 2, "{out:?}");
     env.write_config(r#"{ tools: { web: { search: { maxResults: "five" } } } }"#);
     let out = env.run(&["infer", "web", "search", "--query", "q", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.json()["error"]["message"].as_str().unwrap().contains("tools.web.search.maxResults"));
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tools.web.search.maxResults")
+    );
 }
 
 #[test]
 fn providers_show_available_configured_selected() {
-    let env = TestEnv::new().env("TAVILY_API_KEY", "t").env("EXA_API_KEY", "e");
+    let env = TestEnv::new()
+        .env("TAVILY_API_KEY", "t")
+        .env("EXA_API_KEY", "e");
     env.write_config(r#"{ tools: { web: { fetch: { provider: "firecrawl" } } } }"#);
     let out = env.run(&["infer", "web", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
     assert_eq!(envelope["capability"], "web.providers");
     let rows = envelope["outputs"].as_array().unwrap();
-    let row = |kind: &str, id: &str| rows.iter().find(|r| r["kind"] == kind && r["provider"] == id).unwrap().clone();
+    let row = |kind: &str, id: &str| {
+        rows.iter()
+            .find(|r| r["kind"] == kind && r["provider"] == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(rows.len(), 8);
     assert_eq!(row("search", "exa")["configured"], true);
-    assert_eq!(row("search", "exa")["selected"], true, "first configured in detection order");
+    assert_eq!(
+        row("search", "exa")["selected"],
+        true,
+        "first configured in detection order"
+    );
     assert_eq!(row("search", "exa")["keySource"], "EXA_API_KEY");
     assert_eq!(row("search", "tavily")["selected"], false);
     assert_eq!(row("search", "brave")["configured"], false);
@@ -268,8 +377,16 @@ fn providers_show_available_configured_selected() {
     assert_eq!(row("fetch", "firecrawl")["selected"], true);
     assert_eq!(row("fetch", "builtin")["selected"], false);
     assert!(rows.iter().all(|r| r["available"] == true));
-    assert!(!out.stdout.contains("\"t\"") && !out.stdout.contains("\"e\""), "no secrets");
+    assert!(
+        !out.stdout.contains("\"t\"") && !out.stdout.contains("\"e\""),
+        "no secrets"
+    );
 
     let out = env.run(&["infer", "web", "providers"]);
-    assert!(out.stdout.contains("search  exa         configured  (selected)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("search  exa         configured  (selected)"),
+        "{}",
+        out.stdout
+    );
 }

@@ -15,16 +15,26 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
     let count = limit.clamp(1, MAX_COUNT).to_string();
     let request = endpoint
         .client
-        .get(with_query(&url, &[("q", query), ("count", count.as_str())])?)
+        .get(with_query(
+            &url,
+            &[("q", query), ("count", count.as_str())],
+        )?)
         .header("Accept", "application/json")
         .header("X-Subscription-Token", endpoint.key())
         .timeout(endpoint.timeout);
     let raw = send_json(request, &url).await?;
-    Ok(Answer { hits: parse(&raw, limit), raw })
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw.pointer("/web/results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let results = raw
+        .pointer("/web/results")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     finish(
         results.iter().map(|r| Hit {
             title: strip_tags(&text(r, "title")),

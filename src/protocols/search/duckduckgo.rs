@@ -28,9 +28,17 @@ pub fn safe_search_param(level: Option<&str>) -> Result<&'static str> {
     }
 }
 
-pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize, options: &Options<'_>) -> Result<Answer> {
+pub async fn search(
+    endpoint: &SearchEndpoint<'_>,
+    query: &str,
+    limit: usize,
+    options: &Options<'_>,
+) -> Result<Answer> {
     let url = endpoint.url("html/");
-    let mut params = vec![("q", query), ("kp", safe_search_param(options.safe_search)?)];
+    let mut params = vec![
+        ("q", query),
+        ("kp", safe_search_param(options.safe_search)?),
+    ];
     if let Some(region) = options.region {
         params.push(("kl", region));
     }
@@ -46,16 +54,28 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize, op
     if !response.status().is_success() {
         return Err(crate::http::error_from_response(response).await);
     }
-    let page = response.text().await.map_err(|error| crate::http::transport_error(error, &url))?;
+    let page = response
+        .text()
+        .await
+        .map_err(|error| crate::http::transport_error(error, &url))?;
     let hits = parse(&page)?;
     let raw = json!({"html": page});
-    Ok(Answer { hits: finish(hits, limit), raw })
+    Ok(Answer {
+        hits: finish(hits, limit),
+        raw,
+    })
 }
 
 /// The result links point at `/l/?uddg=<target>`; unwrap them.
 fn target_url(href: &str) -> String {
-    let absolute = if href.starts_with("//") { format!("https:{href}") } else { href.to_owned() };
-    match Url::parse(&absolute).or_else(|_| Url::parse("https://duckduckgo.com").and_then(|base| base.join(href))) {
+    let absolute = if href.starts_with("//") {
+        format!("https:{href}")
+    } else {
+        href.to_owned()
+    };
+    match Url::parse(&absolute)
+        .or_else(|_| Url::parse("https://duckduckgo.com").and_then(|base| base.join(href)))
+    {
         Ok(parsed) => parsed
             .query_pairs()
             .find(|(key, _)| key == "uddg")
@@ -73,16 +93,30 @@ pub fn parse(page: &str) -> Result<Vec<Hit>> {
             continue;
         }
         let link = result.select("a.result__a");
-        let Some(href) = link.attr("href") else { continue };
+        let Some(href) = link.attr("href") else {
+            continue;
+        };
         hits.push(Hit {
             title: link.text().trim().to_owned(),
             url: target_url(&href),
-            snippet: result.select(".result__snippet").text().split_whitespace().collect::<Vec<_>>().join(" "),
+            snippet: result
+                .select(".result__snippet")
+                .text()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         });
     }
-    if hits.is_empty() && (document.select("form#challenge-form").exists() || page.contains("anomaly-modal")) {
-        return Err(Error::provider(Reason::RateLimit, "DuckDuckGo answered with a bot challenge instead of results")
-            .with_hint("try again later, or configure an API-backed provider such as brave or searxng"));
+    if hits.is_empty()
+        && (document.select("form#challenge-form").exists() || page.contains("anomaly-modal"))
+    {
+        return Err(Error::provider(
+            Reason::RateLimit,
+            "DuckDuckGo answered with a bot challenge instead of results",
+        )
+        .with_hint(
+            "try again later, or configure an API-backed provider such as brave or searxng",
+        ));
     }
     Ok(hits)
 }
@@ -108,15 +142,23 @@ mod tests {
         assert_eq!(hits.len(), 2, "{hits:?}");
         assert_eq!(hits[0].title, "Rust Programming Language");
         assert_eq!(hits[0].url, "https://www.rust-lang.org/");
-        assert_eq!(hits[0].snippet, "A language empowering everyone to build reliable software.");
+        assert_eq!(
+            hits[0].snippet,
+            "A language empowering everyone to build reliable software."
+        );
         assert_eq!(hits[1].url, "https://doc.rust-lang.org/book/");
     }
 
     #[test]
     fn a_challenge_page_is_an_error() {
-        let page = r#"<html><body><form id="challenge-form" action="/anomaly.js"></form></body></html>"#;
+        let page =
+            r#"<html><body><form id="challenge-form" action="/anomaly.js"></form></body></html>"#;
         assert_eq!(parse(page).unwrap_err().reason, Reason::RateLimit);
-        assert!(parse("<html><body>No results.</body></html>").unwrap().is_empty());
+        assert!(
+            parse("<html><body>No results.</body></html>")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -14,8 +14,16 @@ const SNIPPET_CHARS: usize = 500;
 /// Bare hosts get `https://`; `/search` is appended unless already there.
 pub fn endpoint_url(base: &str) -> String {
     let base = base.trim().trim_end_matches('/');
-    let base = if base.contains("://") { base.to_owned() } else { format!("https://{base}") };
-    if base.ends_with("/search") { base } else { format!("{base}/search") }
+    let base = if base.contains("://") {
+        base.to_owned()
+    } else {
+        format!("https://{base}")
+    };
+    if base.ends_with("/search") {
+        base
+    } else {
+        format!("{base}/search")
+    }
 }
 
 pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) -> Result<Answer> {
@@ -33,14 +41,24 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
         .json(&body)
         .timeout(endpoint.timeout);
     let raw = send_json(request, &url).await?;
-    Ok(Answer { hits: parse(&raw, limit), raw })
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
 }
 
 fn snippet(result: &Value) -> String {
     let highlights: Vec<&str> = result
         .get("highlights")
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let chosen = if !highlights.is_empty() {
         highlights.join(" … ")
@@ -53,9 +71,17 @@ fn snippet(result: &Value) -> String {
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let results = raw
+        .get("results")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     finish(
-        results.iter().map(|r| Hit { title: text(r, "title"), url: text(r, "url"), snippet: snippet(r) }),
+        results.iter().map(|r| Hit {
+            title: text(r, "title"),
+            url: text(r, "url"),
+            snippet: snippet(r),
+        }),
         limit,
     )
 }
@@ -80,7 +106,13 @@ mod tests {
     #[test]
     fn base_urls_are_normalised() {
         assert_eq!(endpoint_url("api.exa.ai"), "https://api.exa.ai/search");
-        assert_eq!(endpoint_url("http://127.0.0.1:9/"), "http://127.0.0.1:9/search");
-        assert_eq!(endpoint_url("https://proxy/x/search"), "https://proxy/x/search");
+        assert_eq!(
+            endpoint_url("http://127.0.0.1:9/"),
+            "http://127.0.0.1:9/search"
+        );
+        assert_eq!(
+            endpoint_url("https://proxy/x/search"),
+            "https://proxy/x/search"
+        );
     }
 }

@@ -28,7 +28,11 @@ pub struct SearchEndpoint<'a> {
 impl SearchEndpoint<'_> {
     /// `base` + `path` with exactly one `/` between them.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 
     pub fn key(&self) -> &str {
@@ -51,17 +55,32 @@ pub struct Answer {
 /// Send, turn an error status into a classified error carrying the
 /// provider's own message, and parse the JSON body.
 pub async fn send_json(request: reqwest::RequestBuilder, url: &str) -> Result<Value> {
-    let response = request.send().await.map_err(|error| crate::http::transport_error(error, url))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|error| crate::http::transport_error(error, url))?;
     if !response.status().is_success() {
         return Err(crate::http::error_from_response(response).await);
     }
-    let body = response.text().await.map_err(|error| crate::http::transport_error(error, url))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|error| crate::http::transport_error(error, url))?;
     let value: Value = serde_json::from_str(&body).map_err(|error| {
-        Error::provider(Reason::Format, format!("{} answered with something that is not JSON: {error}", crate::http::redact_url(url)))
+        Error::provider(
+            Reason::Format,
+            format!(
+                "{} answered with something that is not JSON: {error}",
+                crate::http::redact_url(url)
+            ),
+        )
     })?;
     // Some APIs answer 200 with an error object.
     if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
-        let message = error.get("message").and_then(Value::as_str).map(str::to_owned)
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
             .or_else(|| error.as_str().map(str::to_owned))
             .unwrap_or_else(|| error.to_string());
         return Err(Error::provider(Reason::Unknown, message));
@@ -71,15 +90,24 @@ pub async fn send_json(request: reqwest::RequestBuilder, url: &str) -> Result<Va
 
 /// `url` with `params` appended to its query string, percent-encoded.
 pub fn with_query(url: &str, params: &[(&str, &str)]) -> Result<reqwest::Url> {
-    let mut parsed = reqwest::Url::parse(url)
-        .map_err(|error| Error::config(format!("`{}` is not a valid URL: {error}", crate::http::redact_url(url))))?;
+    let mut parsed = reqwest::Url::parse(url).map_err(|error| {
+        Error::config(format!(
+            "`{}` is not a valid URL: {error}",
+            crate::http::redact_url(url)
+        ))
+    })?;
     parsed.query_pairs_mut().extend_pairs(params);
     Ok(parsed)
 }
 
 /// A string field, or empty.
 pub fn text(value: &Value, key: &str) -> String {
-    value.get(key).and_then(Value::as_str).map(str::trim).unwrap_or_default().to_owned()
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Drop HTML tags and decode the common entities (snippets often carry
@@ -95,13 +123,21 @@ pub fn strip_tags(text: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
-        .replace("&#39;", "'").replace("&#x27;", "'").replace("&nbsp;", " ")
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
 }
 
 /// Hits with a URL, at most `limit` of them.
 pub fn finish(hits: impl IntoIterator<Item = Hit>, limit: usize) -> Vec<Hit> {
-    hits.into_iter().filter(|hit| !hit.url.is_empty()).take(limit).collect()
+    hits.into_iter()
+        .filter(|hit| !hit.url.is_empty())
+        .take(limit)
+        .collect()
 }
 
 #[cfg(test)]
@@ -110,6 +146,9 @@ mod tests {
 
     #[test]
     fn tags_and_entities_go() {
-        assert_eq!(strip_tags("The <strong>Rust</strong> &amp; C book"), "The Rust & C book");
+        assert_eq!(
+            strip_tags("The <strong>Rust</strong> &amp; C book"),
+            "The Rust & C book"
+        );
     }
 }

@@ -19,13 +19,24 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
         .json(&body)
         .timeout(endpoint.timeout);
     let raw = send_json(request, &url).await?;
-    Ok(Answer { hits: parse(&raw, limit), raw })
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let results = raw
+        .get("results")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     finish(
-        results.iter().map(|r| Hit { title: text(r, "title"), url: text(r, "url"), snippet: text(r, "snippet") }),
+        results.iter().map(|r| Hit {
+            title: text(r, "title"),
+            url: text(r, "url"),
+            snippet: text(r, "snippet"),
+        }),
         limit,
     )
 }

@@ -11,7 +11,12 @@ pub struct Options<'a> {
     pub language: Option<&'a str>,
 }
 
-pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize, options: &Options<'_>) -> Result<Answer> {
+pub async fn search(
+    endpoint: &SearchEndpoint<'_>,
+    query: &str,
+    limit: usize,
+    options: &Options<'_>,
+) -> Result<Answer> {
     let url = endpoint.url("search");
     let mut params = vec![("q", query), ("format", "json")];
     if let Some(categories) = options.categories {
@@ -20,15 +25,30 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize, op
     if let Some(language) = options.language {
         params.push(("language", language));
     }
-    let request = endpoint.client.get(with_query(&url, &params)?).header("Accept", "application/json").timeout(endpoint.timeout);
+    let request = endpoint
+        .client
+        .get(with_query(&url, &params)?)
+        .header("Accept", "application/json")
+        .timeout(endpoint.timeout);
     let raw = send_json(request, &url).await?;
-    Ok(Answer { hits: parse(&raw, limit), raw })
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let results = raw
+        .get("results")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     finish(
-        results.iter().map(|r| Hit { title: text(r, "title"), url: text(r, "url"), snippet: text(r, "content") }),
+        results.iter().map(|r| Hit {
+            title: text(r, "title"),
+            url: text(r, "url"),
+            snippet: text(r, "content"),
+        }),
         limit,
     )
 }
@@ -43,7 +63,11 @@ pub fn unresponsive(raw: &Value) -> Vec<String> {
                 .iter()
                 .filter_map(|item| {
                     let pair = item.as_array()?;
-                    Some(format!("{}: {}", pair.first()?.as_str()?, pair.get(1).and_then(Value::as_str).unwrap_or("error")))
+                    Some(format!(
+                        "{}: {}",
+                        pair.first()?.as_str()?,
+                        pair.get(1).and_then(Value::as_str).unwrap_or("error")
+                    ))
                 })
                 .collect()
         })
