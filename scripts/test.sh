@@ -12,4 +12,5 @@ cargo build --locked --tests
 export OPENCLAW_REQUIRE_ENGINES=1
 # Each wrapper starts one engine, exports its URL, and runs the rest.
 scripts/with-llama-server.sh \
+    scripts/with-searx.sh \
     cargo test --locked -- --test-threads 2

@@ -218,6 +218,7 @@ pub fn provider_message(body: &str) -> Option<String> {
             value.pointer("/error/message"),
             value.get("error").filter(|v| v.is_string()),
             value.get("message"),
+            value.pointer("/error/detail"),
             value.get("detail"),
             value.pointer("/0/error/message"),
         ];

@@ -18,6 +18,7 @@ mod protocols;
 mod registry;
 mod thinking;
 mod usage_error;
+mod web;
 
 use std::process::ExitCode;
 

@@ -2,6 +2,8 @@
 //! module per capability. Executors return data and never print.
 
 pub mod model_run;
+pub mod web_fetch;
+pub mod web_search;
 
 use serde::Serialize;
 
@@ -215,22 +217,22 @@ pub const CAPABILITIES: &[Capability] = &[
         "web.search",
         LOCAL,
         "Search the web",
-        "{result: {provider, results: [{title, url, snippet}]}}",
-        false,
+        "{result: {provider, query, count, results: [{title, url, snippet}], raw}}",
+        true,
     ),
     capability(
         "web.fetch",
         LOCAL,
         "Fetch a page and extract readable text",
-        "{result: {url, finalUrl, status, contentType, title, extractMode, text, truncated}}",
-        false,
+        "{result: {url, finalUrl, status, contentType, title, extractMode, extractor, text, truncated, length, fetchedAt, tookMs}}",
+        true,
     ),
     capability(
         "web.providers",
         LOCAL,
         "Search and fetch providers",
         "{provider, kind, available, configured, selected}",
-        false,
+        true,
     ),
     capability(
         "embedding.create",

@@ -5,6 +5,7 @@
 mod infer;
 mod model;
 mod not_available;
+mod web;
 
 use std::process::ExitCode;
 
@@ -179,6 +180,9 @@ async fn infer_command(
         InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => {
             Ok(model::auth_status(ctx)?)
         }
+        InferCommand::Web(WebCommand::Search(args)) => web::search(ctx, diagnostics, args).await,
+        InferCommand::Web(WebCommand::Fetch(args)) => web::fetch(ctx, args).await,
+        InferCommand::Web(WebCommand::Providers) => Ok(web::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }

@@ -22,6 +22,23 @@ pub const FORCE_COLOR: &str = "FORCE_COLOR";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 
+/// SearXNG instance for `web search` when no `baseUrl` is configured.
+pub const SEARXNG_BASE_URL: &str = "SEARXNG_BASE_URL";
+/// Brave Search API key.
+pub const BRAVE_API_KEY: &str = "BRAVE_API_KEY";
+/// Tavily API key.
+pub const TAVILY_API_KEY: &str = "TAVILY_API_KEY";
+/// Tavily endpoint when no `baseUrl` is configured.
+pub const TAVILY_BASE_URL: &str = "TAVILY_BASE_URL";
+/// Exa API key.
+pub const EXA_API_KEY: &str = "EXA_API_KEY";
+/// Perplexity Search API key.
+pub const PERPLEXITY_API_KEY: &str = "PERPLEXITY_API_KEY";
+/// Firecrawl API key (scrape for `web fetch --provider firecrawl`).
+pub const FIRECRAWL_API_KEY: &str = "FIRECRAWL_API_KEY";
+/// Firecrawl endpoint when no `baseUrl` is configured.
+pub const FIRECRAWL_BASE_URL: &str = "FIRECRAWL_BASE_URL";
+
 static DOTENV: OnceLock<HashMap<String, String>> = OnceLock::new();
 
 /// Load `.env` once; values fill only variables the environment lacks.

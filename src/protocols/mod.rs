@@ -2,10 +2,12 @@
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
 pub mod anthropic;
+pub mod firecrawl;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
+pub mod search;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,0 +1,157 @@
+//! `infer web ...`: search, fetch, providers.
+
+use serde_json::json;
+
+use super::{Failure, Report};
+use crate::capabilities::web_fetch::{self, FETCH_PROVIDERS, FetchProvider, FetchRequest};
+use crate::capabilities::web_search::{self, SEARCH_PROVIDERS};
+use crate::cli::web::{WebFetchArgs, WebSearchArgs};
+use crate::context::Context;
+use crate::envelope::{Envelope, Transport};
+use crate::error::{Error, Result};
+use crate::output::Diagnostics;
+use crate::web::config::{fetch_settings, plugin_settings, search_settings};
+
+pub async fn search(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    args: WebSearchArgs,
+) -> Result<Report, Failure> {
+    let query = args.query.trim().to_owned();
+    let config = ctx.config()?;
+    let settings = search_settings(config)?;
+    if settings.enabled == Some(false) {
+        return Err(
+            Error::config("web search is turned off by `tools.web.search.enabled: false`").into(),
+        );
+    }
+    let limit = web_search::limit(args.limit, &settings)?;
+    let selection = web_search::select(config, &settings, args.provider.as_deref())?;
+    let provider = selection.provider.id;
+    match web_search::run(ctx, &selection, &query, limit).await {
+        Ok(outcome) => {
+            if let Some(warning) = &outcome.warning {
+                diagnostics.warn(warning);
+            }
+            let text = search_text(&outcome.result);
+            let mut envelope = Envelope::success("web.search", Transport::Local);
+            envelope.provider = Some(provider.to_owned());
+            envelope.outputs = vec![json!({ "result": outcome.result })];
+            Ok(Report::new(envelope, text))
+        }
+        Err(error) => {
+            let mut envelope = Envelope::failure("web.search", Transport::Local, &error);
+            envelope.provider = Some(provider.to_owned());
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
+        }
+    }
+}
+
+fn search_text(result: &web_search::SearchResult) -> String {
+    if result.results.is_empty() {
+        return format!(
+            "no results for \"{}\" ({})\n",
+            result.query, result.provider
+        );
+    }
+    let mut text = String::new();
+    for (index, hit) in result.results.iter().enumerate() {
+        text.push_str(&format!("{}. {}\n   {}\n", index + 1, hit.title, hit.url));
+        if !hit.snippet.is_empty() {
+            text.push_str(&format!("   {}\n", hit.snippet));
+        }
+    }
+    text
+}
+
+pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure> {
+    let url = web_fetch::parse_url(&args.url)?;
+    let settings = fetch_settings(ctx.config()?)?;
+    let provider = web_fetch::selected_provider(args.provider.as_deref(), &settings)?;
+    let request = FetchRequest {
+        url: &url,
+        format: args.format,
+        provider,
+    };
+    match web_fetch::fetch(ctx, &request).await {
+        Ok(result) => {
+            let text = format!("{}\n", result.text);
+            let mut envelope = Envelope::success("web.fetch", Transport::Local);
+            envelope.provider = Some(provider.id().to_owned());
+            envelope.outputs = vec![json!({ "result": result })];
+            Ok(Report::new(envelope, text))
+        }
+        Err(error) => {
+            let mut envelope = Envelope::failure("web.fetch", Transport::Local, &error);
+            envelope.provider = Some(provider.id().to_owned());
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
+        }
+    }
+}
+
+/// Every search and fetch provider: whether this build has it, whether it
+/// has what it needs, and whether a plain `web search` / `web fetch` would use it.
+pub fn providers(ctx: &Context) -> Result<Report> {
+    let config = ctx.config()?;
+    let search = search_settings(config)?;
+    let selected_search = web_search::select(config, &search, None)
+        .map(|s| s.provider.id)
+        .ok();
+    let mut outputs = Vec::new();
+    let mut lines = Vec::new();
+    for id in SEARCH_PROVIDERS.iter().copied() {
+        let setup = web_search::setup(config, id)?;
+        let configured = setup.configured();
+        let selected = selected_search == Some(id);
+        outputs.push(json!({
+            "provider": id, "kind": "search", "available": true, "configured": configured,
+            "selected": selected, "requiresKey": setup.requires_key, "keySource": setup.key_source,
+        }));
+        lines.push(provider_line("search", id, configured, selected));
+    }
+    let fetch = fetch_settings(config)?;
+    let selected_fetch = web_fetch::selected_provider(None, &fetch).ok();
+    for id in FETCH_PROVIDERS.iter().copied() {
+        let provider = FetchProvider::parse(id).expect("known fetch provider");
+        // Built-in needs nothing; Firecrawl scrape also works keyless (starter tier).
+        let (configured, key_source) = match provider {
+            FetchProvider::Builtin => (true, None),
+            FetchProvider::Firecrawl => {
+                let plugin = plugin_settings(config, "firecrawl", "webFetch")?;
+                let source = if plugin.api_key()?.is_some() {
+                    Some("config".to_owned())
+                } else {
+                    crate::config::env::var(crate::config::env::FIRECRAWL_API_KEY)
+                        .map(|_| "FIRECRAWL_API_KEY".to_owned())
+                };
+                (plugin.enabled != Some(false), source)
+            }
+        };
+        let selected = selected_fetch == Some(provider);
+        outputs.push(json!({
+            "provider": id, "kind": "fetch", "available": true, "configured": configured,
+            "selected": selected, "requiresKey": false, "keySource": key_source,
+        }));
+        lines.push(provider_line("fetch", id, configured, selected));
+    }
+    let envelope = Envelope::success("web.providers", Transport::Local).with_outputs(outputs);
+    Ok(Report::new(envelope, lines.join("\n") + "\n"))
+}
+
+fn provider_line(kind: &str, id: &str, configured: bool, selected: bool) -> String {
+    format!(
+        "{kind:<7} {id:<11} {}{}",
+        if configured {
+            "configured"
+        } else {
+            "not configured"
+        },
+        if selected { "  (selected)" } else { "" }
+    )
+}

@@ -1,0 +1,58 @@
+//! Tavily: `POST {base}/search` with `Authorization: Bearer`, JSON body
+//! `{query, max_results, search_depth, topic}`; hits in `results[] {title, url, content}`.
+
+use serde_json::{Value, json};
+
+use super::{Answer, Hit, SearchEndpoint, finish, send_json, text};
+use crate::error::Result;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.tavily.com";
+const MAX_RESULTS: usize = 20;
+
+pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) -> Result<Answer> {
+    let url = endpoint.url("search");
+    let body = json!({
+        "query": query,
+        "max_results": limit.clamp(1, MAX_RESULTS),
+        "search_depth": "basic",
+        "topic": "general",
+        "include_answer": false,
+    });
+    let request = endpoint
+        .client
+        .post(&url)
+        .bearer_auth(endpoint.key())
+        .json(&body)
+        .timeout(endpoint.timeout);
+    let raw = send_json(request, &url).await?;
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
+}
+
+pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
+    let results = raw
+        .get("results")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    finish(
+        results.iter().map(|r| Hit {
+            title: text(r, "title"),
+            url: text(r, "url"),
+            snippet: text(r, "content"),
+        }),
+        limit,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn results_become_hits() {
+        let raw = serde_json::json!({"query": "q", "results": [{"title": "T", "url": "https://t.example/", "content": "C", "score": 0.9}]});
+        let hits = super::parse(&raw, 5);
+        assert_eq!(hits[0].snippet, "C");
+    }
+}

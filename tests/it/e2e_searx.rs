@@ -1,0 +1,65 @@
+//! End to end against a real searx server (Debian `searx`) with its offline
+//! sqlite engine, started by `scripts/with-searx.sh`, which writes the
+//! documents below into an FTS5 table and exports the server's URL.
+//! Under `.ci/run` (`OPENCLAW_REQUIRE_ENGINES=1`) a missing server fails.
+
+use crate::support::TestEnv;
+
+fn searx_url() -> Option<String> {
+    match std::env::var("OPENCLAW_TEST_SEARX_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
+                "OPENCLAW_TEST_SEARX_URL is not set but engines are required: run through scripts/with-searx.sh"
+            );
+            eprintln!("skipping: no searx server (set OPENCLAW_TEST_SEARX_URL)");
+            None
+        }
+    }
+}
+
+#[test]
+fn searx_finds_the_documents_written_by_the_wrapper() {
+    let Some(url) = searx_url() else { return };
+    let env = TestEnv::new().env("SEARXNG_BASE_URL", &url);
+    let out = env.run(&["infer", "web", "search", "--query", "otters", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["ok"], true);
+    assert_eq!(envelope["provider"], "searxng");
+    let result = &envelope["outputs"][0]["result"];
+    let results = result["results"].as_array().unwrap();
+    let urls: Vec<&str> = results.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    assert!(
+        urls.contains(&"https://docs.example/sea-otters"),
+        "{urls:?}"
+    );
+    assert!(
+        urls.contains(&"https://docs.example/river-otters"),
+        "{urls:?}"
+    );
+    assert!(!urls.contains(&"https://docs.example/rust"), "{urls:?}");
+    let sea = results
+        .iter()
+        .find(|r| r["url"] == "https://docs.example/sea-otters")
+        .unwrap();
+    assert_eq!(sea["title"], "Sea otters hold hands");
+    assert!(sea["snippet"].as_str().unwrap().contains("kelp"));
+
+    // --limit cuts the list; another query finds the other document.
+    let out = env.run(&[
+        "infer", "web", "search", "--query", "otters", "--limit", "1", "--json",
+    ]);
+    assert_eq!(
+        out.json()["outputs"][0]["result"]["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let out = env.run(&["infer", "web", "search", "--query", "ownership", "--json"]);
+    let results = out.json()["outputs"][0]["result"]["results"].clone();
+    assert_eq!(results[0]["title"], "Rust ownership explained", "{results}");
+    assert_eq!(results[0]["url"], "https://docs.example/rust");
+}
