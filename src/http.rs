@@ -8,6 +8,7 @@ use reqwest::header::HeaderMap;
 
 use crate::config::env;
 use crate::error::{Error, Reason, Result};
+use crate::proxy::{ProxyRules, Route};
 
 /// How many times one request is sent at most for transient failures.
 const MAX_TRIES: u32 = 3;
@@ -20,14 +21,66 @@ pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("openclaw/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10));
-    if let Some(proxy) = proxy {
-        let proxy = reqwest::Proxy::all(proxy)
-            .map_err(|error| Error::config(format!("invalid proxy URL: {error}")))?;
-        builder = builder.proxy(proxy);
+    let rules = match proxy {
+        Some(proxy) => ProxyRules::fixed(proxy)
+            .ok_or_else(|| Error::config(format!("invalid proxy URL `{}`", redact_url(proxy))))?,
+        None => ProxyRules::from_env(),
+    };
+    // Our own rules replace reqwest's reading of the environment, so that
+    // `openclaw doctor` shows exactly the route a request takes.
+    builder = builder
+        .no_proxy()
+        .proxy(reqwest::Proxy::custom(move |url| match rules.route(url) {
+            Route::Direct => None,
+            Route::Proxy { url, .. } => Some(url),
+        }));
+    for certificate in extra_root_certificates()? {
+        builder = builder.add_root_certificate(certificate);
     }
     builder
         .build()
         .map_err(|error| Error::internal(format!("cannot build the HTTP client: {error}")))
+}
+
+/// Certificates from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR`
+/// (PEM files), trusted in addition to the operating system's store: the
+/// usual way to add a corporate CA.
+fn extra_root_certificates() -> Result<Vec<reqwest::Certificate>> {
+    let mut files = Vec::new();
+    if let Some(file) = env::var(env::SSL_CERT_FILE) {
+        files.push(std::path::PathBuf::from(file));
+    }
+    if let Some(dir) = env::var(env::SSL_CERT_DIR) {
+        for dir in std::env::split_paths(&dir) {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                files.extend(
+                    entries
+                        .flatten()
+                        .map(|entry| entry.path())
+                        .filter(|path| path.is_file()),
+                );
+            }
+        }
+    }
+    let mut certificates = Vec::new();
+    for file in files {
+        let pem = std::fs::read(&file).map_err(|error| {
+            Error::config(format!(
+                "cannot read certificate {}: {error}",
+                file.display()
+            ))
+        })?;
+        // Directories often hold hash symlinks and non-PEM files: skip what does not parse.
+        if let Ok(found) = reqwest::Certificate::from_pem_bundle(&pem) {
+            certificates.extend(found);
+        } else if env::var(env::SSL_CERT_FILE).is_some_and(|f| std::path::Path::new(&f) == file) {
+            return Err(Error::config(format!(
+                "SSL_CERT_FILE {} holds no PEM certificate",
+                file.display()
+            )));
+        }
+    }
+    Ok(certificates)
 }
 
 /// Map a transport failure (no HTTP answer) to an error.

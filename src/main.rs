@@ -15,6 +15,7 @@ mod http;
 mod media;
 mod output;
 mod protocols;
+mod proxy;
 mod registry;
 mod thinking;
 mod usage_error;

@@ -19,6 +19,10 @@ pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Any value but `0` forces colour on.
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// A PEM bundle of extra trusted CA certificates.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// A directory of extra trusted CA certificates (PEM).
+pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

@@ -10,6 +10,7 @@ mod e2e_searx;
 mod model_auth;
 mod model_inventory;
 mod model_run;
+mod network;
 mod protocols;
 mod scripting;
 mod web_fetch;
