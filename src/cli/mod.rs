@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod common;
+pub mod doctor;
 pub mod embedding;
 pub mod image;
 pub mod infer;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Run provider-backed inference (alias: `capability`)
     #[command(visible_alias = "capability")]
     Infer(InferArgs),
+
+    /// Check config, credentials, network routes and engines; `--online` tries every configured model
+    Doctor(doctor::DoctorArgs),
 
     /// Print a shell completion script
     Completion(CompletionArgs),

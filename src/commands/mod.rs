@@ -2,6 +2,7 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod doctor;
 mod infer;
 mod model;
 mod not_available;
@@ -72,6 +73,15 @@ pub fn run(cli: Cli) -> ExitCode {
         global.profile.clone()
     };
     match cli.command {
+        Command::Doctor(args) => {
+            let paths = Paths::resolve(profile.as_deref());
+            let ctx = Context::new(args.json, args.agent.clone(), log_level, paths);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread runtime starts");
+            runtime.block_on(doctor::run(&ctx, args.online))
+        }
         Command::Completion(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut buffer = Vec::new();

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod config;
+mod doctor;
 mod e2e_llama;
 mod e2e_searx;
 mod model_auth;
