@@ -13,8 +13,7 @@ use serde_json::{Map, Value};
 use super::env;
 use crate::error::{Error, Result};
 
-/// Env var that makes the config file read-only for every writer.
-pub const READONLY_ENV: &str = "OPENCLAW_CONFIG_READONLY";
+use env::CONFIG_READONLY as READONLY_ENV;
 
 /// One step of a config path: `a.b`, `list[0]`, `map["key.with.dots"]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +89,9 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>> {
                         let inner = inner.trim();
                         match inner.parse::<usize>() {
                             Ok(index) => segments.push(Segment::Index(index)),
-                            Err(_) if !inner.is_empty() => segments.push(Segment::Key(inner.to_owned())),
+                            Err(_) if !inner.is_empty() => {
+                                segments.push(Segment::Key(inner.to_owned()))
+                            }
                             Err(_) => return Err(bad("empty brackets")),
                         }
                     }
@@ -155,15 +156,28 @@ fn is_plain_key(key: &str) -> bool {
 
 #[derive(Debug)]
 enum Node {
-    Object { start: usize, end: usize, members: Vec<Member> },
-    Array { start: usize, end: usize, items: Vec<Item> },
-    Scalar { start: usize, end: usize },
+    Object {
+        start: usize,
+        end: usize,
+        members: Vec<Member>,
+    },
+    Array {
+        start: usize,
+        end: usize,
+        items: Vec<Item>,
+    },
+    Scalar {
+        start: usize,
+        end: usize,
+    },
 }
 
 impl Node {
     fn start(&self) -> usize {
         match self {
-            Node::Object { start, .. } | Node::Array { start, .. } | Node::Scalar { start, .. } => *start,
+            Node::Object { start, .. } | Node::Array { start, .. } | Node::Scalar { start, .. } => {
+                *start
+            }
         }
     }
     fn end(&self) -> usize {
@@ -225,12 +239,16 @@ impl<'t> Parser<'t> {
                         None => return Err(self.error("unterminated block comment")),
                     }
                 }
-                Some(_) if self.text[self.pos..].starts_with('\u{feff}')
-                    || self.text[self.pos..].starts_with('\u{a0}')
-                    || self.text[self.pos..].starts_with('\u{2028}')
-                    || self.text[self.pos..].starts_with('\u{2029}') =>
+                Some(_)
+                    if self.text[self.pos..].starts_with('\u{feff}')
+                        || self.text[self.pos..].starts_with('\u{a0}')
+                        || self.text[self.pos..].starts_with('\u{2028}')
+                        || self.text[self.pos..].starts_with('\u{2029}') =>
                 {
-                    self.pos += self.text[self.pos..].chars().next().map_or(1, char::len_utf8);
+                    self.pos += self.text[self.pos..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
                 }
                 _ => return Ok(()),
             }
@@ -245,12 +263,18 @@ impl<'t> Parser<'t> {
             Some(b'"' | b'\'') => {
                 let start = self.pos;
                 self.string()?;
-                Ok(Node::Scalar { start, end: self.pos })
+                Ok(Node::Scalar {
+                    start,
+                    end: self.pos,
+                })
             }
             Some(_) => {
                 let start = self.pos;
                 while let Some(c) = self.peek() {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b'/' | b':') {
+                    if matches!(
+                        c,
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r' | b'/' | b':'
+                    ) {
                         break;
                     }
                     self.pos += 1;
@@ -258,7 +282,10 @@ impl<'t> Parser<'t> {
                 if self.pos == start {
                     return Err(self.error("expected a value"));
                 }
-                Ok(Node::Scalar { start, end: self.pos })
+                Ok(Node::Scalar {
+                    start,
+                    end: self.pos,
+                })
             }
             None => Err(self.error("unexpected end of file")),
         }
@@ -315,7 +342,11 @@ impl<'t> Parser<'t> {
             match self.peek() {
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Node::Object { start, end: self.pos, members });
+                    return Ok(Node::Object {
+                        start,
+                        end: self.pos,
+                        members,
+                    });
                 }
                 None => return Err(self.error("unterminated object")),
                 _ => {}
@@ -338,7 +369,12 @@ impl<'t> Parser<'t> {
             } else {
                 None
             };
-            members.push(Member { key, key_start, value, comma });
+            members.push(Member {
+                key,
+                key_start,
+                value,
+                comma,
+            });
         }
     }
 
@@ -351,7 +387,11 @@ impl<'t> Parser<'t> {
             match self.peek() {
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Node::Array { start, end: self.pos, items });
+                    return Ok(Node::Array {
+                        start,
+                        end: self.pos,
+                        items,
+                    });
                 }
                 None => return Err(self.error("unterminated array")),
                 _ => {}
@@ -373,7 +413,11 @@ impl<'t> Parser<'t> {
 }
 
 fn parse_tree(text: &str) -> Result<Option<Node>> {
-    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0 };
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
     parser.skip()?;
     if parser.peek().is_none() {
         return Ok(None);
@@ -401,7 +445,10 @@ impl Style {
         let unit = text
             .lines()
             .filter_map(|line| {
-                let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+                let indent: String = line
+                    .chars()
+                    .take_while(|c| *c == ' ' || *c == '\t')
+                    .collect();
                 (!indent.is_empty() && indent.len() < line.len()).then_some(indent)
             })
             .min_by_key(String::len)
@@ -457,7 +504,12 @@ impl Style {
                 let mut out = String::from("{\n");
                 let count = map.len();
                 for (i, (key, item)) in map.iter().enumerate() {
-                    let _ = write!(out, "{inner}{}: {}", self.key(key), self.render(item, &inner));
+                    let _ = write!(
+                        out,
+                        "{inner}{}: {}",
+                        self.key(key),
+                        self.render(item, &inner)
+                    );
                     if i + 1 < count || self.trailing_commas {
                         out.push(',');
                     }
@@ -504,7 +556,10 @@ fn line_start(text: &str, pos: usize) -> usize {
 fn indent_at(text: &str, pos: usize) -> Option<String> {
     let start = line_start(text, pos);
     let before = &text[start..pos];
-    before.chars().all(|c| c == ' ' || c == '\t').then(|| before.to_owned())
+    before
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then(|| before.to_owned())
 }
 
 fn same_line(text: &str, a: usize, b: usize) -> bool {
@@ -574,7 +629,9 @@ fn nest(rest: &[Segment], value: Value) -> Result<Value> {
             }
             Segment::Index(0) => value = Value::Array(vec![value]),
             Segment::Index(index) => {
-                return Err(Error::usage(format!("cannot create list item [{index}]: the list does not exist")));
+                return Err(Error::usage(format!(
+                    "cannot create list item [{index}]: the list does not exist"
+                )));
             }
         }
     }
@@ -632,9 +689,17 @@ pub fn set(text: &str, path: &[Segment], value: &Value) -> Result<String> {
                 return Err(Error::usage(format!(
                     "cannot set `{}`: `{}` is {}, not {}",
                     display_path(path),
-                    if depth == 0 { "the root".to_owned() } else { display_path(&path[..depth]) },
+                    if depth == 0 {
+                        "the root".to_owned()
+                    } else {
+                        display_path(&path[..depth])
+                    },
                     kind_name(other),
-                    if matches!(segment, Segment::Index(_)) { "an array" } else { "an object" },
+                    if matches!(segment, Segment::Index(_)) {
+                        "an array"
+                    } else {
+                        "an object"
+                    },
                 )));
             }
         }
@@ -645,11 +710,25 @@ pub fn set(text: &str, path: &[Segment], value: &Value) -> Result<String> {
 fn replace(text: &str, style: &Style, old: &Node, value: &Value) -> String {
     let indent = leading_indent(text, old.start());
     let rendered = style.render(value, &indent);
-    apply(text, vec![Edit { start: old.start(), end: old.end(), text: rendered }])
+    apply(
+        text,
+        vec![Edit {
+            start: old.start(),
+            end: old.end(),
+            text: rendered,
+        }],
+    )
 }
 
 fn insert_member(text: &str, style: &Style, object: &Node, key: &str, value: &Value) -> String {
-    let Node::Object { start, end, members } = object else { unreachable!() };
+    let Node::Object {
+        start,
+        end,
+        members,
+    } = object
+    else {
+        unreachable!()
+    };
     let (open, close) = (*start, *end - 1);
     match members.last() {
         None => {
@@ -662,31 +741,71 @@ fn insert_member(text: &str, style: &Style, object: &Node, key: &str, value: &Va
                 let inner = format!("{outer}{}", style.unit);
                 let member = format!("{}: {}", style.key(key), style.render(value, &inner));
                 let comma = if style.trailing_commas { "," } else { "" };
-                let tail = if blank { format!("\n{outer}") } else { String::new() };
-                apply(text, vec![Edit { start: open + 1, end, text: format!("\n{inner}{member}{comma}{tail}") }])
+                let tail = if blank {
+                    format!("\n{outer}")
+                } else {
+                    String::new()
+                };
+                apply(
+                    text,
+                    vec![Edit {
+                        start: open + 1,
+                        end,
+                        text: format!("\n{inner}{member}{comma}{tail}"),
+                    }],
+                )
             } else {
                 let member = format!("{}: {}", style.key(key), style.render(value, &outer));
                 let tail = if blank { " " } else { "" };
-                apply(text, vec![Edit { start: open + 1, end, text: format!(" {member}{tail}") }])
+                apply(
+                    text,
+                    vec![Edit {
+                        start: open + 1,
+                        end,
+                        text: format!(" {member}{tail}"),
+                    }],
+                )
             }
         }
         Some(last) => {
             let multiline = !same_line(text, open, last.key_start);
             if multiline {
-                let indent = indent_at(text, last.key_start).unwrap_or_else(|| format!("{}{}", leading_indent(text, open), style.unit));
+                let indent = indent_at(text, last.key_start)
+                    .unwrap_or_else(|| format!("{}{}", leading_indent(text, open), style.unit));
                 let member = format!("{}: {}", style.key(key), style.render(value, &indent));
-                insert_after_last(text, style, last.value.end(), last.comma, &indent, member, close)
+                insert_after_last(
+                    text,
+                    style,
+                    last.value.end(),
+                    last.comma,
+                    &indent,
+                    member,
+                    close,
+                )
             } else {
                 // `{a: 1}` -> `{a: 1, b: 2}`; `{a: 1,}` -> `{a: 1, b: 2,}`
-                let member = format!("{}: {}", style.key(key), style.render(value, &leading_indent(text, open)));
-                apply(text, vec![Edit { start: last.value.end(), end: last.value.end(), text: format!(", {member}") }])
+                let member = format!(
+                    "{}: {}",
+                    style.key(key),
+                    style.render(value, &leading_indent(text, open))
+                );
+                apply(
+                    text,
+                    vec![Edit {
+                        start: last.value.end(),
+                        end: last.value.end(),
+                        text: format!(", {member}"),
+                    }],
+                )
             }
         }
     }
 }
 
 fn insert_item(text: &str, style: &Style, array: &Node, value: &Value) -> String {
-    let Node::Array { start, end, items } = array else { unreachable!() };
+    let Node::Array { start, end, items } = array else {
+        unreachable!()
+    };
     let (open, close) = (*start, *end - 1);
     match items.last() {
         None => {
@@ -695,10 +814,24 @@ fn insert_item(text: &str, style: &Style, array: &Node, value: &Value) -> String
                 let inner = format!("{outer}{}", style.unit);
                 let comma = if style.trailing_commas { "," } else { "" };
                 let rendered = style.render(value, &inner);
-                apply(text, vec![Edit { start: open + 1, end: close, text: format!("\n{inner}{rendered}{comma}\n{outer}") }])
+                apply(
+                    text,
+                    vec![Edit {
+                        start: open + 1,
+                        end: close,
+                        text: format!("\n{inner}{rendered}{comma}\n{outer}"),
+                    }],
+                )
             } else {
                 let rendered = style.render(value, &outer);
-                apply(text, vec![Edit { start: open + 1, end: close, text: rendered }])
+                apply(
+                    text,
+                    vec![Edit {
+                        start: open + 1,
+                        end: close,
+                        text: rendered,
+                    }],
+                )
             }
         }
         Some(last) => {
@@ -706,10 +839,25 @@ fn insert_item(text: &str, style: &Style, array: &Node, value: &Value) -> String
                 let indent = indent_at(text, last.value.start())
                     .unwrap_or_else(|| format!("{}{}", leading_indent(text, open), style.unit));
                 let rendered = style.render(value, &indent);
-                insert_after_last(text, style, last.value.end(), last.comma, &indent, rendered, close)
+                insert_after_last(
+                    text,
+                    style,
+                    last.value.end(),
+                    last.comma,
+                    &indent,
+                    rendered,
+                    close,
+                )
             } else {
                 let rendered = style.render(value, &leading_indent(text, open));
-                apply(text, vec![Edit { start: last.value.end(), end: last.value.end(), text: format!(", {rendered}") }])
+                apply(
+                    text,
+                    vec![Edit {
+                        start: last.value.end(),
+                        end: last.value.end(),
+                        text: format!(", {rendered}"),
+                    }],
+                )
             }
         }
     }
@@ -730,25 +878,48 @@ fn insert_after_last(
     let after = match comma {
         Some(comma) => comma + 1,
         None => {
-            edits.push(Edit { start: value_end, end: value_end, text: ",".to_owned() });
+            edits.push(Edit {
+                start: value_end,
+                end: value_end,
+                text: ",".to_owned(),
+            });
             value_end
         }
     };
-    let trailing = if comma.is_some() || style.trailing_commas { "," } else { "" };
+    let trailing = if comma.is_some() || style.trailing_commas {
+        ","
+    } else {
+        ""
+    };
     match end_of_line_after(text, after).filter(|eol| *eol < close) {
-        Some(eol) => edits.push(Edit { start: eol, end: eol, text: format!("\n{indent}{entry}{trailing}") }),
-        None => edits.push(Edit { start: after, end: after, text: format!("\n{indent}{entry}{trailing}") }),
+        Some(eol) => edits.push(Edit {
+            start: eol,
+            end: eol,
+            text: format!("\n{indent}{entry}{trailing}"),
+        }),
+        None => edits.push(Edit {
+            start: after,
+            end: after,
+            text: format!("\n{indent}{entry}{trailing}"),
+        }),
     }
     apply(text, edits)
 }
 
 fn leading_indent(text: &str, pos: usize) -> String {
     let start = line_start(text, pos);
-    text[start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+    text[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
 }
 
 fn first_non_space(text: &str) -> usize {
-    let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0 };
+    let mut parser = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
     let _ = parser.skip();
     parser.pos
 }
@@ -756,16 +927,22 @@ fn first_non_space(text: &str) -> usize {
 /// Remove the value at `path` with its key and comma. `Ok(None)` when the
 /// path is not in the file.
 pub fn unset(text: &str, path: &[Segment]) -> Result<Option<String>> {
-    let Some(root) = parse_tree(text)? else { return Ok(None) };
+    let Some(root) = parse_tree(text)? else {
+        return Ok(None);
+    };
     let mut node = &root;
     for (depth, segment) in path.iter().enumerate() {
         let last = depth + 1 == path.len();
         match (node, segment) {
             (Node::Object { members, .. }, Segment::Key(key)) => {
-                let Some(index) = members.iter().rposition(|m| &m.key == key) else { return Ok(None) };
+                let Some(index) = members.iter().rposition(|m| &m.key == key) else {
+                    return Ok(None);
+                };
                 if last {
-                    let spans: Vec<(usize, usize, Option<usize>)> =
-                        members.iter().map(|m| (m.key_start, m.value.end(), m.comma)).collect();
+                    let spans: Vec<(usize, usize, Option<usize>)> = members
+                        .iter()
+                        .map(|m| (m.key_start, m.value.end(), m.comma))
+                        .collect();
                     return Ok(Some(remove_entry(text, &spans, index)));
                 }
                 node = &members[index].value;
@@ -775,8 +952,10 @@ pub fn unset(text: &str, path: &[Segment]) -> Result<Option<String>> {
                     return Ok(None);
                 }
                 if last {
-                    let spans: Vec<(usize, usize, Option<usize>)> =
-                        items.iter().map(|i| (i.value.start(), i.value.end(), i.comma)).collect();
+                    let spans: Vec<(usize, usize, Option<usize>)> = items
+                        .iter()
+                        .map(|i| (i.value.start(), i.value.end(), i.comma))
+                        .collect();
                     return Ok(Some(remove_entry(text, &spans, *index)));
                 }
                 node = &items[*index].value;
@@ -811,13 +990,21 @@ fn remove_entry(text: &str, entries: &[(usize, usize, Option<usize>)], index: us
     // The last entry without a comma: drop the comma of the one before.
     if comma.is_none() && index > 0 {
         if let (_, _, Some(previous_comma)) = entries[index - 1] {
-            edits.push(Edit { start: previous_comma, end: previous_comma + 1, text: String::new() });
+            edits.push(Edit {
+                start: previous_comma,
+                end: previous_comma + 1,
+                text: String::new(),
+            });
             if !own_line {
                 begin = previous_comma + 1;
             }
         }
     }
-    edits.push(Edit { start: begin, end, text: String::new() });
+    edits.push(Edit {
+        start: begin,
+        end,
+        text: String::new(),
+    });
     // Overlapping edits cannot happen: the previous comma comes before `begin`.
     apply(text, edits)
 }
@@ -860,9 +1047,9 @@ fn merge_at(text: String, current: &Value, path: Vec<Segment>, patch: &Value) ->
             let mut text = text;
             let mut count = items.len();
             for addition in additions {
-                let same_id = addition.get("id").and_then(|id| {
-                    items.iter().position(|item| item.get("id") == Some(id))
-                });
+                let same_id = addition
+                    .get("id")
+                    .and_then(|id| items.iter().position(|item| item.get("id") == Some(id)));
                 if let Some(position) = same_id {
                     let mut child = path.clone();
                     child.push(Segment::Index(position));
@@ -899,7 +1086,9 @@ pub fn ensure_writable(path: &Path) -> Result<()> {
             "the config {} is read-only ({READONLY_ENV}=1); nothing was written",
             path.display()
         ))
-        .with_hint("change the file through the system that manages it, or unset OPENCLAW_CONFIG_READONLY"));
+        .with_hint(
+            "change the file through the system that manages it, or unset OPENCLAW_CONFIG_READONLY",
+        ));
     }
     Ok(())
 }
@@ -917,8 +1106,11 @@ pub fn write(path: &Path, new_text: &str) -> Result<()> {
     }
     if let Ok(metadata) = std::fs::symlink_metadata(path) {
         if metadata.file_type().is_symlink() {
-            return Err(Error::config(format!("{} is a symlink; refusing to replace it", path.display()))
-                .with_hint("point OPENCLAW_CONFIG_PATH at the real file"));
+            return Err(Error::config(format!(
+                "{} is a symlink; refusing to replace it",
+                path.display()
+            ))
+            .with_hint("point OPENCLAW_CONFIG_PATH at the real file"));
         }
         if let Ok(old) = std::fs::read(path) {
             let backup = backup_path(path);
@@ -929,7 +1121,10 @@ pub fn write(path: &Path, new_text: &str) -> Result<()> {
 }
 
 pub fn backup_path(path: &Path) -> std::path::PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".bak");
     path.with_file_name(name)
 }
@@ -992,17 +1187,32 @@ mod tests {
 
     #[test]
     fn replaces_only_the_value() {
-        let out = set_str(SAMPLE, "agents.defaults.model.primary", json!("huggingface/deepseek-ai/DeepSeek-R1"));
-        assert_eq!(out, SAMPLE.replace("openai/gpt-5.4", "huggingface/deepseek-ai/DeepSeek-R1"));
+        let out = set_str(
+            SAMPLE,
+            "agents.defaults.model.primary",
+            json!("huggingface/deepseek-ai/DeepSeek-R1"),
+        );
+        assert_eq!(
+            out,
+            SAMPLE.replace("openai/gpt-5.4", "huggingface/deepseek-ai/DeepSeek-R1")
+        );
         let out = set_str(SAMPLE, "agents.defaults.timeoutSeconds", json!(60));
         assert_eq!(out, SAMPLE.replace("30", "60"));
     }
 
     #[test]
     fn inserts_keys_with_the_surrounding_indentation() {
-        let out = set_str(SAMPLE, "agents.defaults.models[\"huggingface/x:fastest\"].alias", json!("Fast"));
+        let out = set_str(
+            SAMPLE,
+            "agents.defaults.models[\"huggingface/x:fastest\"].alias",
+            json!("Fast"),
+        );
         assert!(out.contains("      timeoutSeconds: 30,\n      models: {\n        \"huggingface/x:fastest\": {\n          alias: \"Fast\",\n        },\n      },\n    },"), "{out}");
-        assert!(out.contains("// inline note") && out.contains("/* agents */") && out.starts_with("// my config"));
+        assert!(
+            out.contains("// inline note")
+                && out.contains("/* agents */")
+                && out.starts_with("// my config")
+        );
     }
 
     #[test]
@@ -1017,29 +1227,66 @@ mod tests {
 
     #[test]
     fn fills_empty_objects_and_files() {
-        let out = set_str(SAMPLE, "models.providers.huggingface.baseUrl", json!("http://127.0.0.1:9/v1"));
+        let out = set_str(
+            SAMPLE,
+            "models.providers.huggingface.baseUrl",
+            json!("http://127.0.0.1:9/v1"),
+        );
         assert!(out.contains("providers: { huggingface: {\n"), "{out}");
-        assert_eq!(set_str("", "a.b", json!(1)), "{\n  a: {\n    b: 1,\n  },\n}\n");
+        assert_eq!(
+            set_str("", "a.b", json!(1)),
+            "{\n  a: {\n    b: 1,\n  },\n}\n"
+        );
         assert_eq!(set_str("{}\n", "a", json!("x")), "{\n  a: \"x\",\n}\n");
-        assert_eq!(set_str("{ /* c */ }", "a", json!(1)), "{\n  a: 1, /* c */ }");
-        assert_eq!(set_str("{x: { /* c */ }}", "x.a", json!(1)), "{x: { a: 1 /* c */ }}");
+        assert_eq!(
+            set_str("{ /* c */ }", "a", json!(1)),
+            "{\n  a: 1, /* c */ }"
+        );
+        assert_eq!(
+            set_str("{x: { /* c */ }}", "x.a", json!(1)),
+            "{x: { a: 1 /* c */ }}"
+        );
     }
 
     #[test]
     fn single_line_objects_stay_on_one_line() {
         assert_eq!(set_str("{a: {b: 1}}", "a.c", json!(2)), "{a: {b: 1, c: 2}}");
         assert_eq!(set_str("{a: [1, 2]}", "a[2]", json!(3)), "{a: [1, 2, 3]}");
-        assert_eq!(set_str("{a: [1, 2]}", "a[0]", json!({"x": 1})), "{a: [{\n  x: 1\n}, 2]}");
+        assert_eq!(
+            set_str("{a: [1, 2]}", "a[0]", json!({"x": 1})),
+            "{a: [{\n  x: 1\n}, 2]}"
+        );
     }
 
     #[test]
     fn arrays_by_index() {
         let text = "{\n  models: { providers: { huggingface: { models: [\n    { id: \"a\" }, // first\n  ] } } },\n}\n";
-        let out = set_str(text, "models.providers.huggingface.models[0].alias", json!("A"));
-        assert!(out.contains("{ id: \"a\", alias: \"A\" }, // first"), "{out}");
-        let out = set_str(text, "models.providers.huggingface.models[1]", json!({"id": "b"}));
-        assert!(out.contains("// first\n    {\n      id: \"b\"\n    },\n  ]"), "{out}");
-        assert!(set(text, &p("models.providers.huggingface.models[5]"), &json!(1)).is_err());
+        let out = set_str(
+            text,
+            "models.providers.huggingface.models[0].alias",
+            json!("A"),
+        );
+        assert!(
+            out.contains("{ id: \"a\", alias: \"A\" }, // first"),
+            "{out}"
+        );
+        let out = set_str(
+            text,
+            "models.providers.huggingface.models[1]",
+            json!({"id": "b"}),
+        );
+        assert!(
+            out.contains("// first\n    {\n      id: \"b\"\n    },\n  ]"),
+            "{out}"
+        );
+        assert!(
+            set(
+                text,
+                &p("models.providers.huggingface.models[5]"),
+                &json!(1)
+            )
+            .is_err()
+        );
         assert!(set(text, &p("models.providers.huggingface.models.x"), &json!(1)).is_err());
     }
 
@@ -1047,22 +1294,44 @@ mod tests {
     fn strings_with_tricky_content_are_skipped_correctly() {
         let text = "{\n  a: 'it\\'s // not a comment }',\n  \"b\": \"/* nor this */\",\n}\n";
         let out = set_str(text, "c", json!(1));
-        assert!(out.starts_with("{\n  a: 'it\\'s // not a comment }',\n  \"b\": \"/* nor this */\",\n  c: 1,\n}"), "{out}");
+        assert!(
+            out.starts_with(
+                "{\n  a: 'it\\'s // not a comment }',\n  \"b\": \"/* nor this */\",\n  c: 1,\n}"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
     fn unset_removes_key_and_comma() {
-        let out = unset(SAMPLE, &p("agents.defaults.timeoutSeconds")).unwrap().unwrap();
+        let out = unset(SAMPLE, &p("agents.defaults.timeoutSeconds"))
+            .unwrap()
+            .unwrap();
         assert_eq!(out, SAMPLE.replace("      timeoutSeconds: 30,\n", ""));
         let out = unset(SAMPLE, &p("agents.defaults.model")).unwrap().unwrap();
-        assert!(!out.contains("inline note") && out.contains("      timeoutSeconds: 30,\n"), "{out}");
+        assert!(
+            !out.contains("inline note") && out.contains("      timeoutSeconds: 30,\n"),
+            "{out}"
+        );
         assert!(unset(SAMPLE, &p("agents.nothing")).unwrap().is_none());
-        assert!(unset(SAMPLE, &p("agents.defaults.model.primary.deeper")).unwrap().is_none());
+        assert!(
+            unset(SAMPLE, &p("agents.defaults.model.primary.deeper"))
+                .unwrap()
+                .is_none()
+        );
 
         assert_eq!(unset("{a: 1, b: 2}", &p("b")).unwrap().unwrap(), "{a: 1}");
         assert_eq!(unset("{a: 1, b: 2}", &p("a")).unwrap().unwrap(), "{b: 2}");
-        assert_eq!(unset("{\n  \"a\": 1,\n  \"b\": 2\n}", &p("b")).unwrap().unwrap(), "{\n  \"a\": 1\n}");
-        assert_eq!(unset("{a: [1, 2, 3]}", &p("a[1]")).unwrap().unwrap(), "{a: [1, 3]}");
+        assert_eq!(
+            unset("{\n  \"a\": 1,\n  \"b\": 2\n}", &p("b"))
+                .unwrap()
+                .unwrap(),
+            "{\n  \"a\": 1\n}"
+        );
+        assert_eq!(
+            unset("{a: [1, 2, 3]}", &p("a[1]")).unwrap().unwrap(),
+            "{a: [1, 3]}"
+        );
         for text in [SAMPLE, "{a: 1, b: 2}"] {
             let out = unset(text, &p("a")).unwrap().unwrap_or_default();
             parse_value(&out).unwrap();
@@ -1072,17 +1341,39 @@ mod tests {
     #[test]
     fn merge_keeps_existing_entries_and_comments() {
         let text = "{\n  agents: { defaults: { models: {\n    // keep me\n    \"openai/gpt-5.4\": { alias: \"G\" },\n  } } },\n}\n";
-        let out = merge(text, &p("agents.defaults.models"), &json!({"huggingface/x": {"alias": "X"}, "openai/gpt-5.4": {"params": {"a": 1}}})).unwrap();
+        let out = merge(
+            text,
+            &p("agents.defaults.models"),
+            &json!({"huggingface/x": {"alias": "X"}, "openai/gpt-5.4": {"params": {"a": 1}}}),
+        )
+        .unwrap();
         let value = parse_value(&out).unwrap();
-        assert_eq!(value["agents"]["defaults"]["models"]["openai/gpt-5.4"]["alias"], "G");
-        assert_eq!(value["agents"]["defaults"]["models"]["openai/gpt-5.4"]["params"]["a"], 1);
-        assert_eq!(value["agents"]["defaults"]["models"]["huggingface/x"]["alias"], "X");
+        assert_eq!(
+            value["agents"]["defaults"]["models"]["openai/gpt-5.4"]["alias"],
+            "G"
+        );
+        assert_eq!(
+            value["agents"]["defaults"]["models"]["openai/gpt-5.4"]["params"]["a"],
+            1
+        );
+        assert_eq!(
+            value["agents"]["defaults"]["models"]["huggingface/x"]["alias"],
+            "X"
+        );
         assert!(out.contains("// keep me"));
 
         let text = "{models: {providers: {ollama: {baseUrl: 'http://x', models: [{id: 'a', name: 'A'}]}}}}";
-        let out = merge(text, &p("models.providers.ollama.models"), &json!([{"id": "a", "alias": "aa"}, {"id": "b"}])).unwrap();
+        let out = merge(
+            text,
+            &p("models.providers.ollama.models"),
+            &json!([{"id": "a", "alias": "aa"}, {"id": "b"}]),
+        )
+        .unwrap();
         let value = parse_value(&out).unwrap();
-        assert_eq!(value["models"]["providers"]["ollama"]["models"], json!([{"id": "a", "name": "A", "alias": "aa"}, {"id": "b"}]));
+        assert_eq!(
+            value["models"]["providers"]["ollama"]["models"],
+            json!([{"id": "a", "name": "A", "alias": "aa"}, {"id": "b"}])
+        );
     }
 
     #[test]
@@ -1099,14 +1390,24 @@ mod tests {
         std::fs::write(&path, "{ /* old */ }").unwrap();
         write(&path, "{ a: 1 }").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ a: 1 }");
-        assert_eq!(std::fs::read_to_string(backup_path(&path)).unwrap(), "{ /* old */ }");
+        assert_eq!(
+            std::fs::read_to_string(backup_path(&path)).unwrap(),
+            "{ /* old */ }"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let error = write(&path, "{ models: { mode: 'sideways' } }").unwrap_err();
-        assert!(error.message.contains("left unchanged"), "{}", error.message);
+        assert!(
+            error.message.contains("left unchanged"),
+            "{}",
+            error.message
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ a: 1 }");
     }
 }

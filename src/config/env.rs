@@ -19,6 +19,8 @@ pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Any value but `0` forces colour on.
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// `1` makes the config file read-only: every writer refuses.
+pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

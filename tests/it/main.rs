@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod config;
+mod config_command;
 mod e2e_llama;
 mod model_auth;
 mod model_inventory;
