@@ -141,7 +141,7 @@ async fn infer_command(
         InferCommand::List => Ok(infer::list()),
         InferCommand::Inspect(args) => Ok(infer::inspect(&args)?),
         InferCommand::Model(ModelCommand::Run(args)) => model::run(ctx, diagnostics, args).await,
-        InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx)?),
+        InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx, diagnostics).await?),
         InferCommand::Model(ModelCommand::Inspect(args)) => Ok(model::inspect(ctx, &args)?),
         InferCommand::Model(ModelCommand::Providers) => Ok(model::providers(ctx)?),
         InferCommand::Model(ModelCommand::Auth(AuthCommand::Login(args))) => {

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod config_command;
 mod e2e_llama;
+mod huggingface;
 mod model_auth;
 mod model_inventory;
 mod model_run;
