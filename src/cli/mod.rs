@@ -8,6 +8,7 @@ pub mod embedding;
 pub mod image;
 pub mod infer;
 pub mod model;
+pub mod onboard;
 pub mod tts;
 pub mod video;
 pub mod web;
@@ -82,6 +83,9 @@ pub enum Command {
 
     /// Read and edit the config file by path (comments are kept)
     Config(config::ConfigArgs),
+
+    /// Set up a provider: save its key and choose the default model
+    Onboard(Box<onboard::OnboardArgs>),
 
     /// Print a shell completion script
     Completion(CompletionArgs),

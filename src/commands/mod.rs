@@ -6,6 +6,7 @@ mod config;
 mod infer;
 mod model;
 mod not_available;
+mod onboard;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,11 @@ pub fn run(cli: Cli) -> ExitCode {
             let paths = Paths::resolve(profile.as_deref());
             crate::config::env::load_dotenv(&paths.dotenv_file());
             config::run(args.command, &paths, &diagnostics)
+        }
+        Command::Onboard(args) => {
+            let paths = Paths::resolve(profile.as_deref());
+            let ctx = Context::new(args.json, None, log_level, paths);
+            onboard::run(*args, &ctx, &diagnostics)
         }
         Command::Infer(InferArgs {
             output: flags,

@@ -496,6 +496,24 @@ impl Style {
         }
     }
 
+    /// Render `value` on one line: `{ a: 1, b: [2, 3] }`.
+    fn render_inline(&self, value: &Value) -> String {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                let members: Vec<String> = map
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", self.key(k), self.render_inline(v)))
+                    .collect();
+                format!("{{ {} }}", members.join(", "))
+            }
+            Value::Array(items) if !items.is_empty() => {
+                let items: Vec<String> = items.iter().map(|v| self.render_inline(v)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            other => serde_json::to_string(other).expect("value serializes"),
+        }
+    }
+
     /// Render `value`; lines after the first start with `indent`.
     fn render(&self, value: &Value, indent: &str) -> String {
         match value {
@@ -600,10 +618,13 @@ struct Edit {
     text: String,
 }
 
-fn apply(text: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+fn apply(text: &str, edits: Vec<Edit>) -> String {
+    // From the end backwards; at one offset the later edit goes first, so
+    // the texts end up in the order they were pushed.
+    let mut edits: Vec<(usize, Edit)> = edits.into_iter().enumerate().collect();
+    edits.sort_by_key(|(i, e)| (std::cmp::Reverse(e.start), std::cmp::Reverse(*i)));
     let mut out = text.to_owned();
-    for edit in edits {
+    for (_, edit) in edits {
         out.replace_range(edit.start..edit.end, &edit.text);
     }
     out
@@ -755,7 +776,7 @@ fn insert_member(text: &str, style: &Style, object: &Node, key: &str, value: &Va
                     }],
                 )
             } else {
-                let member = format!("{}: {}", style.key(key), style.render(value, &outer));
+                let member = format!("{}: {}", style.key(key), style.render_inline(value));
                 let tail = if blank { " " } else { "" };
                 apply(
                     text,
@@ -784,11 +805,7 @@ fn insert_member(text: &str, style: &Style, object: &Node, key: &str, value: &Va
                 )
             } else {
                 // `{a: 1}` -> `{a: 1, b: 2}`; `{a: 1,}` -> `{a: 1, b: 2,}`
-                let member = format!(
-                    "{}: {}",
-                    style.key(key),
-                    style.render(value, &leading_indent(text, open))
-                );
+                let member = format!("{}: {}", style.key(key), style.render_inline(value));
                 apply(
                     text,
                     vec![Edit {
@@ -823,7 +840,7 @@ fn insert_item(text: &str, style: &Style, array: &Node, value: &Value) -> String
                     }],
                 )
             } else {
-                let rendered = style.render(value, &outer);
+                let rendered = style.render_inline(value);
                 apply(
                     text,
                     vec![Edit {
@@ -849,7 +866,7 @@ fn insert_item(text: &str, style: &Style, array: &Node, value: &Value) -> String
                     close,
                 )
             } else {
-                let rendered = style.render(value, &leading_indent(text, open));
+                let rendered = style.render_inline(value);
                 apply(
                     text,
                     vec![Edit {
@@ -1232,7 +1249,10 @@ mod tests {
             "models.providers.huggingface.baseUrl",
             json!("http://127.0.0.1:9/v1"),
         );
-        assert!(out.contains("providers: { huggingface: {\n"), "{out}");
+        assert!(
+            out.contains("providers: { huggingface: { baseUrl: \"http://127.0.0.1:9/v1\" } },"),
+            "{out}"
+        );
         assert_eq!(
             set_str("", "a.b", json!(1)),
             "{\n  a: {\n    b: 1,\n  },\n}\n"
@@ -1374,6 +1394,34 @@ mod tests {
             value["models"]["providers"]["ollama"]["models"],
             json!([{"id": "a", "name": "A", "alias": "aa"}, {"id": "b"}])
         );
+    }
+
+    #[test]
+    fn many_edits_in_a_row_stay_valid() {
+        let mut text =
+            "{\n  // mine\n  agents: { defaults: { timeoutSeconds: 30 } },\n}\n".to_owned();
+        for (path, value) in [
+            ("agents.defaults.model.primary", json!("huggingface/x")),
+            ("gateway.mode", json!("local")),
+            ("models.providers[\"custom\"].baseUrl", json!("http://x")),
+            (
+                "models.providers[\"custom\"].api",
+                json!("openai-completions"),
+            ),
+            ("models.providers[\"custom\"].apiKey", json!("K")),
+            (
+                "models.providers[\"custom\"].models",
+                json!([{"id": "foo", "input": ["text"]}]),
+            ),
+            (
+                "models.providers[\"custom\"].models[1]",
+                json!({"id": "bar"}),
+            ),
+            ("z", json!(null)),
+        ] {
+            text = set_str(&text, path, value);
+        }
+        assert!(text.starts_with("{\n  // mine\n  agents: { defaults: { timeoutSeconds: 30, model: { primary: \"huggingface/x\" } } },\n"), "{text}");
     }
 
     #[test]

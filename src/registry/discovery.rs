@@ -157,16 +157,22 @@ pub async fn discover(ctx: &Context, provider: &Provider) -> Result<Vec<Discover
             provider.name
         ));
     };
+    discover_with_key(ctx, provider, credential.secret.expose()).await
+}
+
+/// Discovery with a key in hand (onboarding has one before it is saved).
+pub async fn discover_with_key(
+    ctx: &Context,
+    provider: &Provider,
+    key: &str,
+) -> Result<Vec<Discovered>, String> {
     let path = cache_path(ctx, &provider.id);
     if let Some(cached) = read_cache(&path, &provider.base_url) {
         return Ok(cached);
     }
     let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
     let client = ctx.client().map_err(|e| e.message)?;
-    let mut request = client
-        .get(&url)
-        .timeout(REQUEST_TIMEOUT)
-        .bearer_auth(credential.secret.expose());
+    let mut request = client.get(&url).timeout(REQUEST_TIMEOUT).bearer_auth(key);
     for (name, value) in &provider.headers {
         request = request.header(name, value);
     }
