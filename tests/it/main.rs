@@ -11,3 +11,4 @@ mod huggingface;
 mod model_auth;
 mod model_inventory;
 mod model_run;
+mod onboard;
