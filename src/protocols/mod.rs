@@ -27,11 +27,7 @@ pub struct Endpoint<'a> {
 impl Endpoint<'_> {
     /// `base` + `path` with exactly one `/` between them.
     pub fn url(&self, path: &str) -> String {
-        format!(
-            "{}/{}",
-            self.base_url.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        )
+        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
     }
 
     /// Apply the configured extra headers.
@@ -89,9 +85,7 @@ pub async fn chat(
                 "the `{}` protocol is not available yet in this build",
                 api.as_str()
             ))
-            .with_hint(
-                "configure the provider with `api: \"openai-completions\"` if it offers that API",
-            ))
+            .with_hint("configure the provider with `api: \"openai-completions\"` if it offers that API"))
         }
         Api::None => Err(Error::usage("this provider has no chat API")),
     }
