@@ -116,7 +116,7 @@ impl Model {
         format!("{}/{}", self.provider, self.id)
     }
 
-    pub(crate) fn apply(&mut self, config: &ModelConfig) {
+    fn apply(&mut self, config: &ModelConfig) {
         if let Some(name) = &config.name {
             self.name = name.clone();
         }
@@ -174,11 +174,7 @@ impl Registry {
             add_variant(&mut providers, reference);
         }
         if let Some(selection) = &config.agents.defaults.model {
-            for reference in selection
-                .primary()
-                .into_iter()
-                .chain(selection.fallbacks().iter().map(String::as_str))
-            {
+            for reference in selection.primary().into_iter().chain(selection.fallbacks().iter().map(String::as_str)) {
                 add_variant(&mut providers, reference);
             }
         }
@@ -191,9 +187,7 @@ impl Registry {
     fn attach_aliases(&mut self) {
         let pairs: Vec<(String, String)> = self.aliases.values().cloned().collect();
         for (alias, reference) in pairs {
-            let Some((provider_id, model_id)) = reference.split_once('/') else {
-                continue;
-            };
+            let Some((provider_id, model_id)) = reference.split_once('/') else { continue };
             if let Some(model) = self
                 .providers
                 .iter_mut()
@@ -207,16 +201,12 @@ impl Registry {
 
     pub fn provider(&self, id: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.id == id).or_else(|| {
-            self.providers
-                .iter()
-                .find(|p| p.id.eq_ignore_ascii_case(id))
+            self.providers.iter().find(|p| p.id.eq_ignore_ascii_case(id))
         })
     }
 
     pub fn alias_target(&self, alias: &str) -> Option<&str> {
-        self.aliases
-            .get(&alias.trim().to_lowercase())
-            .map(|(_, reference)| reference.as_str())
+        self.aliases.get(&alias.trim().to_lowercase()).map(|(_, reference)| reference.as_str())
     }
 
     pub fn provider_ids(&self) -> Vec<&str> {
@@ -289,11 +279,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
 }
 
 fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
-    let Some(base_url) = settings
-        .base_url
-        .as_ref()
-        .filter(|url| !url.trim().is_empty())
-    else {
+    let Some(base_url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) else {
         return Err(Error::config(format!(
             "provider `{id}` in `models.providers` has no `baseUrl`"
         ))
@@ -323,21 +309,13 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
 
 fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     provider.in_config = true;
-    if let Some(url) = settings
-        .base_url
-        .as_ref()
-        .filter(|url| !url.trim().is_empty())
-    {
+    if let Some(url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) {
         provider.base_url = url.0.clone();
     }
     if let Some(api) = settings.api {
         provider.api = api;
     }
-    if let Some(key) = settings
-        .api_key
-        .as_ref()
-        .filter(|key| !key.trim().is_empty())
-    {
+    if let Some(key) = settings.api_key.as_ref().filter(|key| !key.trim().is_empty()) {
         provider.config_key = Some(key.0.clone());
     }
     for (name, value) in &settings.headers {
@@ -356,9 +334,9 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         match provider.models.iter_mut().find(|m| m.id == model_config.id) {
             Some(model) => model.apply(model_config),
             None => {
-                let mut model = provider.variant(&model_config.id).unwrap_or_else(|| {
-                    Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat)
-                });
+                let mut model = provider
+                    .variant(&model_config.id)
+                    .unwrap_or_else(|| Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat));
                 model.apply(model_config);
                 provider.models.push(model);
             }
@@ -384,10 +362,7 @@ mod tests {
         let provider = registry.provider("myllm").unwrap();
         assert_eq!(provider.api, Api::OpenAiCompletions);
         assert!(provider.models[0].accepts(Modality::Image));
-        assert!(
-            registry.provider("openai").is_some(),
-            "merge keeps the catalog"
-        );
+        assert!(registry.provider("openai").is_some(), "merge keeps the catalog");
     }
 
     #[test]
@@ -408,11 +383,7 @@ mod tests {
         assert_eq!(groq.base_url, "http://127.0.0.1:9/v1");
         assert_eq!(groq.config_key.as_deref(), Some("k"));
         assert_eq!(groq.env_vars, ["GROQ_API_KEY"]);
-        assert!(
-            groq.models
-                .iter()
-                .any(|m| m.id == "brand-new" && m.name == "Brand New")
-        );
+        assert!(groq.models.iter().any(|m| m.id == "brand-new" && m.name == "Brand New"));
     }
 
     #[test]
