@@ -29,6 +29,12 @@ pub fn stderr_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// A question on stderr, without a newline, for the answer to follow.
+pub fn stderr_prompt(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
 pub struct Diagnostics {
     pub level: LogLevel,
     pub color: bool,

@@ -3,11 +3,13 @@
 
 pub mod audio;
 pub mod common;
+pub mod config;
 pub mod doctor;
 pub mod embedding;
 pub mod image;
 pub mod infer;
 pub mod model;
+pub mod onboard;
 pub mod tts;
 pub mod video;
 pub mod web;
@@ -82,6 +84,12 @@ pub enum Command {
 
     /// Check config, credentials, network routes and engines; `--online` tries every configured model
     Doctor(doctor::DoctorArgs),
+
+    /// Read and edit the config file by path (comments are kept)
+    Config(config::ConfigArgs),
+
+    /// Set up a provider: save its key and choose the default model
+    Onboard(Box<onboard::OnboardArgs>),
 
     /// Print a shell completion script
     Completion(CompletionArgs),

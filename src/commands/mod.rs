@@ -2,10 +2,12 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod config;
 mod doctor;
 mod infer;
 mod model;
 mod not_available;
+mod onboard;
 mod web;
 
 use std::process::ExitCode;
@@ -88,6 +90,16 @@ pub fn run(cli: Cli) -> ExitCode {
             clap_complete::generate(args.shell, &mut command, "openclaw", &mut buffer);
             output::stdout(&String::from_utf8_lossy(&buffer));
             ExitCode::SUCCESS
+        }
+        Command::Config(args) => {
+            let paths = Paths::resolve(profile.as_deref());
+            crate::config::env::load_dotenv(&paths.dotenv_file());
+            config::run(args.command, &paths, &diagnostics)
+        }
+        Command::Onboard(args) => {
+            let paths = Paths::resolve(profile.as_deref());
+            let ctx = Context::new(args.json, None, log_level, paths);
+            onboard::run(*args, &ctx, &diagnostics)
         }
         Command::Infer(InferArgs {
             output: flags,
@@ -178,7 +190,7 @@ async fn infer_command(
         InferCommand::List => Ok(infer::list()),
         InferCommand::Inspect(args) => Ok(infer::inspect(&args)?),
         InferCommand::Model(ModelCommand::Run(args)) => model::run(ctx, diagnostics, args).await,
-        InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx)?),
+        InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx, diagnostics).await?),
         InferCommand::Model(ModelCommand::Inspect(args)) => Ok(model::inspect(ctx, &args)?),
         InferCommand::Model(ModelCommand::Providers) => Ok(model::providers(ctx)?),
         InferCommand::Model(ModelCommand::Auth(AuthCommand::Login(args))) => {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
-use crate::registry::{Registry, Resolved};
+use crate::registry::{Model, Registry, Resolved, discovery};
 
 pub async fn run(
     ctx: &Context,
@@ -255,9 +255,26 @@ fn candidates<'r>(
     Ok(chain)
 }
 
-pub fn list(ctx: &Context) -> Result<Report> {
+/// The catalog and config models; Hugging Face's list is refreshed from
+/// the router (cached for six hours) when a token is available.
+pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
     let registry = ctx.registry()?;
-    let models: Vec<_> = registry.models().collect();
+    let mut models: Vec<Model> = Vec::new();
+    for provider in &registry.providers {
+        if provider.id == "huggingface" {
+            match discovery::discover(ctx, provider).await {
+                Ok(found) => models.extend(discovery::merge(provider, &found)),
+                Err(note) => {
+                    if !ctx.json {
+                        diagnostics.info(&format!("note: {note}"));
+                    }
+                    models.extend(provider.models.iter().cloned());
+                }
+            }
+        } else {
+            models.extend(provider.models.iter().cloned());
+        }
+    }
     let outputs = models
         .iter()
         .map(|m| serde_json::to_value(m).expect("model serializes"))
@@ -300,7 +317,7 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
         Error::usage(format!("unknown model `{}`", args.model.trim()))
             .with_hint("`openclaw infer model list` shows the known models")
     })?;
-    let value = serde_json::to_value(model).expect("model serializes");
+    let value = serde_json::to_value(&*model).expect("model serializes");
     let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
     let mut envelope =
         Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);

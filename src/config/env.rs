@@ -23,6 +23,8 @@ pub const FORCE_COLOR: &str = "FORCE_COLOR";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// A directory of extra trusted CA certificates (PEM).
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
+/// `1` makes the config file read-only: every writer refuses.
+pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

@@ -2,9 +2,10 @@
 //! the keys openclaw acts on. Unknown keys are kept out of the way, not
 //! rejected, so a config shared with the reference tool loads unchanged.
 
+pub mod edit;
 pub mod env;
 mod env_string;
-mod load;
+pub(crate) mod load;
 pub mod paths;
 
 use std::collections::BTreeMap;

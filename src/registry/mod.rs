@@ -1,6 +1,7 @@
 //! The provider registry: the bundled catalog with the config's
 //! `models.providers` merged over it, and model-ref resolution.
 
+pub mod discovery;
 mod resolve;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,33 @@ pub struct Provider {
     pub models: Vec<Model>,
     pub in_catalog: bool,
     pub in_config: bool,
+}
+
+/// Providers whose model ids take a routing-policy suffix
+/// (`org/model:fastest`, `:cheapest`, `:<backend>`), sent unchanged.
+const SUFFIX_PROVIDERS: &[&str] = &["huggingface"];
+
+impl Provider {
+    /// `org/model:policy` as its own entry, with the base model's metadata.
+    pub fn variant(&self, id: &str) -> Option<Model> {
+        if !SUFFIX_PROVIDERS.contains(&self.id.as_str()) {
+            return None;
+        }
+        let (base, suffix) = id.rsplit_once(':')?;
+        if base.is_empty() || suffix.is_empty() || suffix.contains('/') {
+            return None;
+        }
+        let base = self
+            .models
+            .iter()
+            .find(|m| m.id == base)
+            .or_else(|| self.models.iter().find(|m| m.id.eq_ignore_ascii_case(base)))?;
+        let mut model = base.clone();
+        model.id = format!("{}:{suffix}", base.id);
+        model.name = format!("{} ({suffix})", base.name);
+        model.alias = None;
+        Some(model)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,6 +178,16 @@ impl Registry {
             if let Some(alias) = &settings.alias {
                 aliases.insert(alias.to_lowercase(), (alias.clone(), reference.clone()));
             }
+            add_variant(&mut providers, reference);
+        }
+        if let Some(selection) = &config.agents.defaults.model {
+            for reference in selection
+                .primary()
+                .into_iter()
+                .chain(selection.fallbacks().iter().map(String::as_str))
+            {
+                add_variant(&mut providers, reference);
+            }
         }
         let mut registry = Registry { providers, aliases };
         registry.attach_aliases();
@@ -195,6 +233,26 @@ impl Registry {
     /// Every listed model, in provider order.
     pub fn models(&self) -> impl Iterator<Item = &Model> {
         self.providers.iter().flat_map(|p| p.models.iter())
+    }
+}
+
+/// A configured `provider/org/model:suffix` becomes a listed entry of its
+/// own (so it shows in `model list` and carries its alias).
+fn add_variant(providers: &mut [Provider], reference: &str) {
+    let Some((provider_id, model_id)) = reference.split_once('/') else {
+        return;
+    };
+    let Some(provider) = providers
+        .iter_mut()
+        .find(|p| p.id.eq_ignore_ascii_case(provider_id))
+    else {
+        return;
+    };
+    if provider.models.iter().any(|m| m.id == model_id) {
+        return;
+    }
+    if let Some(model) = provider.variant(model_id) {
+        provider.models.push(model);
     }
 }
 
@@ -306,7 +364,9 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         match provider.models.iter_mut().find(|m| m.id == model_config.id) {
             Some(model) => model.apply(model_config),
             None => {
-                let mut model = Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat);
+                let mut model = provider.variant(&model_config.id).unwrap_or_else(|| {
+                    Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat)
+                });
                 model.apply(model_config);
                 provider.models.push(model);
             }

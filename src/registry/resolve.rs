@@ -65,6 +65,7 @@ impl Registry {
                     .find(|m| m.id.eq_ignore_ascii_case(&parsed.model))
             })
             .cloned()
+            .or_else(|| provider.variant(&parsed.model))
             .unwrap_or_else(|| Model::unlisted(&provider.id, &parsed.model, kind));
         Ok(Resolved { provider, model })
     }
@@ -114,21 +115,29 @@ impl Registry {
     }
 
     /// `model inspect`: an exact `provider/id` first, then a bare id.
-    pub fn find(&self, query: &str) -> Option<&Model> {
+    /// A routing-suffixed id (`huggingface/org/model:fastest`) is found
+    /// with its base model's metadata.
+    pub fn find(&self, query: &str) -> Option<std::borrow::Cow<'_, Model>> {
+        use std::borrow::Cow;
         let query = self.alias_target(query).unwrap_or(query);
         if let Ok(parsed) = ModelRef::parse(query) {
-            if let Some(model) = self.provider(&parsed.provider).and_then(|provider| {
-                provider
+            if let Some(provider) = self.provider(&parsed.provider) {
+                if let Some(model) = provider
                     .models
                     .iter()
                     .find(|m| m.id.eq_ignore_ascii_case(&parsed.model))
-            }) {
-                return Some(model);
+                {
+                    return Some(Cow::Borrowed(model));
+                }
+                if let Some(model) = provider.variant(&parsed.model) {
+                    return Some(Cow::Owned(model));
+                }
             }
         }
         self.models()
             .find(|m| m.id == query)
             .or_else(|| self.models().find(|m| m.id.eq_ignore_ascii_case(query)))
+            .map(Cow::Borrowed)
     }
 }
 
@@ -247,6 +256,48 @@ mod tests {
         assert_eq!(registry.find("openai/gpt-5.4").unwrap().provider, "openai");
         assert_eq!(registry.find("gpt-5.4").unwrap().provider, "openai");
         assert!(registry.find("nothing-like-this").is_none());
+    }
+
+    #[test]
+    fn routing_suffixes_resolve_with_base_metadata_and_own_alias() {
+        let registry = registry(
+            r#"{agents: {defaults: {models: {
+                "huggingface/deepseek-ai/DeepSeek-R1": {alias: "DeepSeek R1 (fast)"},
+                "huggingface/deepseek-ai/DeepSeek-R1:cheapest": {alias: "DeepSeek R1 (cheap)"}}}}}"#,
+        );
+        let cheap = registry
+            .resolve("DeepSeek R1 (cheap)", ModelKind::Chat)
+            .unwrap();
+        assert_eq!(cheap.model.id, "deepseek-ai/DeepSeek-R1:cheapest");
+        assert_eq!(cheap.model.context_window, Some(131072));
+        assert!(cheap.model.known && cheap.model.reasoning);
+        assert_eq!(cheap.model.alias.as_deref(), Some("DeepSeek R1 (cheap)"));
+        let base = registry
+            .resolve("DeepSeek R1 (fast)", ModelKind::Chat)
+            .unwrap();
+        assert_eq!(base.model.id, "deepseek-ai/DeepSeek-R1");
+        let together = registry
+            .resolve(
+                "huggingface/deepseek-ai/DeepSeek-R1:together",
+                ModelKind::Chat,
+            )
+            .unwrap();
+        assert_eq!(together.model.id, "deepseek-ai/DeepSeek-R1:together");
+        assert_eq!(together.model.max_tokens, Some(32768));
+        assert!(registry.find("huggingface/Qwen/Qwen3-8B:fastest").is_some());
+        // Other providers keep colons as part of the id.
+        let other = registry
+            .resolve("openai/gpt-5.4:fastest", ModelKind::Chat)
+            .unwrap();
+        assert!(!other.model.known);
+        assert_eq!(
+            registry
+                .models()
+                .filter(|m| m.id == "deepseek-ai/DeepSeek-R1:cheapest")
+                .count(),
+            1,
+            "a configured suffix is its own listed entry"
+        );
     }
 
     #[test]

@@ -5,13 +5,16 @@ mod support;
 
 mod cli;
 mod config;
+mod config_command;
 mod doctor;
 mod e2e_llama;
 mod e2e_searx;
+mod huggingface;
 mod model_auth;
 mod model_inventory;
 mod model_run;
 mod network;
+mod onboard;
 mod protocols;
 mod scripting;
 mod web_fetch;
