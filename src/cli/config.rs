@@ -18,6 +18,15 @@ pub enum ConfigCommand {
     Set(ConfigSetArgs),
     /// Remove the value at a path
     Unset(ConfigUnsetArgs),
+    /// Check the whole file: bad values (errors) and unknown keys (warnings)
+    Validate(ConfigValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigValidateArgs {
+    /// Print `{ok, path, findings}` as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

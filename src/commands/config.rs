@@ -26,6 +26,7 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
         ConfigCommand::Get(args) => (args.json, "config.get"),
         ConfigCommand::Set(args) => (args.json, "config.set"),
         ConfigCommand::Unset(args) => (args.json, "config.unset"),
+        ConfigCommand::Validate(args) => (args.json, "config.validate"),
     };
     let result = match command {
         ConfigCommand::File(_) => Ok(Shown {
@@ -35,6 +36,7 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
         ConfigCommand::Get(args) => get(paths, &args),
         ConfigCommand::Set(args) => set(paths, &args, diagnostics),
         ConfigCommand::Unset(args) => unset(paths, &args),
+        ConfigCommand::Validate(args) => return validate(paths, args.json, diagnostics),
     };
     match result {
         Ok(shown) => {
@@ -53,6 +55,49 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
             diagnostics.error(&error);
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+/// Findings as `file:line:col: severity: message` (or JSON), every one of
+/// them; any error makes the exit code 2.
+fn validate(paths: &Paths, json: bool, diagnostics: &Diagnostics) -> ExitCode {
+    use crate::config::validate::{self, Severity};
+    let text = match read_text(paths) {
+        Ok(text) => text,
+        Err(error) => {
+            diagnostics.error(&error);
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    let findings = validate::validate(&text);
+    let file = paths.config_file.display().to_string();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    if json {
+        let document = json!({"ok": errors == 0, "path": file, "findings": findings});
+        output::stdout(&(serde_json::to_string_pretty(&document).expect("json") + "\n"));
+    } else if findings.is_empty() {
+        output::stdout(&format!("{file}: ok\n"));
+    } else {
+        let mut lines = String::new();
+        for finding in &findings {
+            let severity = match finding.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            lines.push_str(&format!(
+                "{file}:{}:{}: {severity}: {}\n",
+                finding.line, finding.column, finding.message
+            ));
+        }
+        output::stdout(&lines);
+    }
+    if errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -430,6 +430,48 @@ fn parse_tree(text: &str) -> Result<Option<Node>> {
     Ok(Some(root))
 }
 
+/// Every object key in the file with its path and (line, column), in file
+/// order. Array items appear as `Index` segments in the paths.
+pub fn key_positions(text: &str) -> Result<Vec<(Vec<Segment>, (usize, usize))>> {
+    fn walk(
+        node: &Node,
+        path: &mut Vec<Segment>,
+        text: &str,
+        out: &mut Vec<(Vec<Segment>, (usize, usize))>,
+    ) {
+        match node {
+            Node::Object { members, .. } => {
+                for member in members {
+                    path.push(Segment::Key(member.key.clone()));
+                    out.push((path.clone(), line_column(text, member.key_start)));
+                    walk(&member.value, path, text, out);
+                    path.pop();
+                }
+            }
+            Node::Array { items, .. } => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push(Segment::Index(index));
+                    walk(&item.value, path, text, out);
+                    path.pop();
+                }
+            }
+            Node::Scalar { .. } => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(root) = parse_tree(text)? {
+        walk(&root, &mut Vec::new(), text, &mut out);
+    }
+    Ok(out)
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 // ---------------------------------------------------------------------------
 // Style of the existing file, so new text looks like the old.
 

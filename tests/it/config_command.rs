@@ -196,3 +196,39 @@ fn creates_a_missing_file() {
     let out = env.run(&["config", "get", "agents.defaults.model.primary"]);
     assert_eq!(out.stdout, "openai/gpt-5.4\n");
 }
+
+#[test]
+fn validate_lists_every_finding_with_positions() {
+    let env = TestEnv::new();
+    env.write_config(
+        "{\n  agents: { defaults: { modle: 'a/b' } },\n  models: {\n    mode: 'mix',\n    providers: { x: { baseURL: 'http://h' } },\n  },\n}\n",
+    );
+    let out = env.run(&["config", "validate"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let file = env.config_path().display().to_string();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert_eq!(
+        lines[0],
+        format!("{file}:2:25: warning: unknown key `modle` (did you mean `model`?)")
+    );
+    assert!(
+        lines[1].starts_with(&format!("{file}:4:"))
+            && lines[1].contains("error")
+            && lines[1].contains("mix"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains("`baseURL` (did you mean `baseUrl`?)"));
+
+    let out = env.run(&["config", "validate", "--json"]);
+    let report = out.json();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"][1]["path"], "models.mode");
+    assert_eq!(report["findings"][1]["severity"], "error");
+
+    env.write_config("{ agents: { defaults: { model: 'openai/gpt-5.4' } } }");
+    let out = env.run(&["config", "validate"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.ends_with(": ok\n"));
+}
