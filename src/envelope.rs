@@ -25,6 +25,27 @@ pub struct Attempt {
     pub reason: Reason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// How long this try took.
+    #[serde(rename = "tookMs", skip_serializing_if = "Option::is_none")]
+    pub took_ms: Option<u64>,
+}
+
+impl Attempt {
+    /// The record of a failed try of `candidate` that began at `started`.
+    pub fn failed(
+        candidate: &crate::registry::Resolved<'_>,
+        error: &Error,
+        started: std::time::Instant,
+    ) -> Attempt {
+        Attempt {
+            provider: candidate.provider.id.clone(),
+            model: candidate.model.id.clone(),
+            error: error.message.clone(),
+            reason: error.reason,
+            status: error.status,
+            took_ms: Some(started.elapsed().as_millis() as u64),
+        }
+    }
 }
 
 /// A file sent along with the request (`model run --file`).

@@ -2,6 +2,7 @@
 //! module per capability. Executors return data and never print.
 
 pub mod model_run;
+pub mod structured;
 pub mod web_fetch;
 pub mod web_search;
 

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
+use serde_json::Value;
+
 use crate::auth;
 use crate::catalog::Modality;
 use crate::context::Context;
@@ -15,12 +17,16 @@ use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint};
 use crate::registry::Resolved;
 use crate::thinking::ThinkingLevel;
 
+use super::structured::OutputSchema;
+
 pub struct RunRequest<'a> {
     pub prompt: &'a str,
     pub images: &'a [ImageFile],
     pub thinking: Option<ThinkingLevel>,
     /// The whole run (all candidates, all retries) ends by then.
     pub deadline: Option<Instant>,
+    /// `--schema`: the answer must be JSON that fits it.
+    pub schema: Option<&'a OutputSchema>,
 }
 
 /// What happens during a run, as it happens (for live output).
@@ -47,6 +53,8 @@ pub struct RunOutcome {
     pub usage: Option<Usage>,
     pub attempts: Vec<Attempt>,
     pub timings: Timings,
+    /// The parsed answer when a schema was given.
+    pub json: Option<Value>,
 }
 
 /// The run failed on every candidate; `attempts` lists each try.
@@ -79,9 +87,19 @@ pub async fn run(
             model: &candidate.model.id,
         });
         let mut first_token = None;
-        let result = run_one(ctx, candidate, request, on_event, &mut first_token, started).await;
+        let try_started = Instant::now();
+        let result = answer(
+            ctx,
+            candidate,
+            request,
+            on_event,
+            &mut first_token,
+            started,
+            &mut attempts,
+        )
+        .await;
         match result {
-            Ok(response) => {
+            Ok((response, json)) => {
                 return Ok(RunOutcome {
                     provider: candidate.provider.id.clone(),
                     model: candidate.model.id.clone(),
@@ -93,19 +111,14 @@ pub async fn run(
                         total_ms: started.elapsed().as_millis() as u64,
                         first_token_ms: first_token,
                     },
+                    json,
                 });
             }
             Err(error) => {
                 if error.reason.disqualifies_provider() {
                     unusable_providers.insert(candidate.provider.id.as_str());
                 }
-                let attempt = Attempt {
-                    provider: candidate.provider.id.clone(),
-                    model: candidate.model.id.clone(),
-                    error: error.message.clone(),
-                    reason: error.reason,
-                    status: error.status,
-                };
+                let attempt = Attempt::failed(candidate, &error, try_started);
                 on_event(RunEvent::Attempt(&attempt));
                 attempts.push(attempt);
                 let stop = matches!(
@@ -138,6 +151,53 @@ pub async fn run(
         provider: Some(provider),
         model: Some(model),
     })
+}
+
+/// One candidate's answer; with a schema, checked and repaired once. A
+/// misfit first answer is recorded in `attempts`.
+async fn answer(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    request: &RunRequest<'_>,
+    on_event: RunSink<'_>,
+    first_token: &mut Option<u64>,
+    started: Instant,
+    attempts: &mut Vec<Attempt>,
+) -> Result<(protocols::ChatResponse, Option<Value>)> {
+    let try_started = Instant::now();
+    let response = run_one(ctx, candidate, request, on_event, first_token, started).await?;
+    let Some(schema) = request.schema else {
+        return Ok((response, None));
+    };
+    let problem = match schema.check(&response.text) {
+        Ok(value) => return Ok((response, Some(value))),
+        Err(problem) => problem,
+    };
+    let misfit = Error::provider(
+        Reason::SchemaMismatch,
+        format!("the answer does not match the schema: {problem}"),
+    );
+    let attempt = Attempt::failed(candidate, &misfit, try_started);
+    on_event(RunEvent::Attempt(&attempt));
+    attempts.push(attempt);
+
+    let prompt = schema.repair_prompt(request.prompt, &response.text, &problem);
+    let repair = RunRequest {
+        prompt: &prompt,
+        ..*request
+    };
+    on_event(RunEvent::Start {
+        provider: &candidate.provider.id,
+        model: &candidate.model.id,
+    });
+    let repaired = run_one(ctx, candidate, &repair, on_event, first_token, started).await?;
+    match schema.check(&repaired.text) {
+        Ok(value) => Ok((repaired, Some(value))),
+        Err(problem) => Err(Error::provider(
+            Reason::SchemaMismatch,
+            format!("the answer still does not match the schema after one repair try: {problem}"),
+        )),
+    }
 }
 
 async fn run_one(
@@ -177,6 +237,7 @@ async fn run_one(
         output_limit: model.max_tokens,
         temperature: model.temperature,
         stream: provider.streaming,
+        schema: request.schema.map(|schema| &schema.value),
     };
 
     let mut tries = 0;

@@ -52,6 +52,10 @@ pub struct ModelRunArgs {
     #[arg(long)]
     pub no_fallback: bool,
 
+    /// A JSON Schema (inline `{...}` or a file) the answer must match; the parsed answer is `outputs[0].json`
+    #[arg(long, value_name = "FILE|JSON")]
+    pub schema: Option<String>,
+
     #[command(flatten)]
     pub transport: TransportArgs,
 }

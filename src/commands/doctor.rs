@@ -266,6 +266,7 @@ async fn probe(ctx: &Context, registry: &Registry, reference: &str) -> ModelProb
         images: &[],
         thinking: None,
         deadline: Some(Instant::now() + ONLINE_TIMEOUT),
+        schema: None,
     };
     let mut ignore = |_: RunEvent<'_>| {};
     match model_run::run(ctx, std::slice::from_ref(&resolved), &request, &mut ignore).await {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{Failure, Report};
 use crate::auth::{self, Source};
 use crate::capabilities::model_run::{self, RunEvent, RunRequest};
+use crate::capabilities::structured::OutputSchema;
 use crate::catalog::ModelKind;
 use crate::cli::common::StreamFormat;
 use crate::cli::model::{AuthLoginArgs, AuthProviderArgs, ModelInspectArgs, ModelRunArgs};
@@ -28,6 +29,11 @@ pub async fn run(
         return Err(gateway_unavailable().into());
     }
     let prompt = read_prompt(args.prompt.as_deref())?;
+    let schema = args
+        .schema
+        .as_deref()
+        .map(OutputSchema::parse)
+        .transpose()?;
     let images = args
         .files
         .iter()
@@ -60,6 +66,7 @@ pub async fn run(
         images: &images,
         thinking: args.thinking,
         deadline: timeout.map(|t| Instant::now() + t),
+        schema: schema.as_ref(),
     };
 
     let mode = if args.stream == Some(StreamFormat::Json) {
@@ -67,6 +74,9 @@ pub async fn run(
         LiveOutput::JsonLines
     } else if ctx.json {
         LiveOutput::Nothing
+    } else if schema.is_some() {
+        // A first answer may be repaired: print only the one that fits.
+        LiveOutput::AtTheEnd
     } else {
         LiveOutput::Text
     };
@@ -89,14 +99,22 @@ pub async fn run(
             envelope.provider = Some(outcome.provider);
             envelope.model = Some(outcome.model);
             envelope.attempts = outcome.attempts;
-            envelope.outputs = vec![json!({"text": outcome.text})];
+            let text = match mode {
+                // Already printed as it arrived.
+                LiveOutput::Text => "\n".to_owned(),
+                LiveOutput::AtTheEnd => format!("{}\n", outcome.text.trim()),
+                LiveOutput::Nothing | LiveOutput::JsonLines => String::new(),
+            };
+            let mut output = json!({"text": outcome.text});
+            if let Some(value) = outcome.json {
+                output["json"] = value;
+            }
+            envelope.outputs = vec![output];
             envelope.usage = outcome.usage;
             envelope.timings = Some(outcome.timings);
-            // Text mode already printed the answer as it arrived.
-            let text = if mode == LiveOutput::Text { "\n" } else { "" };
             Ok(Report {
                 envelope,
-                text: Some(text.to_owned()),
+                text: Some(text),
             })
         }
         Err(failure) => {
@@ -118,6 +136,8 @@ enum LiveOutput {
     Nothing,
     /// Plain: the answer's text as it arrives.
     Text,
+    /// Plain, but the answer is printed once it is final (`--schema`).
+    AtTheEnd,
     /// `--stream json`: one JSON event a line.
     JsonLines,
 }
@@ -136,7 +156,7 @@ fn live_event(ctx: &Context, mode: LiveOutput, event: RunEvent<'_>) {
         }
     }
     match mode {
-        LiveOutput::Nothing => {}
+        LiveOutput::Nothing | LiveOutput::AtTheEnd => {}
         LiveOutput::Text => {
             if let RunEvent::Chat(ChatEvent::Text(text)) = event {
                 output::stdout(text);

@@ -45,6 +45,9 @@ fn token_limits(request: &ChatRequest<'_>) -> (u64, Option<u64>) {
     (max_tokens, (budget >= MIN_BUDGET).then_some(budget))
 }
 
+/// The tool that carries a `--schema` answer.
+const OUTPUT_TOOL: &str = "output";
+
 pub fn request_body(request: &ChatRequest<'_>) -> Value {
     let mut content = Vec::new();
     for image in request.images {
@@ -65,6 +68,23 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
     if request.stream {
         object.insert("stream".into(), json!(true));
     }
+    if let Some(schema) = request.schema {
+        // Structured output is a tool the model must call; its input is the answer.
+        object.insert(
+            "tools".into(),
+            json!([{"name": OUTPUT_TOOL, "description": "Give the answer as JSON matching the schema.", "input_schema": schema}]),
+        );
+        object.insert(
+            "tool_choice".into(),
+            json!({"type": "tool", "name": OUTPUT_TOOL}),
+        );
+    }
+    // A forced tool call cannot be combined with extended thinking.
+    let budget = if request.schema.is_some() {
+        None
+    } else {
+        budget
+    };
     match budget {
         Some(budget) => {
             // Extended thinking does not accept a custom temperature.
@@ -127,6 +147,8 @@ struct Block {
     kind: String,
     text: Option<String>,
     thinking: Option<String>,
+    /// A `tool_use` block's arguments: the structured answer.
+    input: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,7 +194,7 @@ impl WireUsage {
 fn finish_reason(stop_reason: Option<String>) -> Option<String> {
     stop_reason.map(|reason| match reason.as_str() {
         "max_tokens" => "length".to_owned(),
-        "end_turn" | "stop_sequence" => "stop".to_owned(),
+        "end_turn" | "stop_sequence" | "tool_use" => "stop".to_owned(),
         _ => reason,
     })
 }
@@ -190,6 +212,11 @@ pub fn parse_message(text: &str) -> Result<ChatResponse> {
             "thinking" => answer
                 .thinking
                 .push_str(block.thinking.as_deref().unwrap_or("")),
+            "tool_use" => {
+                if let Some(input) = &block.input {
+                    answer.text.push_str(&input.to_string());
+                }
+            }
             _ => {}
         }
     }
@@ -223,6 +250,8 @@ struct Delta {
     kind: Option<String>,
     text: Option<String>,
     thinking: Option<String>,
+    /// `input_json_delta`: a piece of a tool call's JSON arguments.
+    partial_json: Option<String>,
     stop_reason: Option<String>,
 }
 
@@ -295,6 +324,9 @@ pub fn apply_event(
                     Some("text_delta") => push_text(answer, on_event, delta.text.as_deref(), false),
                     Some("thinking_delta") => {
                         push_text(answer, on_event, delta.thinking.as_deref(), true)
+                    }
+                    Some("input_json_delta") => {
+                        push_text(answer, on_event, delta.partial_json.as_deref(), false)
                     }
                     _ => {}
                 }

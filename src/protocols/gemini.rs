@@ -21,6 +21,27 @@ pub fn path(model: &str, stream: bool) -> String {
     }
 }
 
+/// Gemini's `responseSchema` takes an OpenAPI subset of JSON Schema:
+/// drop the keywords it refuses (`$schema`, `$id`, `additionalProperties`,
+/// `$defs`), at every depth.
+fn openapi_schema(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| {
+                    !matches!(
+                        key.as_str(),
+                        "$schema" | "$id" | "additionalProperties" | "$defs" | "definitions"
+                    )
+                })
+                .map(|(key, value)| (key.clone(), openapi_schema(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(openapi_schema).collect()),
+        other => other.clone(),
+    }
+}
+
 pub fn request_body(request: &ChatRequest<'_>) -> Value {
     let mut parts = vec![json!({"text": request.prompt})];
     for image in request.images {
@@ -53,6 +74,10 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
                 json!({"thinkingBudget": budget, "includeThoughts": true}),
             );
         }
+    }
+    if let Some(schema) = request.schema {
+        config.insert("responseMimeType".into(), json!("application/json"));
+        config.insert("responseSchema".into(), openapi_schema(schema));
     }
     let mut body = json!({"contents": [{"role": "user", "parts": parts}]});
     if !config.is_empty() {

@@ -67,6 +67,9 @@ pub struct ChatRequest<'a> {
     pub output_limit: Option<u64>,
     pub temperature: Option<f64>,
     pub stream: bool,
+    /// A JSON Schema the answer must follow, sent through the protocol's
+    /// native structured-output mode.
+    pub schema: Option<&'a serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -229,6 +232,7 @@ pub(crate) mod test_support {
         stream: bool,
     ) -> ChatRequest<'a> {
         ChatRequest {
+            schema: None,
             model: "m1",
             prompt: "hi",
             images,

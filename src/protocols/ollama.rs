@@ -35,6 +35,9 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
     if let Some(level) = request.thinking {
         body["think"] = json!(level != ThinkingLevel::Off);
     }
+    if let Some(schema) = request.schema {
+        body["format"] = schema.clone();
+    }
     let mut options = Map::new();
     if let Some(temperature) = request.temperature {
         options.insert("temperature".into(), json!(temperature));

@@ -40,6 +40,12 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
     if let Some(temperature) = request.temperature {
         object.insert("temperature".into(), json!(temperature));
     }
+    if let Some(schema) = request.schema {
+        object.insert(
+            "response_format".into(),
+            json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}),
+        );
+    }
     if let Some(effort) = request.thinking.and_then(|level| level.reasoning_effort()) {
         object.insert("reasoning_effort".into(), json!(effort));
     }
@@ -284,6 +290,7 @@ mod tests {
     #[test]
     fn body_with_text_only_prompt() {
         let request = ChatRequest {
+            schema: None,
             model: "m1",
             prompt: "hi",
             images: &[],
@@ -309,6 +316,7 @@ mod tests {
         };
         let images = [image];
         let request = ChatRequest {
+            schema: None,
             model: "m1",
             prompt: "what is this",
             images: &images,

@@ -42,6 +42,10 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
             json!({"effort": effort, "summary": "auto"}),
         );
     }
+    if let Some(schema) = request.schema {
+        body["text"] =
+            json!({"format": {"type": "json_schema", "name": "output", "schema": schema}});
+    }
     body
 }
 

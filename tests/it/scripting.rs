@@ -229,3 +229,182 @@ fn sigint_with_json_prints_one_envelope_and_exits_130() {
     let envelope: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
     assert_eq!(envelope["error"]["reason"], "cancelled");
 }
+
+const CITY_SCHEMA: &str =
+    r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
+
+async fn answering_in_turn(answers: &[&str]) -> MockServer {
+    let server = MockServer::start().await;
+    for (index, answer) in answers.iter().enumerate() {
+        let mock = Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion(answer)));
+        if index + 1 < answers.len() {
+            mock.up_to_n_times(1).mount(&server).await;
+        } else {
+            mock.mount(&server).await;
+        }
+    }
+    server
+}
+
+#[tokio::test]
+async fn schema_goes_to_the_provider_and_the_answer_is_parsed() {
+    let server = answering_in_turn(&[r#"{"city": "Paris"}"#]).await;
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "Capital?",
+        "--schema",
+        CITY_SCHEMA,
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["outputs"][0]["json"], json!({"city": "Paris"}));
+    let body = &crate::support::received_bodies(&server).await[0];
+    assert_eq!(body["response_format"]["type"], "json_schema");
+    assert_eq!(
+        body["response_format"]["json_schema"]["schema"]["required"],
+        json!(["city"])
+    );
+    assert_eq!(
+        body["messages"][0]["content"], "Capital?",
+        "the prompt is sent unchanged"
+    );
+
+    // Text mode prints the final JSON answer.
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "Capital?",
+        "--schema",
+        CITY_SCHEMA,
+    ]);
+    assert_eq!(out.stdout, "{\"city\": \"Paris\"}\n");
+}
+
+#[tokio::test]
+async fn a_misfit_answer_is_repaired_once_and_recorded() {
+    let server = answering_in_turn(&["The capital is Paris.", r#"{"city": "Paris"}"#]).await;
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "Capital?",
+        "--schema",
+        CITY_SCHEMA,
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["outputs"][0]["json"]["city"], "Paris");
+    let attempts = envelope["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["reason"], "schema_mismatch");
+    let bodies = crate::support::received_bodies(&server).await;
+    assert_eq!(bodies.len(), 2);
+    let repair = bodies[1]["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        repair.starts_with("Capital?") && repair.contains("The capital is Paris."),
+        "{repair}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_never_fits_is_a_schema_mismatch() {
+    let server = answering_in_turn(&["Paris", r#"{"town": "Paris"}"#]).await;
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "Capital?",
+        "--schema",
+        CITY_SCHEMA,
+        "--json",
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["error"]["reason"], "schema_mismatch");
+    assert_eq!(envelope["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "exactly one repair try"
+    );
+
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "x",
+        "--schema",
+        "{\"type\": 5}",
+        "--json",
+    ]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.json()["error"]["reason"], "usage");
+}
+
+#[tokio::test]
+async fn anthropic_structured_output_is_a_forced_tool_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "output", "input": {"city": "Paris"}}],
+            "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 5}
+        })))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        r#"{{models: {{providers: {{claude: {{baseUrl: "{}/v1", api: "anthropic-messages", apiKey: "k", streaming: false, models: [{{id: "claude-x"}}]}}}}}}}}"#,
+        server.uri()
+    ));
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "claude/claude-x",
+        "--prompt",
+        "Capital?",
+        "--schema",
+        CITY_SCHEMA,
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["outputs"][0]["json"], json!({"city": "Paris"}));
+    let body = &crate::support::received_bodies(&server).await[0];
+    assert_eq!(
+        body["tool_choice"],
+        json!({"type": "tool", "name": "output"})
+    );
+    assert_eq!(
+        body["tools"][0]["input_schema"]["required"],
+        json!(["city"])
+    );
+}
