@@ -675,7 +675,8 @@ async fn fallback_from_a_rate_limited_provider_to_another_protocol() {
     assert_eq!(envelope["outputs"][0]["text"], "from claude");
     assert_eq!(
         envelope["attempts"],
-        json!([{"provider": "first", "model": "m1", "error": envelope["attempts"][0]["error"], "reason": "rate_limit", "status": 429}])
+        json!([{"provider": "first", "model": "m1", "error": envelope["attempts"][0]["error"], "reason": "rate_limit", "status": 429,
+                "tookMs": envelope["attempts"][0]["tookMs"]}])
     );
     assert_eq!(
         limited.received_requests().await.unwrap().len(),
