@@ -178,10 +178,11 @@ pub struct WrittenMedia {
 }
 
 impl WrittenMedia {
-    /// `{path, mimeType, size, width?, height?}`.
+    /// `{path, mimeType, size, width?, height?}`; the path is absolute.
     pub fn to_json(&self) -> Value {
+        let shown = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
         let mut value = json!({
-            "path": self.path.display().to_string(),
+            "path": shown.display().to_string(),
             "mimeType": self.mime_type,
             "size": self.size,
         });

@@ -1,6 +1,9 @@
 //! Capability metadata (`infer list` / `infer inspect`) and one executor
 //! module per capability. Executors return data and never print.
 
+pub mod fallback;
+pub mod image_generate;
+pub mod media_models;
 pub mod model_run;
 
 use serde::Serialize;
@@ -95,14 +98,14 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Generate images from a prompt",
         "{path, mimeType, size, width, height, revisedPrompt?}",
-        false,
+        true,
     ),
     capability(
         "image.edit",
         LOCAL,
         "Edit images with a prompt",
         "{path, mimeType, size, width, height, revisedPrompt?}",
-        false,
+        true,
     ),
     capability(
         "image.describe",
@@ -123,7 +126,7 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Image generation and edit providers",
         "{provider, generate, edit, configured}",
-        false,
+        true,
     ),
     capability(
         "audio.transcribe",

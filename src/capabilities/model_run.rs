@@ -1,9 +1,9 @@
 //! `model.run`: one prompt through a chain of candidate models. Each failed
 //! candidate is recorded as an attempt and the next one is tried.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
+use super::fallback;
 use crate::auth;
 use crate::catalog::Modality;
 use crate::context::Context;
@@ -34,15 +34,7 @@ pub struct RunOutcome {
     pub timings: Timings,
 }
 
-/// The run failed on every candidate; `attempts` lists each try.
-#[derive(Debug)]
-pub struct RunFailure {
-    pub error: Error,
-    pub attempts: Vec<Attempt>,
-    /// The last candidate tried, for the envelope's top level.
-    pub provider: Option<String>,
-    pub model: Option<String>,
-}
+pub use super::fallback::ChainFailure as RunFailure;
 
 pub async fn run(
     ctx: &Context,
@@ -51,71 +43,32 @@ pub async fn run(
     on_event: EventSink<'_>,
 ) -> Result<RunOutcome, RunFailure> {
     let started = Instant::now();
-    let mut attempts = Vec::new();
-    let mut unusable_providers: HashSet<&str> = HashSet::new();
-    let mut last_error = None;
-    let single = candidates.len() == 1;
-    for candidate in candidates {
-        if unusable_providers.contains(candidate.provider.id.as_str()) {
-            continue;
-        }
+    let success = fallback::run(candidates, request.deadline, async |candidate| {
         let mut first_token = None;
-        let result = run_one(ctx, candidate, request, on_event, &mut first_token, started).await;
-        match result {
-            Ok(response) => {
-                return Ok(RunOutcome {
-                    provider: candidate.provider.id.clone(),
-                    model: candidate.model.id.clone(),
-                    text: response.text,
-                    thinking: response.thinking,
-                    usage: response.usage,
-                    attempts,
-                    timings: Timings {
-                        total_ms: started.elapsed().as_millis() as u64,
-                        first_token_ms: first_token,
-                    },
-                });
-            }
-            Err(error) => {
-                if error.reason.disqualifies_provider() {
-                    unusable_providers.insert(candidate.provider.id.as_str());
-                }
-                attempts.push(Attempt {
-                    provider: candidate.provider.id.clone(),
-                    model: candidate.model.id.clone(),
-                    error: error.message.clone(),
-                    reason: error.reason,
-                    status: error.status,
-                });
-                let stop = matches!(
-                    error.kind,
-                    crate::error::ErrorKind::Usage | crate::error::ErrorKind::Cancelled { .. }
-                );
-                last_error = Some((
-                    error,
-                    candidate.provider.id.clone(),
-                    candidate.model.id.clone(),
-                ));
-                if stop || request.deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-            }
-        }
-    }
-    let (mut error, provider, model) = last_error.expect("at least one candidate was tried");
-    if !single && attempts.len() > 1 {
-        let tries = attempts
-            .iter()
-            .map(|a| format!("{}/{}: {} ({})", a.provider, a.model, a.error, a.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
-        error.message = format!("all {} candidate models failed: {tries}", attempts.len());
-    }
-    Err(RunFailure {
-        error,
-        attempts,
-        provider: Some(provider),
-        model: Some(model),
+        let response = run_one(
+            ctx,
+            candidate,
+            request,
+            &mut *on_event,
+            &mut first_token,
+            started,
+        )
+        .await?;
+        Ok((response, first_token))
+    })
+    .await?;
+    let (response, first_token) = success.value;
+    Ok(RunOutcome {
+        provider: success.provider,
+        model: success.model,
+        text: response.text,
+        thinking: response.thinking,
+        usage: response.usage,
+        attempts: success.attempts,
+        timings: Timings {
+            total_ms: started.elapsed().as_millis() as u64,
+            first_token_ms: first_token,
+        },
     })
 }
 

@@ -2,6 +2,7 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod image;
 mod infer;
 mod model;
 mod not_available;
@@ -147,6 +148,9 @@ async fn infer_command(
         InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => {
             Ok(model::auth_status(ctx)?)
         }
+        InferCommand::Image(ImageCommand::Generate(args)) => image::generate(ctx, args).await,
+        InferCommand::Image(ImageCommand::Edit(args)) => image::edit(ctx, args).await,
+        InferCommand::Image(ImageCommand::Providers) => Ok(image::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }

@@ -1,6 +1,7 @@
 //! Wire protocols. Each module knows one API's HTTP paths and JSON shapes
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
+pub mod images;
 pub mod openai_chat;
 
 use std::collections::BTreeMap;
