@@ -2,9 +2,11 @@
 //! module per capability. Executors return data and never print.
 
 pub mod fallback;
+pub mod image_describe;
 pub mod image_generate;
 pub mod media_models;
 pub mod model_run;
+pub mod remote_media;
 
 use serde::Serialize;
 
@@ -112,14 +114,14 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Describe an image file or URL",
         "{path, text, provider, model, kind}",
-        false,
+        true,
     ),
     capability(
         "image.describe-many",
         LOCAL,
         "Describe several images independently",
         "{path, text, provider, model, kind}",
-        false,
+        true,
     ),
     capability(
         "image.providers",

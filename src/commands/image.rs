@@ -7,10 +7,14 @@ use serde_json::{Value, json};
 
 use super::{Failure, Report};
 use crate::auth;
+use crate::capabilities::fallback::Success;
+use crate::capabilities::image_describe::{self, Source};
 use crate::capabilities::image_generate::{self, Hints, ImageFamily};
 use crate::capabilities::media_models;
 use crate::catalog::ModelKind;
-use crate::cli::image::{ImageEditArgs, ImageGenerateArgs, ImageOptions};
+use crate::cli::image::{
+    ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs, ImageOptions,
+};
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Transport};
 use crate::error::Result;
@@ -214,4 +218,153 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     }
     let envelope = Envelope::success("image.providers", Transport::Local).with_outputs(outputs);
     Ok(Report::new(envelope, lines))
+}
+
+fn describe_deadline(ctx: &Context, timeout_ms: Option<u64>) -> Result<Option<Instant>> {
+    let timeout = match timeout_ms {
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => ctx
+            .config()?
+            .agents
+            .defaults
+            .timeout_seconds
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
+    };
+    Ok(timeout.map(|t| Instant::now() + t))
+}
+
+fn description_json(label: &str, success: &Success<String>) -> Value {
+    json!({
+        "path": label,
+        "text": success.value,
+        "provider": success.provider,
+        "model": success.model,
+        "kind": "image.description",
+    })
+}
+
+pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, Failure> {
+    let source = image_describe::source(&args.file)?;
+    let registry = ctx.registry()?;
+    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
+    let prompt = args
+        .options
+        .prompt
+        .as_deref()
+        .unwrap_or(image_describe::DEFAULT_PROMPT);
+    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let mut envelope = Envelope::success("image.describe", Transport::Local);
+    if let Source::Local(image) = &source {
+        envelope.inputs = vec![Input {
+            path: image.path.clone(),
+            mime_type: image.mime_type.to_owned(),
+        }];
+    }
+    match image_describe::describe(ctx, &candidates, &source, prompt, deadline).await {
+        Ok(success) => {
+            envelope.outputs = vec![description_json(source.label(), &success)];
+            envelope.provider = Some(success.provider);
+            envelope.model = Some(success.model);
+            envelope.attempts = success.attempts;
+            Ok(Report::new(envelope, format!("{}\n", success.value)))
+        }
+        Err(failure) => {
+            envelope.ok = false;
+            envelope.provider = failure.provider;
+            envelope.model = failure.model;
+            envelope.attempts = failure.attempts;
+            Err(Failure {
+                error: failure.error,
+                envelope: Some(envelope),
+            })
+        }
+    }
+}
+
+/// Each file on its own, a few at a time, in input order. A file that
+/// fails gets `{path, error, kind}` in `outputs` and does not stop the
+/// others; the command fails (exit 1, `ok: false`) only if every file failed.
+pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result<Report, Failure> {
+    let sources = args
+        .files
+        .iter()
+        .map(|file| image_describe::source(file))
+        .collect::<Result<Vec<_>>>()?;
+    let registry = ctx.registry()?;
+    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
+    let prompt = args
+        .options
+        .prompt
+        .as_deref()
+        .unwrap_or(image_describe::DEFAULT_PROMPT);
+    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let results = image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline).await;
+
+    let mut envelope = Envelope::success("image.describe-many", Transport::Local);
+    envelope.inputs = sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Local(image) => Some(Input {
+                path: image.path.clone(),
+                mime_type: image.mime_type.to_owned(),
+            }),
+            Source::Remote(_) => None,
+        })
+        .collect();
+    let mut text = String::new();
+    let mut first_error = None;
+    for (source, result) in sources.iter().zip(results) {
+        match result {
+            Ok(success) => {
+                envelope
+                    .outputs
+                    .push(description_json(source.label(), &success));
+                if envelope.provider.is_none() {
+                    envelope.provider = Some(success.provider.clone());
+                    envelope.model = Some(success.model.clone());
+                }
+                envelope.attempts.extend(success.attempts);
+                text.push_str(&format!("{}:\n{}\n\n", source.label(), success.value));
+            }
+            Err(failure) => {
+                envelope.outputs.push(json!({
+                    "path": source.label(),
+                    "error": crate::envelope::ErrorBody::from(&failure.error),
+                    "kind": "image.description",
+                }));
+                envelope.attempts.extend(failure.attempts);
+                text.push_str(&format!(
+                    "{}:\nerror: {}\n\n",
+                    source.label(),
+                    failure.error.message
+                ));
+                if first_error.is_none() {
+                    first_error = Some(failure.error);
+                }
+            }
+        }
+    }
+    let all_failed = envelope.provider.is_none();
+    match first_error {
+        Some(error) if all_failed => {
+            envelope.ok = false;
+            let error = if sources.len() > 1 {
+                let mut error = error;
+                error.message = format!(
+                    "all {} images failed; first: {}",
+                    sources.len(),
+                    error.message
+                );
+                error
+            } else {
+                error
+            };
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
+        }
+        _ => Ok(Report::new(envelope, text.trim_end().to_owned() + "\n")),
+    }
 }

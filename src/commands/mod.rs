@@ -150,6 +150,10 @@ async fn infer_command(
         }
         InferCommand::Image(ImageCommand::Generate(args)) => image::generate(ctx, args).await,
         InferCommand::Image(ImageCommand::Edit(args)) => image::edit(ctx, args).await,
+        InferCommand::Image(ImageCommand::Describe(args)) => image::describe(ctx, args).await,
+        InferCommand::Image(ImageCommand::DescribeMany(args)) => {
+            image::describe_many(ctx, args).await
+        }
         InferCommand::Image(ImageCommand::Providers) => Ok(image::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }

@@ -19,6 +19,9 @@ pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Any value but `0` forces colour on.
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// Hosts (comma-separated) that `image describe --file <url>` may fetch
+/// even though they resolve to private or loopback addresses.
+pub const MEDIA_ALLOW_PRIVATE_HOSTS: &str = "OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

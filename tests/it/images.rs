@@ -541,3 +541,243 @@ fn providers_lists_generation_and_edit_support() {
     assert_eq!(find("google")["defaultModel"], "gemini-3.1-flash-image");
     assert!(rows.iter().all(|r| r["provider"] != "anthropic"));
 }
+
+mod describe {
+    use super::*;
+    use crate::support::{completion, provider_config};
+
+    async fn chat_server(answer: &str) -> MockServer {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion(answer)))
+            .mount(&server)
+            .await;
+        server
+    }
+
+    fn env_for(server: &MockServer, extra: &str) -> TestEnv {
+        let env = TestEnv::new();
+        env.write_config(&provider_config(&format!("{}/v1", server.uri()), extra));
+        env
+    }
+
+    #[tokio::test]
+    async fn a_local_image_goes_to_the_chat_model_as_a_data_url() {
+        let server = chat_server("A blue rectangle.").await;
+        let env = env_for(&server, "");
+        std::fs::write(env.path("shot.png"), png(3, 2)).unwrap();
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe",
+            "--file",
+            "shot.png",
+            "--model",
+            "loop/m1",
+            "--prompt",
+            "What is it?",
+            "--json",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let envelope = out.json();
+        assert_eq!(envelope["capability"], "image.describe");
+        assert_eq!(
+            envelope["outputs"],
+            json!([{"path": "shot.png", "text": "A blue rectangle.", "provider": "loop",
+                    "model": "m1", "kind": "image.description"}])
+        );
+        let body = &received_bodies(&server).await[0];
+        let content = &body["messages"][0]["content"];
+        assert_eq!(content[0], json!({"type": "text", "text": "What is it?"}));
+        assert_eq!(
+            content[1]["image_url"]["url"],
+            format!("data:image/png;base64,{}", b64(&png(3, 2)))
+        );
+        // Text mode prints just the description.
+        let out = env.run(&[
+            "infer", "image", "describe", "--file", "shot.png", "--model", "loop/m1",
+        ]);
+        assert_eq!(out.stdout, "A blue rectangle.\n");
+    }
+
+    #[tokio::test]
+    async fn urls_are_fetched_only_from_allowed_private_hosts() {
+        let server = chat_server("A cat.").await;
+        Mock::given(method("GET"))
+            .and(path("/pics/cat.jpg"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(jpeg(4, 4), "image/jpeg"))
+            .mount(&server)
+            .await;
+        let url = format!("{}/pics/cat.jpg", server.uri());
+        let env = env_for(&server, "");
+        let out = env.run(&[
+            "infer", "image", "describe", "--file", &url, "--model", "loop/m1", "--json",
+        ]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("private or local")
+        );
+        assert!(server.received_requests().await.unwrap().is_empty());
+
+        let env = env_for(&server, "").env("OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
+        let out = env.run(&[
+            "infer", "image", "describe", "--file", &url, "--model", "loop/m1", "--json",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.json()["outputs"][0]["path"], url);
+        let bodies = received_bodies(&server).await;
+        let chat = bodies.iter().find(|b| b.get("messages").is_some()).unwrap();
+        assert!(
+            chat["messages"][0]["content"][1]["image_url"]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/jpeg;base64,")
+        );
+    }
+
+    #[tokio::test]
+    async fn describe_many_keeps_order_and_survives_one_failure() {
+        let server = chat_server("Seen.").await;
+        Mock::given(method("GET"))
+            .and(path("/missing.png"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        let env = env_for(&server, "").env("OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
+        std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
+        std::fs::write(env.path("b.webp"), webp(9, 9)).unwrap();
+        std::fs::write(env.path("c.jpg"), jpeg(2, 2)).unwrap();
+        let missing = format!("{}/missing.png", server.uri());
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe-many",
+            "--file",
+            "a.png",
+            "--file",
+            &missing,
+            "--file",
+            "b.webp",
+            "--file",
+            "c.jpg",
+            "--file",
+            "a.png",
+            "--model",
+            "loop/m1",
+            "--json",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let envelope = out.json();
+        assert_eq!(envelope["ok"], true);
+        let outputs = envelope["outputs"].as_array().unwrap();
+        let paths: Vec<&str> = outputs
+            .iter()
+            .map(|o| o["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            ["a.png", missing.as_str(), "b.webp", "c.jpg", "a.png"]
+        );
+        assert_eq!(outputs[0]["text"], "Seen.");
+        assert!(
+            outputs[1]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("404")
+        );
+        assert!(outputs[1].get("text").is_none());
+        assert_eq!(outputs[4]["text"], "Seen.");
+        let chats = received_bodies(&server)
+            .await
+            .into_iter()
+            .filter(|b| b.get("messages").is_some())
+            .count();
+        assert_eq!(chats, 4);
+    }
+
+    #[tokio::test]
+    async fn all_failed_is_a_failure_and_text_models_are_refused_up_front() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .set_body_json(json!({"error": {"message": "bad image"}})),
+            )
+            .mount(&server)
+            .await;
+        let env = env_for(&server, "");
+        std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe-many",
+            "--file",
+            "a.png",
+            "--file",
+            "a.png",
+            "--model",
+            "loop/m1",
+            "--json",
+        ]);
+        assert_eq!(out.code, 1, "{out:?}");
+        let envelope = out.json();
+        assert_eq!(envelope["ok"], false);
+        assert_eq!(envelope["outputs"].as_array().unwrap().len(), 2);
+        assert!(
+            envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("all 2 images failed")
+        );
+
+        let before = server.received_requests().await.unwrap().len();
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe",
+            "--file",
+            "a.png",
+            "--model",
+            "loop/text-only",
+            "--json",
+        ]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("image input")
+        );
+        let out = env.run(&["infer", "image", "describe", "--file", "a.png", "--json"]);
+        assert_eq!(out.code, 2, "no model configured: {out:?}");
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe",
+            "--file",
+            "missing.png",
+            "--model",
+            "loop/m1",
+        ]);
+        assert_eq!(out.code, 2);
+        assert_eq!(server.received_requests().await.unwrap().len(), before);
+    }
+
+    #[tokio::test]
+    async fn configured_image_model_and_its_fallbacks() {
+        let server = chat_server("From config.").await;
+        let env = env_for(
+            &server,
+            r#"agents: { defaults: { imageModel: { primary: "loop/m1" } } },"#,
+        );
+        std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
+        let out = env.run(&["infer", "image", "describe", "--file", "a.png", "--json"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.json()["model"], "m1");
+    }
+}
