@@ -7,6 +7,7 @@ pub mod image_generate;
 pub mod media_models;
 pub mod model_run;
 pub mod remote_media;
+pub mod video;
 
 use serde::Serialize;
 
@@ -200,21 +201,21 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Generate a video (long-running job)",
         "{path, mimeType, size}",
-        false,
+        true,
     ),
     capability(
         "video.describe",
         LOCAL,
         "Describe a video file",
         "{path, text, kind}",
-        false,
+        true,
     ),
     capability(
         "video.providers",
         LOCAL,
         "Video providers",
         "{provider, configured}",
-        false,
+        true,
     ),
     capability(
         "web.search",

@@ -6,6 +6,7 @@ mod image;
 mod infer;
 mod model;
 mod not_available;
+mod video;
 
 use std::process::ExitCode;
 
@@ -155,6 +156,9 @@ async fn infer_command(
             image::describe_many(ctx, args).await
         }
         InferCommand::Image(ImageCommand::Providers) => Ok(image::providers(ctx)?),
+        InferCommand::Video(VideoCommand::Generate(args)) => video::generate(ctx, args).await,
+        InferCommand::Video(VideoCommand::Describe(args)) => video::describe(ctx, args).await,
+        InferCommand::Video(VideoCommand::Providers) => Ok(video::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }

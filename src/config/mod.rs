@@ -57,6 +57,8 @@ pub struct AgentDefaults {
     /// fallbacks and a timeout (the reference tool's spelling).
     #[serde(default)]
     pub media_models: MediaModels,
+    /// Largest generated video kept, in MB (default 16).
+    pub media_max_mb: Option<f64>,
     /// Deadline for a whole run, in seconds.
     pub timeout_seconds: Option<f64>,
 }

@@ -3,6 +3,7 @@
 
 pub mod images;
 pub mod openai_chat;
+pub mod video;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -10,3 +10,4 @@ mod images;
 mod model_auth;
 mod model_inventory;
 mod model_run;
+mod video;
