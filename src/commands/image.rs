@@ -17,12 +17,15 @@ use crate::cli::image::{
 };
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Transport};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::media;
 
 /// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
 /// gives up after this long (the slowest hosted backends need minutes).
 const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Most images one run asks for (providers cap lower; 4 is common).
+const MAX_COUNT: u32 = 10;
 
 pub async fn generate(ctx: &Context, args: ImageGenerateArgs) -> Result<Report, Failure> {
     run_generation(ctx, "image.generate", &args.prompt, &[], &args.options).await
@@ -69,6 +72,13 @@ async fn run_generation(
     options: &ImageOptions,
 ) -> Result<Report, Failure> {
     let hints = hints_from(options);
+    if hints.count > MAX_COUNT {
+        return Err(Error::usage(format!(
+            "`--count {}` is more than {MAX_COUNT} images in one run",
+            hints.count
+        ))
+        .into());
+    }
     let registry = ctx.registry()?;
     let selection = media_models::select(
         ctx,

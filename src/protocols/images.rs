@@ -405,6 +405,12 @@ pub async fn google_generate(
     request: &ImageRequest<'_>,
 ) -> Result<Vec<GeneratedImage>> {
     if request.model.starts_with("imagen") {
+        if !request.inputs.is_empty() {
+            return Err(Error::unsupported(format!(
+                "`{}` generates from text only; use a Gemini image model to edit",
+                request.model
+            )));
+        }
         let url = endpoint.url(&format!("models/{}:predict", request.model));
         let builder = endpoint.client.post(&url).json(&imagen_body(request));
         let answer = send_json(endpoint, &url, google_key(endpoint, builder)).await?;
@@ -718,6 +724,37 @@ mod tests {
             json!({"model": "gpt-image-1.5", "prompt": "a red circle", "n": 2,
                    "size": "1024x1536", "quality": "low", "background": "transparent",
                    "output_format": "png", "moderation": "low"})
+        );
+    }
+
+    #[test]
+    fn xai_edits_send_references_as_data_urls() {
+        let image = ImageFile {
+            path: "a.png".into(),
+            mime_type: "image/png",
+            bytes: vec![1, 2, 3],
+        };
+        let one = [image.clone()];
+        let mut request = request(&one);
+        request.model = "grok-imagine-image";
+        request.aspect_ratio = Some("1:1".into());
+        request.resolution = Some("2K".into());
+        let body = xai_body(&request);
+        assert_eq!(
+            body["image"],
+            json!({"type": "image_url", "url": "data:image/png;base64,AQID"})
+        );
+        assert_eq!(body["resolution"], "2k");
+        let two = [image.clone(), image];
+        assert_eq!(
+            xai_body(&ImageRequest {
+                inputs: &two,
+                ..request.clone()
+            })["images"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
         );
     }
 
