@@ -437,13 +437,10 @@ pub mod test_images {
 
     /// An opaque red RGB PNG.
     pub fn png(width: u32, height: u32) -> Vec<u8> {
-        let mut raw = Vec::new();
-        for _ in 0..height {
-            raw.push(0); // filter: none
-            for _ in 0..width {
-                raw.extend_from_slice(&[255, 0, 0]);
-            }
-        }
+        // Each row: filter byte 0 (none), then RGB pixels.
+        let mut row = vec![0u8];
+        row.extend([255, 0, 0].repeat(width as usize));
+        let raw = row.repeat(height as usize);
         let mut zlib = vec![0x78, 0x01];
         let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
         for (i, block) in blocks.iter().enumerate() {

@@ -18,10 +18,10 @@ pub struct Selection<'r> {
     pub configured_timeout: Option<Duration>,
 }
 
-fn configured<'c>(
-    config: &'c Config,
+fn configured(
+    config: &Config,
     kind: ModelKind,
-) -> (Option<&'c MediaModelSelection>, Option<&'c ModelSelection>) {
+) -> (Option<&MediaModelSelection>, Option<&ModelSelection>) {
     let defaults = &config.agents.defaults;
     match kind {
         ModelKind::Image => (
