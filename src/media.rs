@@ -1,8 +1,11 @@
-//! Media files: MIME types from bytes, and atomic writes (temp file in the
-//! same directory, then rename) so a failed run leaves no partial file.
+//! Media files: MIME types and image dimensions from bytes, and atomic
+//! writes (temp file in the same directory, then rename) so a failed or
+//! killed run leaves no partial file.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 
@@ -47,6 +50,181 @@ pub fn read_image(path: &Path) -> Result<ImageFile> {
         ))
         .with_hint("audio goes to `infer audio transcribe`, video to `infer video describe`")),
     }
+}
+
+/// The usual file extension for a MIME type (`image/jpeg` -> `jpg`).
+pub fn extension_for(mime: &str) -> Option<&'static str> {
+    Some(match mime {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "video/quicktime" => "mov",
+        "video/x-matroska" => "mkv",
+        _ => return None,
+    })
+}
+
+/// Whether a file's extension already names `mime` (`.jpeg` counts as JPEG).
+fn extension_matches(path: &Path, mime: &str) -> bool {
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return false;
+    };
+    let ext = ext.to_ascii_lowercase();
+    match mime {
+        "image/jpeg" => ext == "jpg" || ext == "jpeg",
+        "video/quicktime" => ext == "mov" || ext == "qt",
+        other => extension_for(other) == Some(ext.as_str()),
+    }
+}
+
+/// Width and height read from the image bytes, when the format is known.
+pub fn image_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
+    let size = imagesize::blob_size(bytes).ok()?;
+    Some((size.width as u64, size.height as u64))
+}
+
+/// The path to write output `index` (0-based) of `total` to.
+///
+/// With `--output x.png`: one output is `x.png`, several are `x-1.png`,
+/// `x-2.png`, ...; the extension follows the bytes' real type (a JPEG asked
+/// for as `.png` becomes `.jpg`). Without `--output`: a timestamped name in
+/// `default_dir`, e.g. `image-20260101-120000-1.png`.
+pub fn output_path(
+    requested: Option<&Path>,
+    default_dir: &Path,
+    stem_prefix: &str,
+    index: usize,
+    total: usize,
+    mime: &str,
+) -> PathBuf {
+    let ext = extension_for(mime);
+    match requested {
+        Some(path) => {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| stem_prefix.to_owned());
+            let numbered = if total > 1 {
+                format!("{stem}-{}", index + 1)
+            } else {
+                stem
+            };
+            let ext = if extension_matches(path, mime) {
+                path.extension().map(|e| e.to_string_lossy().into_owned())
+            } else {
+                ext.map(str::to_owned)
+                    .or_else(|| path.extension().map(|e| e.to_string_lossy().into_owned()))
+            };
+            let name = match ext {
+                Some(ext) => format!("{numbered}.{ext}"),
+                None => numbered,
+            };
+            path.with_file_name(name)
+        }
+        None => {
+            let stamp = timestamp();
+            let name = match (total > 1, ext) {
+                (true, Some(ext)) => format!("{stem_prefix}-{stamp}-{}.{ext}", index + 1),
+                (true, None) => format!("{stem_prefix}-{stamp}-{}", index + 1),
+                (false, Some(ext)) => format!("{stem_prefix}-{stamp}.{ext}"),
+                (false, None) => format!("{stem_prefix}-{stamp}"),
+            };
+            default_dir.join(name)
+        }
+    }
+}
+
+/// `YYYYMMDD-HHMMSS-mmm` in UTC, for default output names.
+fn timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{:03}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        now.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A media file written by a generate command, as reported in `outputs`.
+#[derive(Debug, Clone)]
+pub struct WrittenMedia {
+    pub path: PathBuf,
+    pub mime_type: String,
+    pub size: u64,
+    pub dimensions: Option<(u64, u64)>,
+}
+
+impl WrittenMedia {
+    /// `{path, mimeType, size, width?, height?}`; the path is absolute.
+    pub fn to_json(&self) -> Value {
+        let shown = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut value = json!({
+            "path": shown.display().to_string(),
+            "mimeType": self.mime_type,
+            "size": self.size,
+        });
+        if let Some((width, height)) = self.dimensions {
+            value["width"] = json!(width);
+            value["height"] = json!(height);
+        }
+        value
+    }
+}
+
+/// Generated files, checked and then written: all-or-nothing. Every file
+/// is checked before the first is written, and a failed write removes the
+/// files this call already wrote.
+pub fn write_outputs(
+    items: &[(&[u8], &'static str)],
+    requested: Option<&Path>,
+    default_dir: &Path,
+    stem_prefix: &str,
+) -> Result<Vec<WrittenMedia>> {
+    let total = items.len();
+    let mut written: Vec<WrittenMedia> = Vec::new();
+    for (index, (bytes, mime)) in items.iter().enumerate() {
+        let path = output_path(requested, default_dir, stem_prefix, index, total, mime);
+        if let Err(error) = write_atomic(&path, bytes, None) {
+            for done in &written {
+                let _ = std::fs::remove_file(&done.path);
+            }
+            return Err(error);
+        }
+        written.push(WrittenMedia {
+            path,
+            mime_type: (*mime).to_owned(),
+            size: bytes.len() as u64,
+            dimensions: if mime.starts_with("image/") {
+                image_dimensions(bytes)
+            } else {
+                None
+            },
+        });
+    }
+    Ok(written)
 }
 
 /// Write `bytes` to `path` through a temp file in the same directory.
@@ -103,6 +281,110 @@ mod tests {
         assert!(missing.message.contains("missing.png"));
     }
 
+    #[test]
+    fn real_images_give_type_and_dimensions() {
+        let png = test_images::png(3, 2);
+        assert_eq!(sniff(&png), Some("image/png"));
+        assert_eq!(image_dimensions(&png), Some((3, 2)));
+        let jpeg = test_images::jpeg(640, 480);
+        assert_eq!(sniff(&jpeg), Some("image/jpeg"));
+        assert_eq!(image_dimensions(&jpeg), Some((640, 480)));
+        let webp = test_images::webp(300, 200);
+        assert_eq!(sniff(&webp), Some("image/webp"));
+        assert_eq!(image_dimensions(&webp), Some((300, 200)));
+        assert_eq!(image_dimensions(b"not an image"), None);
+    }
+
+    #[test]
+    fn output_names_number_and_follow_the_bytes() {
+        let dir = Path::new("/d");
+        let asked = Path::new("out/x.png");
+        assert_eq!(
+            output_path(Some(asked), dir, "image", 0, 1, "image/png"),
+            Path::new("out/x.png")
+        );
+        assert_eq!(
+            output_path(Some(asked), dir, "image", 1, 2, "image/png"),
+            Path::new("out/x-2.png")
+        );
+        assert_eq!(
+            output_path(Some(asked), dir, "image", 0, 1, "image/jpeg"),
+            Path::new("out/x.jpg")
+        );
+        assert_eq!(
+            output_path(Some(Path::new("x.JPEG")), dir, "image", 0, 1, "image/jpeg"),
+            Path::new("x.JPEG")
+        );
+        assert_eq!(
+            output_path(Some(Path::new("noext")), dir, "image", 0, 1, "image/webp"),
+            Path::new("noext.webp")
+        );
+        let default = output_path(None, dir, "image", 0, 2, "image/png");
+        assert!(default.starts_with("/d"));
+        let name = default.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("image-") && name.ends_with("-1.png"),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn calendar_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn outputs_are_written_with_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = test_images::png(4, 4);
+        let jpeg = test_images::jpeg(8, 6);
+        let asked = dir.path().join("pic.png");
+        let written = write_outputs(
+            &[(&png, "image/png"), (&jpeg, "image/jpeg")],
+            Some(&asked),
+            dir.path(),
+            "image",
+        )
+        .unwrap();
+        assert_eq!(written[0].path, dir.path().join("pic-1.png"));
+        assert_eq!(written[1].path, dir.path().join("pic-2.jpg"));
+        assert_eq!(written[1].dimensions, Some((8, 6)));
+        assert_eq!(std::fs::read(&written[0].path).unwrap(), png);
+        let json = written[1].to_json();
+        assert_eq!(json["mimeType"], "image/jpeg");
+        assert_eq!(json["width"], 8);
+        // No temp files are left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with(".openclaw-")),
+            "{names:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let png = test_images::png(1, 1);
+        // The second output's directory cannot exist (a file is in the way).
+        let error = write_outputs(
+            &[(&png, "image/png"), (&png, "image/png")],
+            Some(&blocker.join("sub/x.png")),
+            dir.path(),
+            "image",
+        );
+        assert!(error.is_err());
+        let count = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(count, 1, "only the blocker remains");
+    }
+
     #[cfg(unix)]
     #[test]
     fn atomic_write_sets_mode() {
@@ -113,5 +395,97 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+    }
+}
+
+/// Small but well-formed images built byte by byte, for tests: a PNG with
+/// stored (uncompressed) deflate blocks, a baseline JPEG header with its
+/// frame marker, and a lossless WebP header.
+#[cfg(test)]
+pub mod test_images {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    fn adler32(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &byte in data {
+            a = (a + u32::from(byte)) % 65_521;
+            b = (b + a) % 65_521;
+        }
+        (b << 16) | a
+    }
+
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+
+    /// An opaque red RGB PNG.
+    pub fn png(width: u32, height: u32) -> Vec<u8> {
+        // Each row: filter byte 0 (none), then RGB pixels.
+        let mut row = vec![0u8];
+        row.extend([255, 0, 0].repeat(width as usize));
+        let raw = row.repeat(height as usize);
+        let mut zlib = vec![0x78, 0x01];
+        let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+        for (i, block) in blocks.iter().enumerate() {
+            zlib.push(u8::from(i + 1 == blocks.len()));
+            let len = block.len() as u16;
+            zlib.extend_from_slice(&len.to_le_bytes());
+            zlib.extend_from_slice(&(!len).to_le_bytes());
+            zlib.extend_from_slice(block);
+        }
+        zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+        let mut out = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+        let mut header = Vec::new();
+        header.extend_from_slice(&width.to_be_bytes());
+        header.extend_from_slice(&height.to_be_bytes());
+        header.extend_from_slice(&[8, 2, 0, 0, 0]);
+        chunk(&mut out, b"IHDR", &header);
+        chunk(&mut out, b"IDAT", &zlib);
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    /// A JFIF JPEG: SOI, APP0, SOF0 with the size, EOI.
+    pub fn jpeg(width: u16, height: u16) -> Vec<u8> {
+        let mut out = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10];
+        out.extend_from_slice(b"JFIF\0");
+        out.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
+        out.extend_from_slice(&[0xff, 0xc0, 0x00, 0x0b, 8]);
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&width.to_be_bytes());
+        out.extend_from_slice(&[1, 1, 0x11, 0]);
+        out.extend_from_slice(&[0xff, 0xd9]);
+        out
+    }
+
+    /// A lossless WebP (VP8L) header with the size.
+    pub fn webp(width: u32, height: u32) -> Vec<u8> {
+        let bits = (width - 1) | ((height - 1) << 14);
+        let mut payload = vec![0x2f];
+        payload.extend_from_slice(&bits.to_le_bytes());
+        payload.push(0);
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&((4 + 8 + payload.len()) as u32).to_le_bytes());
+        out.extend_from_slice(b"WEBPVP8L");
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
     }
 }

@@ -1,8 +1,14 @@
 //! Capability metadata (`infer list` / `infer inspect`) and one executor
 //! module per capability. Executors return data and never print.
 
+pub mod fallback;
+pub mod image_describe;
+pub mod image_generate;
+pub mod media_models;
 pub mod model_run;
+pub mod remote_media;
 pub mod structured;
+pub mod video;
 pub mod web_fetch;
 pub mod web_search;
 
@@ -98,35 +104,35 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Generate images from a prompt",
         "{path, mimeType, size, width, height, revisedPrompt?}",
-        false,
+        true,
     ),
     capability(
         "image.edit",
         LOCAL,
         "Edit images with a prompt",
         "{path, mimeType, size, width, height, revisedPrompt?}",
-        false,
+        true,
     ),
     capability(
         "image.describe",
         LOCAL,
         "Describe an image file or URL",
         "{path, text, provider, model, kind}",
-        false,
+        true,
     ),
     capability(
         "image.describe-many",
         LOCAL,
         "Describe several images independently",
         "{path, text, provider, model, kind}",
-        false,
+        true,
     ),
     capability(
         "image.providers",
         LOCAL,
         "Image generation and edit providers",
         "{provider, generate, edit, configured}",
-        false,
+        true,
     ),
     capability(
         "audio.transcribe",
@@ -198,21 +204,21 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Generate a video (long-running job)",
         "{path, mimeType, size}",
-        false,
+        true,
     ),
     capability(
         "video.describe",
         LOCAL,
         "Describe a video file",
         "{path, text, kind}",
-        false,
+        true,
     ),
     capability(
         "video.providers",
         LOCAL,
         "Video providers",
         "{provider, configured}",
-        false,
+        true,
     ),
     capability(
         "web.search",

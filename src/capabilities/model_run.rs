@@ -1,11 +1,11 @@
 //! `model.run`: one prompt through a chain of candidate models. Each failed
 //! candidate is recorded as an attempt and the next one is tried.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use serde_json::Value;
 
+use super::fallback;
 use crate::auth;
 use crate::catalog::Modality;
 use crate::context::Context;
@@ -57,15 +57,7 @@ pub struct RunOutcome {
     pub json: Option<Value>,
 }
 
-/// The run failed on every candidate; `attempts` lists each try.
-#[derive(Debug)]
-pub struct RunFailure {
-    pub error: Error,
-    pub attempts: Vec<Attempt>,
-    /// The last candidate tried, for the envelope's top level.
-    pub provider: Option<String>,
-    pub model: Option<String>,
-}
+pub use super::fallback::ChainFailure as RunFailure;
 
 pub async fn run(
     ctx: &Context,
@@ -74,14 +66,7 @@ pub async fn run(
     on_event: RunSink<'_>,
 ) -> Result<RunOutcome, RunFailure> {
     let started = Instant::now();
-    let mut attempts = Vec::new();
-    let mut unusable_providers: HashSet<&str> = HashSet::new();
-    let mut last_error = None;
-    let single = candidates.len() == 1;
-    for candidate in candidates {
-        if unusable_providers.contains(candidate.provider.id.as_str()) {
-            continue;
-        }
+    let success = fallback::run(candidates, request.deadline, async |candidate, attempts| {
         on_event(RunEvent::Start {
             provider: &candidate.provider.id,
             model: &candidate.model.id,
@@ -92,64 +77,36 @@ pub async fn run(
             ctx,
             candidate,
             request,
-            on_event,
+            &mut *on_event,
             &mut first_token,
             started,
-            &mut attempts,
+            attempts,
         )
         .await;
-        match result {
-            Ok((response, json)) => {
-                return Ok(RunOutcome {
-                    provider: candidate.provider.id.clone(),
-                    model: candidate.model.id.clone(),
-                    text: response.text,
-                    thinking: response.thinking,
-                    usage: response.usage,
-                    attempts,
-                    timings: Timings {
-                        total_ms: started.elapsed().as_millis() as u64,
-                        first_token_ms: first_token,
-                    },
-                    json,
-                });
-            }
-            Err(error) => {
-                if error.reason.disqualifies_provider() {
-                    unusable_providers.insert(candidate.provider.id.as_str());
-                }
-                let attempt = Attempt::failed(candidate, &error, try_started);
-                on_event(RunEvent::Attempt(&attempt));
-                attempts.push(attempt);
-                let stop = matches!(
-                    error.kind,
-                    crate::error::ErrorKind::Usage | crate::error::ErrorKind::Cancelled { .. }
-                );
-                last_error = Some((
-                    error,
-                    candidate.provider.id.clone(),
-                    candidate.model.id.clone(),
-                ));
-                if stop || request.deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-            }
+        if let Err(error) = &result {
+            on_event(RunEvent::Attempt(&Attempt::failed(
+                candidate,
+                error,
+                try_started,
+            )));
         }
-    }
-    let (mut error, provider, model) = last_error.expect("at least one candidate was tried");
-    if !single && attempts.len() > 1 {
-        let tries = attempts
-            .iter()
-            .map(|a| format!("{}/{}: {} ({})", a.provider, a.model, a.error, a.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
-        error.message = format!("all {} candidate models failed: {tries}", attempts.len());
-    }
-    Err(RunFailure {
-        error,
-        attempts,
-        provider: Some(provider),
-        model: Some(model),
+        let (response, json) = result?;
+        Ok((response, json, first_token))
+    })
+    .await?;
+    let (response, json, first_token) = success.value;
+    Ok(RunOutcome {
+        provider: success.provider,
+        model: success.model,
+        text: response.text,
+        thinking: response.thinking,
+        usage: response.usage,
+        attempts: success.attempts,
+        timings: Timings {
+            total_ms: started.elapsed().as_millis() as u64,
+            first_token_ms: first_token,
+        },
+        json,
     })
 }
 

@@ -4,10 +4,12 @@
 
 mod config;
 mod doctor;
+mod image;
 mod infer;
 mod model;
 mod not_available;
 mod onboard;
+mod video;
 mod web;
 
 use std::process::ExitCode;
@@ -205,6 +207,16 @@ async fn infer_command(
         InferCommand::Web(WebCommand::Search(args)) => web::search(ctx, diagnostics, args).await,
         InferCommand::Web(WebCommand::Fetch(args)) => web::fetch(ctx, args).await,
         InferCommand::Web(WebCommand::Providers) => Ok(web::providers(ctx)?),
+        InferCommand::Image(ImageCommand::Generate(args)) => image::generate(ctx, args).await,
+        InferCommand::Image(ImageCommand::Edit(args)) => image::edit(ctx, args).await,
+        InferCommand::Image(ImageCommand::Describe(args)) => image::describe(ctx, args).await,
+        InferCommand::Image(ImageCommand::DescribeMany(args)) => {
+            image::describe_many(ctx, args).await
+        }
+        InferCommand::Image(ImageCommand::Providers) => Ok(image::providers(ctx)?),
+        InferCommand::Video(VideoCommand::Generate(args)) => video::generate(ctx, args).await,
+        InferCommand::Video(VideoCommand::Describe(args)) => video::describe(ctx, args).await,
+        InferCommand::Video(VideoCommand::Providers) => Ok(video::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }

@@ -25,6 +25,9 @@ pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 /// `1` makes the config file read-only: every writer refuses.
 pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
+/// Hosts (comma-separated) that `image describe --file <url>` may fetch
+/// even though they resolve to private or loopback addresses.
+pub const MEDIA_ALLOW_PRIVATE_HOSTS: &str = "OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

@@ -55,6 +55,12 @@ pub struct AgentDefaults {
     pub image_model: Option<ModelSelection>,
     pub image_generation_model: Option<ModelSelection>,
     pub video_generation_model: Option<ModelSelection>,
+    /// `mediaModels.image` / `mediaModels.video`: generation models with
+    /// fallbacks and a timeout (the reference tool's spelling).
+    #[serde(default)]
+    pub media_models: MediaModels,
+    /// Largest generated video kept, in MB (default 16).
+    pub media_max_mb: Option<f64>,
     /// Deadline for a whole run, in seconds.
     pub timeout_seconds: Option<f64>,
 }
@@ -84,6 +90,33 @@ impl ModelSelection {
         match self {
             ModelSelection::Ref(_) => &[],
             ModelSelection::Chain { fallbacks, .. } => fallbacks,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaModels {
+    pub image: Option<MediaModelSelection>,
+    pub video: Option<MediaModelSelection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaModelSelection {
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    /// Deadline for one generation, in milliseconds.
+    pub timeout_ms: Option<u64>,
+}
+
+impl MediaModelSelection {
+    /// As a plain selection (primary + fallbacks).
+    pub fn selection(&self) -> ModelSelection {
+        ModelSelection::Chain {
+            primary: self.primary.clone(),
+            fallbacks: self.fallbacks.clone(),
         }
     }
 }

@@ -4,10 +4,12 @@
 pub mod anthropic;
 pub mod firecrawl;
 pub mod gemini;
+pub mod images;
 pub mod ollama;
 pub mod openai_chat;
 pub mod openai_responses;
 pub mod search;
+pub mod video;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -74,17 +74,17 @@ fn list_and_inspect_describe_capabilities() {
 #[test]
 fn capabilities_not_built_yet_answer_honestly() {
     let env = TestEnv::new();
-    let out = env.run(&["infer", "video", "generate", "--prompt", "a lake", "--json"]);
+    let out = env.run(&["infer", "tts", "personas", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
     let envelope = out.json();
     assert_eq!(envelope["ok"], false);
-    assert_eq!(envelope["capability"], "video.generate");
+    assert_eq!(envelope["capability"], "tts.personas");
     assert_eq!(envelope["outputs"], serde_json::json!([]));
     assert!(
         envelope["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("video.generate")
+            .contains("tts.personas")
     );
 }
 

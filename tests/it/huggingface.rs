@@ -58,7 +58,9 @@ fn hf_models(envelope: &Value) -> Vec<Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|m| m["provider"] == "huggingface")
+        // Chat models: the router list is about chat; the catalog also holds
+        // Hugging Face's text-to-image default.
+        .filter(|m| m["provider"] == "huggingface" && m["kind"] == "chat")
         .cloned()
         .collect()
 }

@@ -1,0 +1,229 @@
+//! `image.describe` / `image.describe-many`: one image through an
+//! image-capable chat model (any chat protocol `protocols::chat` speaks),
+//! with the candidate chain of `fallback::run`.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+
+use super::fallback::{self, ChainFailure, Success};
+use super::remote_media;
+use crate::auth;
+use crate::catalog::{Modality, ModelKind};
+use crate::context::Context;
+use crate::error::{Error, Reason, Result};
+use crate::http;
+use crate::media::{self, ImageFile};
+use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint};
+use crate::registry::{Registry, Resolved};
+
+/// Largest image fetched from a URL.
+pub const MAX_REMOTE_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+
+/// How many images `describe-many` sends at once.
+pub const CONCURRENCY: usize = 4;
+
+pub const DEFAULT_PROMPT: &str = "Describe this image in detail: the subject, setting, any visible \
+text, and anything notable.";
+
+/// `--model` first, then `imageModel.fallbacks`; without `--model`, the
+/// configured `imageModel` chain. Every candidate must take image input.
+pub fn candidates<'r>(
+    ctx: &Context,
+    registry: &'r Registry,
+    model: Option<&str>,
+) -> Result<Vec<Resolved<'r>>> {
+    let selection = ctx.config()?.agents.defaults.image_model.as_ref();
+    let mut chain = Vec::new();
+    match model {
+        Some(reference) => chain.push(registry.resolve(reference, ModelKind::Chat)?),
+        None => {
+            let Some(primary) = selection.and_then(|s| s.primary()) else {
+                return Err(Error::usage("no image model given and none configured")
+                    .with_hint("pass `--model <provider/model>` (an image-capable model) or set `agents.defaults.imageModel.primary`"));
+            };
+            chain.push(
+                registry
+                    .resolve(primary, ModelKind::Chat)
+                    .map_err(|e| e.context("agents.defaults.imageModel.primary"))?,
+            );
+        }
+    }
+    for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
+        let resolved = registry
+            .resolve(fallback, ModelKind::Chat)
+            .map_err(|e| e.context("agents.defaults.imageModel.fallbacks"))?;
+        if !chain
+            .iter()
+            .any(|c: &Resolved<'_>| c.model.reference() == resolved.model.reference())
+        {
+            chain.push(resolved);
+        }
+    }
+    for candidate in &chain {
+        if !candidate.model.accepts(Modality::Image) {
+            let reference = candidate.model.reference();
+            let error = if candidate.model.known {
+                Error::usage(format!("model `{reference}` does not accept image input"))
+            } else {
+                Error::usage(format!(
+                    "model `{reference}` is not listed as image-capable"
+                ))
+                .with_hint(format!(
+                    "declare it under `models.providers.{}.models` with `input: [\"text\", \"image\"]`",
+                    candidate.provider.id
+                ))
+            };
+            return Err(error.with_hint(
+                "pick a model whose catalog row lists `image` input (see `openclaw infer model list`)",
+            ));
+        }
+    }
+    Ok(chain)
+}
+
+/// A `--file` value: a local path (read now) or an http(s) URL (fetched
+/// when its turn comes).
+#[derive(Debug, Clone)]
+pub enum Source {
+    Local(ImageFile),
+    Remote(String),
+}
+
+impl Source {
+    pub fn label(&self) -> &str {
+        match self {
+            Source::Local(image) => &image.path,
+            Source::Remote(url) => url,
+        }
+    }
+}
+
+/// Classify and check one `--file` before any request.
+pub fn source(value: &str) -> Result<Source> {
+    let lower = value.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(Source::Remote(value.to_owned()));
+    }
+    if lower.contains("://") {
+        return Err(Error::usage(format!(
+            "--file {value}: only local paths and http(s) URLs are supported"
+        )));
+    }
+    media::read_image(std::path::Path::new(value)).map(Source::Local)
+}
+
+async fn load(source: &Source, deadline: Option<Instant>) -> Result<ImageFile> {
+    match source {
+        Source::Local(image) => Ok(image.clone()),
+        Source::Remote(url) => {
+            let fetched = remote_media::fetch(url, MAX_REMOTE_IMAGE_BYTES, deadline).await?;
+            match media::sniff(&fetched.bytes) {
+                Some(mime) if media::IMAGE_MIME_TYPES.contains(&mime) => Ok(ImageFile {
+                    path: url.clone(),
+                    mime_type: mime,
+                    bytes: fetched.bytes,
+                }),
+                other => Err(Error::usage(format!(
+                    "{} is not a supported image ({}; server said {})",
+                    http::redact_url(url),
+                    other.unwrap_or("unrecognised type"),
+                    fetched.content_type.as_deref().unwrap_or("no content type")
+                ))),
+            }
+        }
+    }
+}
+
+/// One description, or why it failed.
+pub type Described = Result<Success<String>, ChainFailure>;
+
+pub async fn describe(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    source: &Source,
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Described {
+    // Input preparation fails before any model is tried.
+    let image = load(source, deadline).await.map_err(|error| ChainFailure {
+        error,
+        attempts: Vec::new(),
+        provider: None,
+        model: None,
+    })?;
+    let images = [image];
+    fallback::run(candidates, deadline, async |candidate, _| {
+        describe_one(ctx, candidate, &images, prompt, deadline).await
+    })
+    .await
+}
+
+/// Every source, at most `CONCURRENCY` at a time, results in input order.
+pub async fn describe_many(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    sources: &[Source],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Vec<Described> {
+    futures_util::stream::iter(sources)
+        .map(|source| describe(ctx, candidates, source, prompt, deadline))
+        .buffered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+async fn describe_one(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    images: &[ImageFile],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Result<String> {
+    let provider = candidate.provider;
+    let credential = auth::require(provider, ctx.profiles()?)?;
+    let own_client;
+    let client = match &provider.proxy {
+        Some(proxy) => {
+            own_client = http::build_client(Some(proxy))?;
+            &own_client
+        }
+        None => ctx.client()?,
+    };
+    let request = ChatRequest {
+        model: &candidate.model.id,
+        prompt,
+        images,
+        thinking: None,
+        max_tokens: None,
+        output_limit: candidate.model.max_tokens,
+        temperature: candidate.model.temperature,
+        stream: false,
+        schema: None,
+    };
+    let response = fallback::with_retries(deadline, async || {
+        let per_request = match (deadline, provider.request_timeout) {
+            (Some(run), Some(limit)) => Some(run.min(Instant::now() + limit)),
+            (run, limit) => run.or(limit.map(|d| Instant::now() + d)),
+        };
+        let endpoint = Endpoint {
+            client,
+            base_url: &provider.base_url,
+            api_key: credential.as_ref().map(|c| &c.secret),
+            headers: &provider.headers,
+            deadline: per_request,
+        };
+        let mut ignore = |_: ChatEvent<'_>| {};
+        protocols::chat(provider.api, endpoint, &request, &mut ignore).await
+    })
+    .await?;
+    let text = response.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(Error::provider(
+            Reason::Unknown,
+            "the model returned no description",
+        ));
+    }
+    Ok(text)
+}

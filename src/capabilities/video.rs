@@ -1,0 +1,339 @@
+//! `video.generate` (long-running provider jobs with fallbacks) and
+//! `video.describe` (Gemini or OpenAI-compatible chat with video input).
+
+use std::time::Instant;
+
+use super::fallback::{self, ChainFailure, Success};
+use crate::auth;
+use crate::catalog::Api;
+use crate::context::Context;
+use crate::error::{Error, Reason, Result};
+use crate::http;
+use crate::protocols::Endpoint;
+use crate::protocols::video::{self, Poller, VideoRequest};
+use crate::registry::{Provider, Resolved};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoFamily {
+    OpenAi,
+    Google,
+    Fal,
+    Xai,
+}
+
+impl VideoFamily {
+    pub fn of(provider: &Provider) -> Option<VideoFamily> {
+        Some(match provider.id.as_str() {
+            "openai" => VideoFamily::OpenAi,
+            "google" => VideoFamily::Google,
+            "fal" => VideoFamily::Fal,
+            "xai" => VideoFamily::Xai,
+            _ => return None,
+        })
+    }
+
+    /// Hint names as reported in `ignoredOverrides`.
+    pub fn hints(self) -> &'static [&'static str] {
+        match self {
+            VideoFamily::OpenAi => &["size", "aspectRatio", "resolution", "duration"],
+            VideoFamily::Google | VideoFamily::Fal | VideoFamily::Xai => {
+                &["aspectRatio", "resolution", "duration"]
+            }
+        }
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct VideoHints {
+    pub size: Option<String>,
+    pub aspect_ratio: Option<String>,
+    pub resolution: Option<String>,
+    pub duration: Option<f64>,
+    pub audio: bool,
+    pub watermark: bool,
+}
+
+/// Sora takes geometry as `size`: pick one from aspect ratio and resolution.
+fn openai_size(ratio: Option<&str>, resolution: Option<&str>) -> Option<String> {
+    let portrait = match ratio? {
+        "9:16" | "2:3" | "3:4" | "4:5" => true,
+        "16:9" | "3:2" | "4:3" | "21:9" => false,
+        _ => return None,
+    };
+    let (long, short) = match resolution {
+        Some("1080P") => (1920, 1080),
+        _ => (1280, 720),
+    };
+    Some(if portrait {
+        format!("{short}x{long}")
+    } else {
+        format!("{long}x{short}")
+    })
+}
+
+pub fn fit<'a>(
+    family: VideoFamily,
+    model: &'a str,
+    prompt: &'a str,
+    hints: &VideoHints,
+) -> (VideoRequest<'a>, Vec<String>) {
+    let supported = family.hints();
+    let mut ignored = Vec::new();
+    let mut keep = |name: &str, present: bool| -> bool {
+        if !present {
+            return false;
+        }
+        if supported.contains(&name) {
+            true
+        } else {
+            ignored.push(name.to_owned());
+            false
+        }
+    };
+    let size = keep("size", hints.size.is_some());
+    let ratio = keep("aspectRatio", hints.aspect_ratio.is_some());
+    let resolution = keep("resolution", hints.resolution.is_some());
+    let duration = keep("duration", hints.duration.is_some());
+    keep("audio", hints.audio);
+    keep("watermark", hints.watermark);
+    let mut request = VideoRequest {
+        model,
+        prompt,
+        size: hints.size.clone().filter(|_| size),
+        aspect_ratio: hints.aspect_ratio.clone().filter(|_| ratio),
+        resolution: hints.resolution.clone().filter(|_| resolution),
+        duration: hints.duration.filter(|_| duration),
+    };
+    if family == VideoFamily::OpenAi {
+        if request.size.is_none() {
+            request.size = openai_size(
+                request.aspect_ratio.as_deref(),
+                request.resolution.as_deref(),
+            );
+        }
+        // Geometry that did not become a size is dropped, and said so.
+        if request.size.is_none() {
+            for (name, present) in [
+                ("aspectRatio", request.aspect_ratio.is_some()),
+                ("resolution", request.resolution.is_some()),
+            ] {
+                if present {
+                    ignored.push(name.to_owned());
+                }
+            }
+        }
+        request.aspect_ratio = None;
+        request.resolution = None;
+    }
+    (request, ignored)
+}
+
+#[derive(Debug)]
+pub struct GeneratedVideo {
+    pub bytes: Vec<u8>,
+    pub mime_type: &'static str,
+    pub job_id: String,
+    pub ignored: Vec<String>,
+}
+
+pub async fn generate<'r>(
+    ctx: &Context,
+    candidates: &[Resolved<'r>],
+    prompt: &str,
+    hints: &VideoHints,
+    deadline: Option<Instant>,
+    max_bytes: usize,
+    on_status: &mut (dyn FnMut(&str) + Send),
+) -> Result<Success<GeneratedVideo>, ChainFailure> {
+    fallback::run(candidates, deadline, async |candidate, _| {
+        generate_one(
+            ctx,
+            candidate,
+            prompt,
+            hints,
+            deadline,
+            max_bytes,
+            &mut *on_status,
+        )
+        .await
+    })
+    .await
+}
+
+fn client_for<'c>(
+    ctx: &'c Context,
+    provider: &Provider,
+    own: &'c mut Option<reqwest::Client>,
+) -> Result<&'c reqwest::Client> {
+    match &provider.proxy {
+        Some(proxy) => Ok(own.insert(http::build_client(Some(proxy))?)),
+        None => ctx.client(),
+    }
+}
+
+async fn generate_one(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    prompt: &str,
+    hints: &VideoHints,
+    deadline: Option<Instant>,
+    max_bytes: usize,
+    on_status: &mut (dyn FnMut(&str) + Send),
+) -> Result<GeneratedVideo> {
+    let provider = candidate.provider;
+    let Some(family) = VideoFamily::of(provider) else {
+        return Err(Error::unsupported(format!(
+            "provider `{}` has no video generation API in this build",
+            provider.id
+        ))
+        .with_hint("see `openclaw infer video providers`"));
+    };
+    let credential = auth::require(provider, ctx.profiles()?)?;
+    let mut own = None;
+    let client = client_for(ctx, provider, &mut own)?;
+    let (request, ignored) = fit(family, &candidate.model.id, prompt, hints);
+    let endpoint = Endpoint {
+        client,
+        base_url: &provider.base_url,
+        api_key: credential.as_ref().map(|c| &c.secret),
+        headers: &provider.headers,
+        deadline,
+    };
+    let mut poller = Poller::new(deadline);
+    let result = match family {
+        VideoFamily::OpenAi => {
+            video::openai_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+        }
+        VideoFamily::Google => {
+            video::veo_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+        }
+        VideoFamily::Fal => {
+            video::fal_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+        }
+        VideoFamily::Xai => {
+            video::xai_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+        }
+    }?;
+    let mime_type = crate::media::sniff(&result.bytes)
+        .filter(|m| m.starts_with("video/"))
+        .ok_or_else(|| Error::provider(Reason::Format, "the provider returned no video"))?;
+    Ok(GeneratedVideo {
+        bytes: result.bytes,
+        mime_type,
+        job_id: result.job_id,
+        ignored,
+    })
+}
+
+/// A video file checked before any request.
+#[derive(Debug)]
+pub struct VideoFile {
+    pub path: String,
+    pub mime_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+pub const MAX_DESCRIBE_BYTES: u64 = 100 * 1024 * 1024;
+
+pub fn read_video(path: &std::path::Path) -> Result<VideoFile> {
+    let shown = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?
+        .len();
+    if size > MAX_DESCRIBE_BYTES {
+        return Err(Error::usage(format!(
+            "--file {shown} is larger than the {} MB limit",
+            MAX_DESCRIBE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    match crate::media::sniff(&bytes) {
+        Some(mime) if mime.starts_with("video/") => Ok(VideoFile {
+            path: shown,
+            mime_type: mime,
+            bytes,
+        }),
+        Some(mime) if mime.starts_with("image/") => Err(Error::usage(format!(
+            "--file {shown} is an image ({mime}), not a video"
+        ))
+        .with_hint("use `openclaw infer image describe --file ...` for images")),
+        other => Err(Error::usage(format!(
+            "--file {shown} is not a video ({})",
+            other.unwrap_or("unrecognised type")
+        ))),
+    }
+}
+
+/// How a provider takes video input, if it does.
+pub fn describe_route(provider: &Provider) -> Option<Api> {
+    match provider.api {
+        Api::GoogleGenerativeAi => Some(Api::GoogleGenerativeAi),
+        Api::OpenAiCompletions => Some(Api::OpenAiCompletions),
+        _ => None,
+    }
+}
+
+pub const DESCRIBE_PROMPT: &str = "Describe this video: what happens, the setting, people and objects, any visible text or speech.";
+
+pub async fn describe(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    file: &VideoFile,
+    deadline: Option<Instant>,
+) -> Result<String> {
+    let provider = candidate.provider;
+    let Some(route) = describe_route(provider) else {
+        return Err(Error::unsupported(format!(
+            "provider `{}` ({}) does not take video input in this build",
+            provider.id,
+            provider.api.as_str()
+        ))
+        .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts"));
+    };
+    let credential = auth::require(provider, ctx.profiles()?)?;
+    let mut own = None;
+    let client = client_for(ctx, provider, &mut own)?;
+    let endpoint = Endpoint {
+        client,
+        base_url: &provider.base_url,
+        api_key: credential.as_ref().map(|c| &c.secret),
+        headers: &provider.headers,
+        deadline,
+    };
+    let model = &candidate.model.id;
+    let text = fallback::with_retries(deadline, async || match route {
+        Api::GoogleGenerativeAi => {
+            let mut poller = Poller::new(deadline);
+            video::gemini_describe(
+                endpoint,
+                model,
+                DESCRIBE_PROMPT,
+                file.mime_type,
+                &file.bytes,
+                &mut poller,
+            )
+            .await
+        }
+        _ => {
+            video::chat_describe(
+                endpoint,
+                model,
+                DESCRIBE_PROMPT,
+                file.mime_type,
+                &file.bytes,
+            )
+            .await
+        }
+    })
+    .await?;
+    let text = text.trim().to_owned();
+    if text.is_empty() {
+        return Err(Error::provider(
+            Reason::Unknown,
+            "the model returned no description",
+        ));
+    }
+    Ok(text)
+}

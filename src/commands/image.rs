@@ -1,0 +1,380 @@
+//! `infer image ...`: generate, edit, describe, describe-many, providers.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{Failure, Report};
+use crate::auth;
+use crate::capabilities::fallback::Success;
+use crate::capabilities::image_describe::{self, Source};
+use crate::capabilities::image_generate::{self, Hints, ImageFamily};
+use crate::capabilities::media_models;
+use crate::catalog::ModelKind;
+use crate::cli::image::{
+    ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs, ImageOptions,
+};
+use crate::context::Context;
+use crate::envelope::{Envelope, Input, Transport};
+use crate::error::{Error, Result};
+use crate::media;
+
+/// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
+/// gives up after this long (the slowest hosted backends need minutes).
+const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Most images one run asks for (providers cap lower; 4 is common).
+const MAX_COUNT: u32 = 10;
+
+pub async fn generate(ctx: &Context, args: ImageGenerateArgs) -> Result<Report, Failure> {
+    run_generation(ctx, "image.generate", &args.prompt, &[], &args.options).await
+}
+
+pub async fn edit(ctx: &Context, args: ImageEditArgs) -> Result<Report, Failure> {
+    let inputs = args
+        .files
+        .iter()
+        .map(|path| media::read_image(path))
+        .collect::<Result<Vec<_>>>()?;
+    run_generation(ctx, "image.edit", &args.prompt, &inputs, &args.options).await
+}
+
+fn hints_from(options: &ImageOptions) -> Hints {
+    fn name<T: clap::ValueEnum>(value: &Option<T>) -> Option<String> {
+        value
+            .as_ref()
+            .and_then(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+    }
+    Hints {
+        count: options.count.unwrap_or(1).min(u64::from(u32::MAX)) as u32,
+        size: options.size.clone(),
+        aspect_ratio: options.aspect_ratio.clone(),
+        resolution: name(&options.resolution),
+        output_format: name(&options.output_format),
+        background: name(&options.background).or_else(|| name(&options.openai_background)),
+        moderation: name(&options.openai_moderation),
+        quality: name(&options.quality),
+    }
+}
+
+/// The default place for generated files: `<state dir>/media/`.
+pub fn media_dir(ctx: &Context) -> PathBuf {
+    ctx.paths.state_dir.join("media")
+}
+
+async fn run_generation(
+    ctx: &Context,
+    capability: &'static str,
+    prompt: &str,
+    inputs: &[media::ImageFile],
+    options: &ImageOptions,
+) -> Result<Report, Failure> {
+    let hints = hints_from(options);
+    if hints.count > MAX_COUNT {
+        return Err(Error::usage(format!(
+            "`--count {}` is more than {MAX_COUNT} images in one run",
+            hints.count
+        ))
+        .into());
+    }
+    let registry = ctx.registry()?;
+    let selection = media_models::select(
+        ctx,
+        registry,
+        options.model.as_deref(),
+        ModelKind::Image,
+        |provider| ImageFamily::of(provider).is_some(),
+    )?;
+    let timeout = options
+        .timeout_ms
+        .map(Duration::from_millis)
+        .or(selection.configured_timeout)
+        .unwrap_or(DEFAULT_IMAGE_TIMEOUT);
+    let deadline = Instant::now() + timeout;
+    let started = Instant::now();
+
+    let mut envelope = Envelope::success(capability, Transport::Local);
+    envelope.inputs = inputs
+        .iter()
+        .map(|image| Input {
+            path: image.path.clone(),
+            mime_type: image.mime_type.to_owned(),
+        })
+        .collect();
+    let result = image_generate::generate(
+        ctx,
+        &selection.candidates,
+        prompt,
+        inputs,
+        &hints,
+        Some(deadline),
+    )
+    .await;
+    let success = match result {
+        Ok(success) => success,
+        Err(failure) => {
+            envelope.ok = false;
+            envelope.provider = failure.provider;
+            envelope.model = failure.model;
+            envelope.attempts = failure.attempts;
+            return Err(Failure {
+                error: failure.error,
+                envelope: Some(envelope),
+            });
+        }
+    };
+    envelope.provider = Some(success.provider);
+    envelope.model = Some(success.model);
+    envelope.attempts = success.attempts;
+    envelope.ignored_overrides = success.value.ignored;
+    let images = success.value.images;
+    let items: Vec<(&[u8], &'static str)> = images
+        .iter()
+        .map(|image| (image.bytes.as_slice(), image.mime_type))
+        .collect();
+    let written =
+        match media::write_outputs(&items, options.output.as_deref(), &media_dir(ctx), "image") {
+            Ok(written) => written,
+            Err(error) => {
+                envelope.ok = false;
+                return Err(Failure {
+                    error,
+                    envelope: Some(envelope),
+                });
+            }
+        };
+    envelope.outputs = written
+        .iter()
+        .zip(&images)
+        .map(|(file, image)| {
+            let mut value = file.to_json();
+            if let Some(revised) = &image.revised_prompt {
+                value["revisedPrompt"] = json!(revised);
+            }
+            value
+        })
+        .collect();
+    envelope.timings = Some(crate::envelope::Timings {
+        total_ms: started.elapsed().as_millis() as u64,
+        first_token_ms: None,
+    });
+    let text: String = written
+        .iter()
+        .map(|file| format!("{}\n", file.path.display()))
+        .collect();
+    Ok(Report::new(envelope, text))
+}
+
+/// `image providers`: which providers can generate and edit, and whether
+/// each has a key.
+pub fn providers(ctx: &Context) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let profiles = ctx.profiles()?;
+    let configured_primary = {
+        let config = ctx.config()?;
+        let defaults = &config.agents.defaults;
+        defaults
+            .media_models
+            .image
+            .as_ref()
+            .and_then(|m| m.primary.clone())
+            .or_else(|| {
+                defaults
+                    .image_generation_model
+                    .as_ref()
+                    .and_then(|s| s.primary().map(str::to_owned))
+            })
+    };
+    let mut outputs: Vec<Value> = Vec::new();
+    let mut lines = String::new();
+    for provider in &registry.providers {
+        let has_image_models = provider.defaults.contains_key(&ModelKind::Image)
+            || provider.models.iter().any(|m| m.kind == ModelKind::Image);
+        let Some(family) = ImageFamily::of(provider).filter(|_| has_image_models) else {
+            continue;
+        };
+        let configured = auth::lookup(provider, profiles).is_some();
+        let default_model = provider.defaults.get(&ModelKind::Image).cloned();
+        let models: Vec<&str> = provider
+            .models
+            .iter()
+            .filter(|m| m.kind == ModelKind::Image)
+            .map(|m| m.id.as_str())
+            .collect();
+        let selected = configured_primary
+            .as_deref()
+            .is_some_and(|p| p.split('/').next() == Some(provider.id.as_str()));
+        let hints: Vec<&str> = family.hints().iter().map(|h| h.name()).collect();
+        outputs.push(json!({
+            "provider": provider.id,
+            "generate": true,
+            "edit": family.edits(),
+            "configured": configured,
+            "selected": selected,
+            "defaultModel": default_model,
+            "models": models,
+            "hints": hints,
+            "envVars": provider.env_vars,
+        }));
+        lines.push_str(&format!(
+            "{:<12} generate{} {:<14} {}\n",
+            provider.id,
+            if family.edits() { ", edit" } else { "      " },
+            if configured { "configured" } else { "no key" },
+            default_model.unwrap_or_default()
+        ));
+    }
+    let envelope = Envelope::success("image.providers", Transport::Local).with_outputs(outputs);
+    Ok(Report::new(envelope, lines))
+}
+
+fn describe_deadline(ctx: &Context, timeout_ms: Option<u64>) -> Result<Option<Instant>> {
+    let timeout = match timeout_ms {
+        Some(ms) => Some(Duration::from_millis(ms)),
+        None => ctx
+            .config()?
+            .agents
+            .defaults
+            .timeout_seconds
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
+    };
+    Ok(timeout.map(|t| Instant::now() + t))
+}
+
+fn description_json(label: &str, success: &Success<String>) -> Value {
+    json!({
+        "path": label,
+        "text": success.value,
+        "provider": success.provider,
+        "model": success.model,
+        "kind": "image.description",
+    })
+}
+
+pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, Failure> {
+    let source = image_describe::source(&args.file)?;
+    let registry = ctx.registry()?;
+    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
+    let prompt = args
+        .options
+        .prompt
+        .as_deref()
+        .unwrap_or(image_describe::DEFAULT_PROMPT);
+    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let mut envelope = Envelope::success("image.describe", Transport::Local);
+    if let Source::Local(image) = &source {
+        envelope.inputs = vec![Input {
+            path: image.path.clone(),
+            mime_type: image.mime_type.to_owned(),
+        }];
+    }
+    match image_describe::describe(ctx, &candidates, &source, prompt, deadline).await {
+        Ok(success) => {
+            envelope.outputs = vec![description_json(source.label(), &success)];
+            envelope.provider = Some(success.provider);
+            envelope.model = Some(success.model);
+            envelope.attempts = success.attempts;
+            Ok(Report::new(envelope, format!("{}\n", success.value)))
+        }
+        Err(failure) => {
+            envelope.ok = false;
+            envelope.provider = failure.provider;
+            envelope.model = failure.model;
+            envelope.attempts = failure.attempts;
+            Err(Failure {
+                error: failure.error,
+                envelope: Some(envelope),
+            })
+        }
+    }
+}
+
+/// Each file on its own, a few at a time, in input order. A file that
+/// fails gets `{path, error, kind}` in `outputs` and does not stop the
+/// others; the command fails (exit 1, `ok: false`) only if every file failed.
+pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result<Report, Failure> {
+    let sources = args
+        .files
+        .iter()
+        .map(|file| image_describe::source(file))
+        .collect::<Result<Vec<_>>>()?;
+    let registry = ctx.registry()?;
+    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
+    let prompt = args
+        .options
+        .prompt
+        .as_deref()
+        .unwrap_or(image_describe::DEFAULT_PROMPT);
+    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let results = image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline).await;
+
+    let mut envelope = Envelope::success("image.describe-many", Transport::Local);
+    envelope.inputs = sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Local(image) => Some(Input {
+                path: image.path.clone(),
+                mime_type: image.mime_type.to_owned(),
+            }),
+            Source::Remote(_) => None,
+        })
+        .collect();
+    let mut text = String::new();
+    let mut first_error = None;
+    for (source, result) in sources.iter().zip(results) {
+        match result {
+            Ok(success) => {
+                envelope
+                    .outputs
+                    .push(description_json(source.label(), &success));
+                if envelope.provider.is_none() {
+                    envelope.provider = Some(success.provider.clone());
+                    envelope.model = Some(success.model.clone());
+                }
+                envelope.attempts.extend(success.attempts);
+                text.push_str(&format!("{}:\n{}\n\n", source.label(), success.value));
+            }
+            Err(failure) => {
+                envelope.outputs.push(json!({
+                    "path": source.label(),
+                    "error": crate::envelope::ErrorBody::from(&failure.error),
+                    "kind": "image.description",
+                }));
+                envelope.attempts.extend(failure.attempts);
+                text.push_str(&format!(
+                    "{}:\nerror: {}\n\n",
+                    source.label(),
+                    failure.error.message
+                ));
+                if first_error.is_none() {
+                    first_error = Some(failure.error);
+                }
+            }
+        }
+    }
+    let all_failed = envelope.provider.is_none();
+    match first_error {
+        Some(error) if all_failed => {
+            envelope.ok = false;
+            let error = if sources.len() > 1 {
+                let mut error = error;
+                error.message = format!(
+                    "all {} images failed; first: {}",
+                    sources.len(),
+                    error.message
+                );
+                error
+            } else {
+                error
+            };
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
+        }
+        _ => Ok(Report::new(envelope, text.trim_end().to_owned() + "\n")),
+    }
+}

@@ -1,0 +1,235 @@
+//! `infer video ...`: generate, describe, providers.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::image::media_dir;
+use super::{Failure, Report};
+use crate::auth;
+use crate::capabilities::media_models;
+use crate::capabilities::video::{self, VideoFamily, VideoHints};
+use crate::catalog::ModelKind;
+use crate::cli::video::{VideoDescribeArgs, VideoGenerateArgs};
+use crate::context::Context;
+use crate::envelope::{Envelope, Input, Timings, Transport};
+use crate::error::{Error, Result};
+use crate::media;
+
+/// Without `--timeout-ms` or `mediaModels.video.timeoutMs`.
+const DEFAULT_VIDEO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const DEFAULT_MAX_MB: f64 = 16.0;
+
+pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, Failure> {
+    let hints = VideoHints {
+        size: args.size.clone(),
+        aspect_ratio: args.aspect_ratio.clone(),
+        resolution: args
+            .resolution
+            .and_then(|r| clap::ValueEnum::to_possible_value(&r).map(|v| v.get_name().to_owned())),
+        duration: args.duration,
+        audio: args.audio,
+        watermark: args.watermark,
+    };
+    let registry = ctx.registry()?;
+    let selection = media_models::select(
+        ctx,
+        registry,
+        args.model.as_deref(),
+        ModelKind::Video,
+        |provider| VideoFamily::of(provider).is_some(),
+    )?;
+    let max_mb = ctx
+        .config()?
+        .agents
+        .defaults
+        .media_max_mb
+        .filter(|mb| *mb > 0.0)
+        .unwrap_or(DEFAULT_MAX_MB);
+    let max_bytes = (max_mb * 1024.0 * 1024.0) as usize;
+    let timeout = args
+        .timeout_ms
+        .map(Duration::from_millis)
+        .or(selection.configured_timeout)
+        .unwrap_or(DEFAULT_VIDEO_TIMEOUT);
+    let started = Instant::now();
+    let deadline = started + timeout;
+
+    // A spinner only for a person watching: stderr a terminal, no --json.
+    let spinner = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message("submitting video job");
+        bar
+    });
+    let mut on_status = |status: &str| {
+        if let Some(bar) = &spinner {
+            bar.set_message(format!(
+                "video job {status} ({} s)",
+                started.elapsed().as_secs()
+            ));
+        }
+    };
+    let result = video::generate(
+        ctx,
+        &selection.candidates,
+        &args.prompt,
+        &hints,
+        Some(deadline),
+        max_bytes,
+        &mut on_status,
+    )
+    .await;
+    if let Some(bar) = &spinner {
+        bar.finish_and_clear();
+    }
+
+    let mut envelope = Envelope::success("video.generate", Transport::Local);
+    let success = match result {
+        Ok(success) => success,
+        Err(failure) => {
+            envelope.ok = false;
+            envelope.provider = failure.provider;
+            envelope.model = failure.model;
+            envelope.attempts = failure.attempts;
+            return Err(Failure {
+                error: failure.error,
+                envelope: Some(envelope),
+            });
+        }
+    };
+    envelope.provider = Some(success.provider);
+    envelope.model = Some(success.model);
+    envelope.attempts = success.attempts;
+    let generated = success.value;
+    envelope.ignored_overrides = generated.ignored;
+    let written = match media::write_outputs(
+        &[(generated.bytes.as_slice(), generated.mime_type)],
+        args.output.as_deref(),
+        &media_dir(ctx),
+        "video",
+    ) {
+        Ok(written) => written,
+        Err(error) => {
+            envelope.ok = false;
+            return Err(Failure {
+                error,
+                envelope: Some(envelope),
+            });
+        }
+    };
+    envelope.outputs = written
+        .iter()
+        .map(|file| {
+            let mut value = file.to_json();
+            value["jobId"] = json!(generated.job_id);
+            value
+        })
+        .collect();
+    envelope.timings = Some(Timings {
+        total_ms: started.elapsed().as_millis() as u64,
+        first_token_ms: None,
+    });
+    let text = format!("{}\n", written[0].path.display());
+    Ok(Report::new(envelope, text))
+}
+
+pub async fn describe(ctx: &Context, args: VideoDescribeArgs) -> Result<Report, Failure> {
+    let file = video::read_video(&args.file)?;
+    let registry = ctx.registry()?;
+    let candidate = match args.model.as_deref() {
+        Some(reference) => registry.resolve(reference, ModelKind::Chat)?,
+        None => {
+            // Gemini reads video natively: its default chat model when keyed.
+            let profiles = ctx.profiles()?;
+            let google = registry
+                .providers
+                .iter()
+                .find(|p| p.id == "google" && auth::lookup(p, profiles).is_some());
+            match google {
+                Some(provider) => registry.default_for(&provider.id, ModelKind::Chat)?,
+                None => {
+                    return Err(Error::usage("no video-capable model given")
+                        .with_hint("pass `--model <provider/model>` (a Gemini model, or an OpenAI-compatible server that accepts video), or set GEMINI_API_KEY")
+                        .into());
+                }
+            }
+        }
+    };
+    if video::describe_route(candidate.provider).is_none() {
+        return Err(Error::unsupported(format!(
+            "provider `{}` ({}) does not take video input in this build",
+            candidate.provider.id,
+            candidate.provider.api.as_str()
+        ))
+        .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts")
+        .into());
+    }
+    let deadline = ctx
+        .config()?
+        .agents
+        .defaults
+        .timeout_seconds
+        .filter(|s| *s > 0.0)
+        .map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let mut envelope = Envelope::success("video.describe", Transport::Local);
+    envelope.inputs = vec![Input {
+        path: file.path.clone(),
+        mime_type: file.mime_type.to_owned(),
+    }];
+    envelope.provider = Some(candidate.provider.id.clone());
+    envelope.model = Some(candidate.model.id.clone());
+    match video::describe(ctx, &candidate, &file, deadline).await {
+        Ok(text) => {
+            envelope.outputs =
+                vec![json!({"path": file.path, "text": text, "kind": "video.description"})];
+            Ok(Report::new(envelope, format!("{text}\n")))
+        }
+        Err(error) => {
+            envelope.ok = false;
+            Err(Failure {
+                error,
+                envelope: Some(envelope),
+            })
+        }
+    }
+}
+
+pub fn providers(ctx: &Context) -> Result<Report> {
+    let registry = ctx.registry()?;
+    let profiles = ctx.profiles()?;
+    let mut outputs: Vec<Value> = Vec::new();
+    let mut lines = String::new();
+    for provider in &registry.providers {
+        let Some(family) = VideoFamily::of(provider) else {
+            continue;
+        };
+        let configured = auth::lookup(provider, profiles).is_some();
+        let default_model = provider.defaults.get(&ModelKind::Video).cloned();
+        let models: Vec<&str> = provider
+            .models
+            .iter()
+            .filter(|m| m.kind == ModelKind::Video)
+            .map(|m| m.id.as_str())
+            .collect();
+        outputs.push(json!({
+            "provider": provider.id,
+            "generate": true,
+            "describe": video::describe_route(provider).is_some(),
+            "configured": configured,
+            "defaultModel": default_model,
+            "models": models,
+            "hints": family.hints(),
+            "envVars": provider.env_vars,
+        }));
+        lines.push_str(&format!(
+            "{:<10} {:<10} {}\n",
+            provider.id,
+            if configured { "configured" } else { "no key" },
+            default_model.unwrap_or_default()
+        ));
+    }
+    let envelope = Envelope::success("video.providers", Transport::Local).with_outputs(outputs);
+    Ok(Report::new(envelope, lines))
+}
