@@ -26,7 +26,9 @@ impl Context {
         env::load_dotenv(&paths.dotenv_file());
         Context {
             json,
-            agent: agent.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| config::paths::DEFAULT_AGENT.to_owned()),
+            agent: agent
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(|| config::paths::DEFAULT_AGENT.to_owned()),
             log_level,
             paths,
             config: OnceLock::new(),

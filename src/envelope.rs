@@ -143,10 +143,24 @@ mod tests {
     fn success_has_all_eight_keys_and_null_error() {
         let envelope = Envelope::success("model.run", Transport::Local);
         let value: Value = serde_json::from_str(&envelope.to_json()).unwrap();
-        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
-            ["ok", "capability", "transport", "provider", "model", "attempts", "outputs", "error"]
+            [
+                "ok",
+                "capability",
+                "transport",
+                "provider",
+                "model",
+                "attempts",
+                "outputs",
+                "error"
+            ]
         );
         assert!(value["error"].is_null());
         assert_eq!(value["transport"], "local");

@@ -38,12 +38,24 @@ pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
     }
     if error.is_connect() {
         let detail = root_cause(&error);
-        return Error::provider(Reason::Network, format!("cannot connect to {url}: {detail}"));
+        return Error::provider(
+            Reason::Network,
+            format!("cannot connect to {url}: {detail}"),
+        );
     }
     if error.is_decode() || error.is_body() {
-        return Error::provider(Reason::Network, format!("reading the answer from {url} failed: {}", root_cause(&error)));
+        return Error::provider(
+            Reason::Network,
+            format!(
+                "reading the answer from {url} failed: {}",
+                root_cause(&error)
+            ),
+        );
     }
-    Error::provider(Reason::Network, format!("request to {url} failed: {}", root_cause(&error)))
+    Error::provider(
+        Reason::Network,
+        format!("request to {url} failed: {}", root_cause(&error)),
+    )
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -74,7 +86,9 @@ pub fn error_from_parts(status: StatusCode, retry_after: Option<Duration>, body:
         .with_retry_after(retry_after);
     match reason {
         Reason::Auth => error = error.with_hint("check the API key for this provider"),
-        Reason::ModelNotFound => error = error.with_hint("check the model id with `openclaw infer model list`"),
+        Reason::ModelNotFound => {
+            error = error.with_hint("check the model id with `openclaw infer model list`")
+        }
         _ => {}
     }
     error
@@ -83,7 +97,10 @@ pub fn error_from_parts(status: StatusCode, retry_after: Option<Duration>, body:
 /// Status first; a few body phrases refine it (quota exhaustion is billing).
 pub fn classify(status: StatusCode, detail: &Option<String>) -> Reason {
     let text = detail.as_deref().unwrap_or("").to_ascii_lowercase();
-    if text.contains("insufficient_quota") || text.contains("credit balance") || text.contains("billing") {
+    if text.contains("insufficient_quota")
+        || text.contains("credit balance")
+        || text.contains("billing")
+    {
         return Reason::Billing;
     }
     match status.as_u16() {
@@ -95,7 +112,9 @@ pub fn classify(status: StatusCode, detail: &Option<String>) -> Reason {
         408 | 504 => Reason::Timeout,
         404 => Reason::ModelNotFound,
         400 | 413 | 415 | 422 => {
-            if text.contains("model") && (text.contains("not found") || text.contains("does not exist")) {
+            if text.contains("model")
+                && (text.contains("not found") || text.contains("does not exist"))
+            {
                 Reason::ModelNotFound
             } else {
                 Reason::Format
@@ -144,7 +163,11 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             return Some(Duration::from_secs_f64((ms / 1000.0).max(0.0)));
         }
     }
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return Some(Duration::from_secs_f64(seconds.max(0.0)));
     }
@@ -153,7 +176,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 fn httpdate_seconds_from_now(value: &str) -> Option<Duration> {
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// Mask credentials that may sit in a URL (`user:pass@`, `key=` query).
@@ -168,8 +194,18 @@ pub fn redact_url(url: &str) -> String {
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()
             .map(|(k, v)| {
-                let secret = matches!(k.to_ascii_lowercase().as_str(), "key" | "api_key" | "apikey" | "token");
-                (k.into_owned(), if secret { "redacted".to_owned() } else { v.into_owned() })
+                let secret = matches!(
+                    k.to_ascii_lowercase().as_str(),
+                    "key" | "api_key" | "apikey" | "token"
+                );
+                (
+                    k.into_owned(),
+                    if secret {
+                        "redacted".to_owned()
+                    } else {
+                        v.into_owned()
+                    },
+                )
             })
             .collect();
         parsed.query_pairs_mut().clear().extend_pairs(pairs);
@@ -184,8 +220,13 @@ pub fn retry_delay(error: &Error, tries: u32, deadline: Option<Instant>) -> Opti
     if !error.reason.is_transient() || tries >= MAX_TRIES {
         return None;
     }
-    let backoff = FIRST_BACKOFF.saturating_mul(1 << (tries - 1).min(16)).min(MAX_BACKOFF);
-    let wait = match (env::var(env::TEST_NO_RETRY_DELAY).is_some(), error.retry_after) {
+    let backoff = FIRST_BACKOFF
+        .saturating_mul(1 << (tries - 1).min(16))
+        .min(MAX_BACKOFF);
+    let wait = match (
+        env::var(env::TEST_NO_RETRY_DELAY).is_some(),
+        error.retry_after,
+    ) {
         (true, _) => Duration::ZERO,
         (false, Some(asked)) => asked.max(backoff),
         (false, None) => backoff,
@@ -217,19 +258,29 @@ mod tests {
             (418, Reason::Unknown),
         ];
         for (status, reason) in cases {
-            assert_eq!(classify(StatusCode::from_u16(status).unwrap(), &None), reason, "{status}");
+            assert_eq!(
+                classify(StatusCode::from_u16(status).unwrap(), &None),
+                reason,
+                "{status}"
+            );
         }
     }
 
     #[test]
     fn quota_exhaustion_is_billing_even_on_429() {
         let detail = Some("You exceeded your current quota (insufficient_quota)".to_owned());
-        assert_eq!(classify(StatusCode::TOO_MANY_REQUESTS, &detail), Reason::Billing);
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &detail),
+            Reason::Billing
+        );
     }
 
     #[test]
     fn messages_come_out_of_common_bodies() {
-        assert_eq!(provider_message(r#"{"error":{"message":"bad key","type":"x"}}"#).unwrap(), "bad key");
+        assert_eq!(
+            provider_message(r#"{"error":{"message":"bad key","type":"x"}}"#).unwrap(),
+            "bad key"
+        );
         assert_eq!(provider_message(r#"{"error":"nope"}"#).unwrap(), "nope");
         assert_eq!(provider_message(r#"{"message":"m"}"#).unwrap(), "m");
         assert_eq!(provider_message("plain text").unwrap(), "plain text");
@@ -247,12 +298,20 @@ mod tests {
 
     #[test]
     fn only_transient_failures_are_retried_within_bounds() {
-        let limited = Error::provider(Reason::RateLimit, "x").with_retry_after(Some(Duration::from_secs(2)));
+        let limited =
+            Error::provider(Reason::RateLimit, "x").with_retry_after(Some(Duration::from_secs(2)));
         assert_eq!(retry_delay(&limited, 1, None), Some(Duration::from_secs(2)));
         assert_eq!(retry_delay(&limited, MAX_TRIES, None), None);
         let soon = Some(Instant::now() + Duration::from_millis(100));
-        assert_eq!(retry_delay(&limited, 1, soon), None, "would pass the deadline");
-        assert_eq!(retry_delay(&Error::provider(Reason::Auth, "x"), 1, None), None);
+        assert_eq!(
+            retry_delay(&limited, 1, soon),
+            None,
+            "would pass the deadline"
+        );
+        assert_eq!(
+            retry_delay(&Error::provider(Reason::Auth, "x"), 1, None),
+            None
+        );
         let server = Error::provider(Reason::ServerError, "x");
         assert_eq!(retry_delay(&server, 2, None), Some(Duration::from_secs(1)));
     }

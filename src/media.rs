@@ -28,9 +28,11 @@ pub fn read_image(path: &Path) -> Result<ImageFile> {
         .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
     let mime = sniff(&bytes);
     match mime {
-        Some(mime) if IMAGE_MIME_TYPES.contains(&mime) => {
-            Ok(ImageFile { path: shown, mime_type: mime, bytes })
-        }
+        Some(mime) if IMAGE_MIME_TYPES.contains(&mime) => Ok(ImageFile {
+            path: shown,
+            mime_type: mime,
+            bytes,
+        }),
         Some(mime) if mime.starts_with("audio/") => Err(Error::usage(format!(
             "--file {shown} is audio ({mime}), not an image"
         ))
@@ -43,9 +45,7 @@ pub fn read_image(path: &Path) -> Result<ImageFile> {
             "--file {shown} is not a supported image ({}); expected PNG, JPEG, WebP or GIF",
             other.unwrap_or("unrecognised type")
         ))
-        .with_hint(
-            "audio goes to `infer audio transcribe`, video to `infer video describe`",
-        )),
+        .with_hint("audio goes to `infer audio transcribe`, video to `infer video describe`")),
     }
 }
 
@@ -66,7 +66,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
         use std::os::unix::fs::PermissionsExt;
         file.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(|error| Error::io(format!("cannot set mode on {}: {error}", path.display())))?;
+            .map_err(|error| {
+                Error::io(format!("cannot set mode on {}: {error}", path.display()))
+            })?;
     }
     #[cfg(not(unix))]
     let _ = mode;

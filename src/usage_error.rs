@@ -12,7 +12,9 @@ use crate::output;
 pub fn report(error: clap::Error) -> ExitCode {
     let is_help = matches!(
         error.kind(),
-        ClapKind::DisplayHelp | ClapKind::DisplayVersion | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ClapKind::DisplayHelp
+            | ClapKind::DisplayVersion
+            | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !is_help && args.iter().any(|arg| arg == "--json") {
@@ -20,7 +22,9 @@ pub fn report(error: clap::Error) -> ExitCode {
         let rendered = error.render().to_string();
         let message = rendered
             .lines()
-            .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+            .take_while(|line| {
+                !line.starts_with("Usage:") && !line.starts_with("For more information")
+            })
             .map(str::trim)
             .filter(|line| !line.is_empty())
             .collect::<Vec<_>>()
@@ -44,7 +48,11 @@ fn capability_from_args(args: &[String]) -> String {
         .skip(1)
         .take_while(|arg| !arg.starts_with('-'))
         .collect();
-    if words.is_empty() { "infer".to_owned() } else { words.join(".") }
+    if words.is_empty() {
+        "infer".to_owned()
+    } else {
+        words.join(".")
+    }
 }
 
 #[cfg(test)]
@@ -53,9 +61,13 @@ mod tests {
 
     #[test]
     fn capability_is_read_from_the_words_after_infer() {
-        let args: Vec<String> = ["--log-level", "silent", "infer", "model", "run", "--json"].map(String::from).into();
+        let args: Vec<String> = ["--log-level", "silent", "infer", "model", "run", "--json"]
+            .map(String::from)
+            .into();
         assert_eq!(capability_from_args(&args), "model.run");
-        let args: Vec<String> = ["capability", "image", "describe-many"].map(String::from).into();
+        let args: Vec<String> = ["capability", "image", "describe-many"]
+            .map(String::from)
+            .into();
         assert_eq!(capability_from_args(&args), "image.describe-many");
     }
 }

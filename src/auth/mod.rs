@@ -70,11 +70,17 @@ pub struct Credential {
 pub fn lookup(provider: &Provider, profiles: &AuthProfiles) -> Option<Credential> {
     for name in &provider.env_vars {
         if let Some(value) = env::var(name) {
-            return Some(Credential { secret: Secret(value), source: Source::Env { name: name.clone() } });
+            return Some(Credential {
+                secret: Secret(value),
+                source: Source::Env { name: name.clone() },
+            });
         }
     }
     if let Some(key) = &provider.config_key {
-        return Some(Credential { secret: Secret(key.clone()), source: Source::Config });
+        return Some(Credential {
+            secret: Secret(key.clone()),
+            source: Source::Config,
+        });
     }
     profiles.key_for(&provider.id).map(|(id, key)| Credential {
         secret: Secret(key.to_owned()),
@@ -94,9 +100,15 @@ pub fn require(provider: &Provider, profiles: &AuthProfiles) -> Result<Option<Cr
                 format!("no API key for provider `{}`", provider.id),
             );
             if let Some(first) = provider.env_vars.first() {
-                error = error.with_hint(format!("set `{first}`, or run `openclaw infer model auth login --provider {}`", provider.id));
+                error = error.with_hint(format!(
+                    "set `{first}`, or run `openclaw infer model auth login --provider {}`",
+                    provider.id
+                ));
             } else {
-                error = error.with_hint(format!("set `models.providers.{}.apiKey` in the config", provider.id));
+                error = error.with_hint(format!(
+                    "set `models.providers.{}.apiKey` in the config",
+                    provider.id
+                ));
             }
             Err(error)
         }

@@ -47,23 +47,37 @@ impl AuthProfiles {
                     error.column()
                 ))
             }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(AuthProfiles::default()),
-            Err(error) => Err(Error::io(format!("cannot read {}: {error}", path.display()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Ok(AuthProfiles::default())
+            }
+            Err(error) => Err(Error::io(format!(
+                "cannot read {}: {error}",
+                path.display()
+            ))),
         }
     }
 
     /// The provider's `provider:default` API key, else any of its API keys.
     pub fn key_for(&self, provider: &str) -> Option<(&str, &str)> {
         let default_id = format!("{provider}:default");
-        fn usable<'p>(provider: &str, id: &'p str, profile: &'p Profile) -> Option<(&'p str, &'p str)> {
-            let matches = profile.provider.eq_ignore_ascii_case(provider) && profile.kind == "api_key";
+        fn usable<'p>(
+            provider: &str,
+            id: &'p str,
+            profile: &'p Profile,
+        ) -> Option<(&'p str, &'p str)> {
+            let matches =
+                profile.provider.eq_ignore_ascii_case(provider) && profile.kind == "api_key";
             let key = profile.key.as_deref().filter(|key| !key.is_empty())?;
             matches.then_some((id, key))
         }
         self.profiles
             .get_key_value(&default_id)
             .and_then(|(id, profile)| usable(provider, id, profile))
-            .or_else(|| self.profiles.iter().find_map(|(id, profile)| usable(provider, id, profile)))
+            .or_else(|| {
+                self.profiles
+                    .iter()
+                    .find_map(|(id, profile)| usable(provider, id, profile))
+            })
     }
 
     pub fn set_api_key(&mut self, provider: &str, key: &str) -> String {
@@ -114,7 +128,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(profiles.key_for("openai"), Some(("openai:default", "sk-1")));
-        assert_eq!(profiles.key_for("anthropic"), Some(("anthropic:work", "sk-2")));
+        assert_eq!(
+            profiles.key_for("anthropic"),
+            Some(("anthropic:work", "sk-2"))
+        );
         assert_eq!(profiles.key_for("google"), None);
     }
 

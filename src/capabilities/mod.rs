@@ -1,7 +1,11 @@
 //! Capability metadata (`infer list` / `infer inspect`) and one executor
 //! module per capability. Executors return data and never print.
 
+pub mod audio;
+pub mod embedding;
 pub mod model_run;
+pub mod provider_call;
+pub mod tts;
 
 use serde::Serialize;
 
@@ -30,42 +34,222 @@ const fn capability(
     result: &'static str,
     available: bool,
 ) -> Capability {
-    Capability { id, description, transports, result, available }
+    Capability {
+        id,
+        description,
+        transports,
+        result,
+        available,
+    }
 }
 
 /// Every leaf of `openclaw infer`, in command-tree order.
 pub const CAPABILITIES: &[Capability] = &[
-    capability("model.run", BOTH, "Run one prompt (with optional images) through a text model", "{text}", true),
-    capability("model.list", LOCAL, "List catalog and configured models", "{id, name, provider, contextWindow, maxTokens, reasoning, input, cost}", true),
-    capability("model.inspect", LOCAL, "Show one model's catalog row", "{id, name, provider, contextWindow, maxTokens, reasoning, input, cost}", true),
-    capability("model.providers", LOCAL, "Summarise providers: model count, defaults, credentials", "{provider, count, defaults, available, configured, selected}", true),
-    capability("model.auth.login", LOCAL, "Save an API key profile for a provider", "{provider, profile, path}", true),
-    capability("model.auth.logout", LOCAL, "Remove a provider's saved key profiles", "{provider, removed}", true),
-    capability("model.auth.status", LOCAL, "Show where each provider's credential comes from", "{provider, source, envVars}", true),
-    capability("image.generate", LOCAL, "Generate images from a prompt", "{path, mimeType, size, width, height, revisedPrompt?}", false),
-    capability("image.edit", LOCAL, "Edit images with a prompt", "{path, mimeType, size, width, height, revisedPrompt?}", false),
-    capability("image.describe", LOCAL, "Describe an image file or URL", "{path, text, provider, model, kind}", false),
-    capability("image.describe-many", LOCAL, "Describe several images independently", "{path, text, provider, model, kind}", false),
-    capability("image.providers", LOCAL, "Image generation and edit providers", "{provider, generate, edit, configured}", false),
-    capability("audio.transcribe", LOCAL, "Transcribe an audio file", "{path, text, kind}", false),
-    capability("audio.providers", LOCAL, "Transcription providers", "{provider, configured}", false),
-    capability("tts.convert", BOTH, "Synthesize speech to an audio file", "{path, format, mimeType, size, voiceCompatible}", false),
-    capability("tts.voices", LOCAL, "List a provider's voices", "{id, name}", false),
-    capability("tts.providers", BOTH, "Speech providers", "{provider, configured, selected}", false),
-    capability("tts.personas", LOCAL, "List speaking personas", "{id, name}", false),
-    capability("tts.status", GATEWAY, "Whether speech is enabled and which provider is active", "{enabled, provider}", false),
+    capability(
+        "model.run",
+        BOTH,
+        "Run one prompt (with optional images) through a text model",
+        "{text}",
+        true,
+    ),
+    capability(
+        "model.list",
+        LOCAL,
+        "List catalog and configured models",
+        "{id, name, provider, contextWindow, maxTokens, reasoning, input, cost}",
+        true,
+    ),
+    capability(
+        "model.inspect",
+        LOCAL,
+        "Show one model's catalog row",
+        "{id, name, provider, contextWindow, maxTokens, reasoning, input, cost}",
+        true,
+    ),
+    capability(
+        "model.providers",
+        LOCAL,
+        "Summarise providers: model count, defaults, credentials",
+        "{provider, count, defaults, available, configured, selected}",
+        true,
+    ),
+    capability(
+        "model.auth.login",
+        LOCAL,
+        "Save an API key profile for a provider",
+        "{provider, profile, path}",
+        true,
+    ),
+    capability(
+        "model.auth.logout",
+        LOCAL,
+        "Remove a provider's saved key profiles",
+        "{provider, removed}",
+        true,
+    ),
+    capability(
+        "model.auth.status",
+        LOCAL,
+        "Show where each provider's credential comes from",
+        "{provider, source, envVars}",
+        true,
+    ),
+    capability(
+        "image.generate",
+        LOCAL,
+        "Generate images from a prompt",
+        "{path, mimeType, size, width, height, revisedPrompt?}",
+        false,
+    ),
+    capability(
+        "image.edit",
+        LOCAL,
+        "Edit images with a prompt",
+        "{path, mimeType, size, width, height, revisedPrompt?}",
+        false,
+    ),
+    capability(
+        "image.describe",
+        LOCAL,
+        "Describe an image file or URL",
+        "{path, text, provider, model, kind}",
+        false,
+    ),
+    capability(
+        "image.describe-many",
+        LOCAL,
+        "Describe several images independently",
+        "{path, text, provider, model, kind}",
+        false,
+    ),
+    capability(
+        "image.providers",
+        LOCAL,
+        "Image generation and edit providers",
+        "{provider, generate, edit, configured}",
+        false,
+    ),
+    capability(
+        "audio.transcribe",
+        LOCAL,
+        "Transcribe an audio file",
+        "{path, text, kind}",
+        false,
+    ),
+    capability(
+        "audio.providers",
+        LOCAL,
+        "Transcription providers",
+        "{provider, configured}",
+        false,
+    ),
+    capability(
+        "tts.convert",
+        BOTH,
+        "Synthesize speech to an audio file",
+        "{path, format, mimeType, size, voiceCompatible}",
+        false,
+    ),
+    capability(
+        "tts.voices",
+        LOCAL,
+        "List a provider's voices",
+        "{id, name}",
+        false,
+    ),
+    capability(
+        "tts.providers",
+        BOTH,
+        "Speech providers",
+        "{provider, configured, selected}",
+        false,
+    ),
+    capability(
+        "tts.personas",
+        LOCAL,
+        "List speaking personas",
+        "{id, name}",
+        false,
+    ),
+    capability(
+        "tts.status",
+        GATEWAY,
+        "Whether speech is enabled and which provider is active",
+        "{enabled, provider}",
+        false,
+    ),
     capability("tts.enable", BOTH, "Turn speech on", "{enabled}", false),
     capability("tts.disable", BOTH, "Turn speech off", "{enabled}", false),
-    capability("tts.set-provider", BOTH, "Choose the active speech provider", "{provider}", false),
-    capability("tts.set-persona", LOCAL, "Choose the active persona", "{persona}", false),
-    capability("video.generate", LOCAL, "Generate a video (long-running job)", "{path, mimeType, size}", false),
-    capability("video.describe", LOCAL, "Describe a video file", "{path, text, kind}", false),
-    capability("video.providers", LOCAL, "Video providers", "{provider, configured}", false),
-    capability("web.search", LOCAL, "Search the web", "{result: {provider, results: [{title, url, snippet}]}}", false),
-    capability("web.fetch", LOCAL, "Fetch a page and extract readable text", "{result: {url, finalUrl, status, contentType, title, extractMode, text, truncated}}", false),
-    capability("web.providers", LOCAL, "Search and fetch providers", "{provider, kind, available, configured, selected}", false),
-    capability("embedding.create", LOCAL, "Create one vector per text", "{text, embedding, dimensions}", false),
-    capability("embedding.providers", LOCAL, "Embedding providers", "{provider, defaultModel, configured}", false),
+    capability(
+        "tts.set-provider",
+        BOTH,
+        "Choose the active speech provider",
+        "{provider}",
+        false,
+    ),
+    capability(
+        "tts.set-persona",
+        LOCAL,
+        "Choose the active persona",
+        "{persona}",
+        false,
+    ),
+    capability(
+        "video.generate",
+        LOCAL,
+        "Generate a video (long-running job)",
+        "{path, mimeType, size}",
+        false,
+    ),
+    capability(
+        "video.describe",
+        LOCAL,
+        "Describe a video file",
+        "{path, text, kind}",
+        false,
+    ),
+    capability(
+        "video.providers",
+        LOCAL,
+        "Video providers",
+        "{provider, configured}",
+        false,
+    ),
+    capability(
+        "web.search",
+        LOCAL,
+        "Search the web",
+        "{result: {provider, results: [{title, url, snippet}]}}",
+        false,
+    ),
+    capability(
+        "web.fetch",
+        LOCAL,
+        "Fetch a page and extract readable text",
+        "{result: {url, finalUrl, status, contentType, title, extractMode, text, truncated}}",
+        false,
+    ),
+    capability(
+        "web.providers",
+        LOCAL,
+        "Search and fetch providers",
+        "{provider, kind, available, configured, selected}",
+        false,
+    ),
+    capability(
+        "embedding.create",
+        LOCAL,
+        "Create one vector per text",
+        "{text, embedding, dimensions}",
+        true,
+    ),
+    capability(
+        "embedding.providers",
+        LOCAL,
+        "Embedding providers",
+        "{provider, defaultModel, configured}",
+        true,
+    ),
 ];
 
 pub fn find(id: &str) -> Option<&'static Capability> {
@@ -95,11 +279,19 @@ mod tests {
                     .find_subcommand(part)
                     .unwrap_or_else(|| panic!("{} has no command `{part}`", capability.id));
             }
-            assert!(!command.has_subcommands(), "{} is not a leaf", capability.id);
+            assert!(
+                !command.has_subcommands(),
+                "{} is not a leaf",
+                capability.id
+            );
         }
         fn leaves(command: &clap::Command, prefix: String, out: &mut Vec<String>) {
             for sub in command.get_subcommands() {
-                let id = if prefix.is_empty() { sub.get_name().to_owned() } else { format!("{prefix}.{}", sub.get_name()) };
+                let id = if prefix.is_empty() {
+                    sub.get_name().to_owned()
+                } else {
+                    format!("{prefix}.{}", sub.get_name())
+                };
                 if sub.has_subcommands() {
                     leaves(sub, id, out);
                 } else {
@@ -111,7 +303,10 @@ mod tests {
         leaves(infer, String::new(), &mut all);
         all.retain(|id| id != "list" && id != "inspect" && id != "help");
         for id in all {
-            assert!(find(&id).is_some(), "command {id} is missing from CAPABILITIES");
+            assert!(
+                find(&id).is_some(),
+                "command {id} is missing from CAPABILITIES"
+            );
         }
     }
 }

@@ -87,8 +87,15 @@ pub async fn run(
                     reason: error.reason,
                     status: error.status,
                 });
-                let stop = matches!(error.kind, crate::error::ErrorKind::Usage | crate::error::ErrorKind::Cancelled { .. });
-                last_error = Some((error, candidate.provider.id.clone(), candidate.model.id.clone()));
+                let stop = matches!(
+                    error.kind,
+                    crate::error::ErrorKind::Usage | crate::error::ErrorKind::Cancelled { .. }
+                );
+                last_error = Some((
+                    error,
+                    candidate.provider.id.clone(),
+                    candidate.model.id.clone(),
+                ));
                 if stop || request.deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
@@ -104,7 +111,12 @@ pub async fn run(
             .join("; ");
         error.message = format!("all {} candidate models failed: {tries}", attempts.len());
     }
-    Err(RunFailure { error, attempts, provider: Some(provider), model: Some(model) })
+    Err(RunFailure {
+        error,
+        attempts,
+        provider: Some(provider),
+        model: Some(model),
+    })
 }
 
 async fn run_one(
@@ -122,7 +134,9 @@ async fn run_one(
             "model `{}` does not accept image input",
             model.reference()
         ))
-        .with_hint("pick a model whose catalog row lists `image` input (see `openclaw infer model list`)"));
+        .with_hint(
+            "pick a model whose catalog row lists `image` input (see `openclaw infer model list`)",
+        ));
     }
     let credential = auth::require(provider, ctx.profiles()?)?;
     let own_client;
@@ -165,8 +179,11 @@ async fn run_one(
             emitted = true;
             on_event(event);
         };
-        let error = match protocols::chat(provider.api, endpoint, &chat_request, &mut forward).await {
-            Ok(response) if response.text.trim().is_empty() => return Err(empty_answer(&response, request.thinking)),
+        let error = match protocols::chat(provider.api, endpoint, &chat_request, &mut forward).await
+        {
+            Ok(response) if response.text.trim().is_empty() => {
+                return Err(empty_answer(&response, request.thinking));
+            }
             Ok(response) => return Ok(response),
             Err(error) => error,
         };
@@ -184,7 +201,9 @@ async fn run_one(
 fn empty_answer(response: &protocols::ChatResponse, thinking: Option<ThinkingLevel>) -> Error {
     let error = Error::provider(Reason::Unknown, "the model returned no text");
     if !response.thinking.is_empty() || response.finish_reason.as_deref() == Some("length") {
-        let level = thinking.map_or("a lower level".to_owned(), |l| format!("a level below `{l}`"));
+        let level = thinking.map_or("a lower level".to_owned(), |l| {
+            format!("a level below `{l}`")
+        });
         error.with_hint(format!(
             "the output was spent on reasoning; try `--thinking off` or {level}"
         ))

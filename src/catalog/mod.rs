@@ -46,7 +46,9 @@ pub enum Modality {
     Video,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     #[default]
@@ -136,16 +138,32 @@ mod tests {
     fn bundled_catalog_is_valid() {
         let providers = providers();
         for required in [
-            "openai", "anthropic", "google", "groq", "mistral", "cerebras", "deepseek",
-            "together", "xai", "openrouter", "huggingface", "ollama",
+            "openai",
+            "anthropic",
+            "google",
+            "groq",
+            "mistral",
+            "cerebras",
+            "deepseek",
+            "together",
+            "xai",
+            "openrouter",
+            "huggingface",
+            "ollama",
         ] {
-            assert!(providers.iter().any(|p| p.id == required), "missing provider {required}");
+            assert!(
+                providers.iter().any(|p| p.id == required),
+                "missing provider {required}"
+            );
         }
         for provider in providers {
             assert_eq!(provider.id, provider.id.to_ascii_lowercase());
             for (kind, model) in &provider.defaults {
                 assert!(
-                    provider.models.iter().any(|m| &m.id == model && m.kind == *kind),
+                    provider
+                        .models
+                        .iter()
+                        .any(|m| &m.id == model && m.kind == *kind),
                     "{}: default {kind:?} model {model} is not a listed {kind:?} model",
                     provider.id
                 );
@@ -156,8 +174,14 @@ mod tests {
     #[test]
     fn key_env_vars_follow_the_spec_order() {
         let find = |id: &str| providers().iter().find(|p| p.id == id).unwrap();
-        assert_eq!(find("huggingface").env_vars, ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"]);
-        assert_eq!(find("google").env_vars, ["GEMINI_API_KEY", "GOOGLE_API_KEY"]);
+        assert_eq!(
+            find("huggingface").env_vars,
+            ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"]
+        );
+        assert_eq!(
+            find("google").env_vars,
+            ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+        );
         assert!(find("ollama").key_optional);
     }
 }

@@ -18,7 +18,12 @@ pub use infer::{InferArgs, InferCommand};
 /// Run inference through configured AI providers: text, images, audio,
 /// speech, video, web search and embeddings.
 #[derive(Debug, Parser)]
-#[command(name = "openclaw", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "openclaw",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -31,7 +36,13 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// How much to log on stderr; `silent` prints no diagnostics at all
-    #[arg(long, value_enum, global = true, env = "OPENCLAW_LOG_LEVEL", value_name = "LEVEL")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        env = "OPENCLAW_LOG_LEVEL",
+        value_name = "LEVEL"
+    )]
     pub log_level: Option<LogLevel>,
 
     /// Use the named profile: config and state live under `~/.openclaw-<name>`
@@ -98,7 +109,14 @@ mod tests {
     #[test]
     fn local_and_gateway_conflict() {
         let error = Cli::try_parse_from([
-            "openclaw", "infer", "model", "run", "--prompt", "hi", "--local", "--gateway",
+            "openclaw",
+            "infer",
+            "model",
+            "run",
+            "--prompt",
+            "hi",
+            "--local",
+            "--gateway",
         ])
         .unwrap_err();
         assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
@@ -106,16 +124,27 @@ mod tests {
 
     #[test]
     fn json_and_agent_are_accepted_on_groups_and_leaves() {
-        Cli::try_parse_from(["openclaw", "infer", "--json", "model", "--agent", "a", "list"])
-            .unwrap();
-        Cli::try_parse_from(["openclaw", "infer", "model", "list", "--json", "--agent", "a"])
-            .unwrap();
+        Cli::try_parse_from([
+            "openclaw", "infer", "--json", "model", "--agent", "a", "list",
+        ])
+        .unwrap();
+        Cli::try_parse_from([
+            "openclaw", "infer", "model", "list", "--json", "--agent", "a",
+        ])
+        .unwrap();
     }
 
     #[test]
     fn global_options_go_before_the_command() {
         let cli = Cli::try_parse_from([
-            "openclaw", "--log-level", "silent", "infer", "model", "run", "--prompt", "p",
+            "openclaw",
+            "--log-level",
+            "silent",
+            "infer",
+            "model",
+            "run",
+            "--prompt",
+            "p",
         ])
         .unwrap();
         assert_eq!(cli.global.log_level, Some(LogLevel::Silent));

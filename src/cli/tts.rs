@@ -91,7 +91,12 @@ pub struct TtsSetProviderArgs {
 #[derive(Debug, Args)]
 pub struct TtsSetPersonaArgs {
     /// Persona id
-    #[arg(long, value_name = "ID", conflicts_with = "off", required_unless_present = "off")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "off",
+        required_unless_present = "off"
+    )]
     pub persona: Option<String>,
 
     /// Clear the active persona

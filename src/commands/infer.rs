@@ -11,16 +11,35 @@ use crate::error::{Error, Result};
 
 pub fn list() -> Report {
     let outputs = capabilities::CAPABILITIES.iter().map(summary).collect();
-    let width = capabilities::CAPABILITIES.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let width = capabilities::CAPABILITIES
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0);
     let text: String = capabilities::CAPABILITIES
         .iter()
         .map(|c| {
-            let transports = c.transports.iter().map(transport_name).collect::<Vec<_>>().join(",");
-            let note = if c.available { "" } else { " (not available yet)" };
-            format!("{:width$}  {:13}  {}{note}\n", c.id, transports, c.description)
+            let transports = c
+                .transports
+                .iter()
+                .map(transport_name)
+                .collect::<Vec<_>>()
+                .join(",");
+            let note = if c.available {
+                ""
+            } else {
+                " (not available yet)"
+            };
+            format!(
+                "{:width$}  {:13}  {}{note}\n",
+                c.id, transports, c.description
+            )
         })
         .collect();
-    Report::new(Envelope::success("infer.list", Transport::Local).with_outputs(outputs), text)
+    Report::new(
+        Envelope::success("infer.list", Transport::Local).with_outputs(outputs),
+        text,
+    )
 }
 
 pub fn inspect(args: &InspectArgs) -> Result<Report> {
@@ -31,19 +50,32 @@ pub fn inspect(args: &InspectArgs) -> Result<Report> {
     })?;
     let flags = flags_of(capability);
     let mut detail = summary(capability);
-    detail["flags"] = Value::Array(flags.iter().map(|(flag, help)| json!({"flag": flag, "description": help})).collect());
+    detail["flags"] = Value::Array(
+        flags
+            .iter()
+            .map(|(flag, help)| json!({"flag": flag, "description": help}))
+            .collect(),
+    );
     let mut text = format!(
         "{}\n  {}\n  transports: {}\n  result: {}\n  available: {}\n  flags:\n",
         capability.id,
         capability.description,
-        capability.transports.iter().map(transport_name).collect::<Vec<_>>().join(", "),
+        capability
+            .transports
+            .iter()
+            .map(transport_name)
+            .collect::<Vec<_>>()
+            .join(", "),
         capability.result,
         capability.available,
     );
     for (flag, help) in &flags {
         text.push_str(&format!("    {flag:28} {help}\n"));
     }
-    Ok(Report::new(Envelope::success("infer.inspect", Transport::Local).with_outputs(vec![detail]), text))
+    Ok(Report::new(
+        Envelope::success("infer.inspect", Transport::Local).with_outputs(vec![detail]),
+        text,
+    ))
 }
 
 fn summary(capability: &Capability) -> Value {
@@ -68,7 +100,10 @@ fn flags_of(capability: &Capability) -> Vec<(String, String)> {
     let root = Cli::command();
     let mut command = root.find_subcommand("infer").expect("infer exists").clone();
     for part in capabilities::command_path(capability.id) {
-        command = command.find_subcommand(part).expect("capability table matches the tree").clone();
+        command = command
+            .find_subcommand(part)
+            .expect("capability table matches the tree")
+            .clone();
     }
     command
         .get_arguments()

@@ -2,6 +2,7 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod embedding;
 mod infer;
 mod model;
 mod not_available;
@@ -10,7 +11,9 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, InferArgs, InferCommand, LogLevel};
 use crate::cli::{audio::AudioCommand, embedding::EmbeddingCommand, image::ImageCommand};
-use crate::cli::{model::AuthCommand, model::ModelCommand, tts::TtsCommand, video::VideoCommand, web::WebCommand};
+use crate::cli::{
+    model::AuthCommand, model::ModelCommand, tts::TtsCommand, video::VideoCommand, web::WebCommand,
+};
 use crate::config::Paths;
 use crate::context::Context;
 use crate::envelope::{Envelope, Transport};
@@ -26,7 +29,10 @@ pub struct Report {
 
 impl Report {
     pub fn new(envelope: Envelope, text: impl Into<String>) -> Report {
-        Report { envelope, text: Some(text.into()) }
+        Report {
+            envelope,
+            text: Some(text.into()),
+        }
     }
 }
 
@@ -38,21 +44,33 @@ pub struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure { error, envelope: None }
+        Failure {
+            error,
+            envelope: None,
+        }
     }
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     let global = cli.global;
     let log_level = global.log_level.unwrap_or(LogLevel::Info);
-    let diagnostics = Diagnostics { level: log_level, color: output::color_enabled(global.no_color) };
+    let diagnostics = Diagnostics {
+        level: log_level,
+        color: output::color_enabled(global.no_color),
+    };
     if let Some(name) = &global.container {
-        let error = Error::unsupported(format!("`--container {name}`: containers are not supported by this build"))
-            .with_hint("run openclaw directly on the host");
+        let error = Error::unsupported(format!(
+            "`--container {name}`: containers are not supported by this build"
+        ))
+        .with_hint("run openclaw directly on the host");
         diagnostics.error(&error);
         return ExitCode::from(error.exit_code());
     }
-    let profile = if global.dev { Some("dev".to_owned()) } else { global.profile.clone() };
+    let profile = if global.dev {
+        Some("dev".to_owned())
+    } else {
+        global.profile.clone()
+    };
     match cli.command {
         Command::Completion(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -61,7 +79,10 @@ pub fn run(cli: Cli) -> ExitCode {
             output::stdout(&String::from_utf8_lossy(&buffer));
             ExitCode::SUCCESS
         }
-        Command::Infer(InferArgs { output: flags, command }) => {
+        Command::Infer(InferArgs {
+            output: flags,
+            command,
+        }) => {
             let paths = Paths::resolve(profile.as_deref());
             let ctx = Context::new(flags.json, flags.agent, log_level, paths);
             let capability = capability_id(&command);
@@ -94,7 +115,8 @@ fn finish(
         }
         Err(Failure { error, envelope }) => {
             if ctx.json {
-                let mut envelope = envelope.unwrap_or_else(|| Envelope::failure(capability, transport, &error));
+                let mut envelope =
+                    envelope.unwrap_or_else(|| Envelope::failure(capability, transport, &error));
                 envelope.ok = false;
                 envelope.error = Some((&error).into());
                 output::stdout(&(envelope.to_json() + "\n"));
@@ -105,7 +127,11 @@ fn finish(
     }
 }
 
-async fn infer_command(ctx: &Context, diagnostics: &Diagnostics, command: InferCommand) -> Result<Report, Failure> {
+async fn infer_command(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    command: InferCommand,
+) -> Result<Report, Failure> {
     match command {
         InferCommand::List => Ok(infer::list()),
         InferCommand::Inspect(args) => Ok(infer::inspect(&args)?),
@@ -113,9 +139,19 @@ async fn infer_command(ctx: &Context, diagnostics: &Diagnostics, command: InferC
         InferCommand::Model(ModelCommand::List) => Ok(model::list(ctx)?),
         InferCommand::Model(ModelCommand::Inspect(args)) => Ok(model::inspect(ctx, &args)?),
         InferCommand::Model(ModelCommand::Providers) => Ok(model::providers(ctx)?),
-        InferCommand::Model(ModelCommand::Auth(AuthCommand::Login(args))) => Ok(model::auth_login(ctx, &args)?),
-        InferCommand::Model(ModelCommand::Auth(AuthCommand::Logout(args))) => Ok(model::auth_logout(ctx, &args)?),
-        InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => Ok(model::auth_status(ctx)?),
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Login(args))) => {
+            Ok(model::auth_login(ctx, &args)?)
+        }
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Logout(args))) => {
+            Ok(model::auth_logout(ctx, &args)?)
+        }
+        InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => {
+            Ok(model::auth_status(ctx)?)
+        }
+        InferCommand::Embedding(EmbeddingCommand::Create(args)) => {
+            embedding::create(ctx, args).await
+        }
+        InferCommand::Embedding(EmbeddingCommand::Providers) => Ok(embedding::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }
@@ -185,5 +221,9 @@ fn transport_of(command: &InferCommand) -> Transport {
         InferCommand::Tts(TtsCommand::SetProvider(args)) => args.transport.gateway,
         _ => false,
     };
-    if gateway { Transport::Gateway } else { Transport::Local }
+    if gateway {
+        Transport::Gateway
+    } else {
+        Transport::Local
+    }
 }

@@ -18,21 +18,38 @@ use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
 use crate::registry::{Registry, Resolved};
 
-pub async fn run(ctx: &Context, diagnostics: &Diagnostics, args: ModelRunArgs) -> Result<Report, Failure> {
+pub async fn run(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    args: ModelRunArgs,
+) -> Result<Report, Failure> {
     if args.transport.gateway {
         return Err(gateway_unavailable().into());
     }
     let prompt = read_prompt(args.prompt.as_deref())?;
-    let images = args.files.iter().map(|path| media::read_image(path)).collect::<Result<Vec<_>>>()?;
+    let images = args
+        .files
+        .iter()
+        .map(|path| media::read_image(path))
+        .collect::<Result<Vec<_>>>()?;
     let inputs: Vec<Input> = images
         .iter()
-        .map(|image| Input { path: image.path.clone(), mime_type: image.mime_type.to_owned() })
+        .map(|image| Input {
+            path: image.path.clone(),
+            mime_type: image.mime_type.to_owned(),
+        })
         .collect();
     let registry = ctx.registry()?;
     let candidates = candidates(ctx, registry, args.model.as_deref())?;
     let timeout = match args.timeout_ms {
         Some(ms) => Some(Duration::from_millis(ms)),
-        None => ctx.config()?.agents.defaults.timeout_seconds.filter(|s| *s > 0.0).map(Duration::from_secs_f64),
+        None => ctx
+            .config()?
+            .agents
+            .defaults
+            .timeout_seconds
+            .filter(|s| *s > 0.0)
+            .map(Duration::from_secs_f64),
     };
     let request = RunRequest {
         prompt: &prompt,
@@ -61,15 +78,25 @@ pub async fn run(ctx: &Context, diagnostics: &Diagnostics, args: ModelRunArgs) -
             envelope.outputs = vec![json!({"text": outcome.text})];
             envelope.usage = outcome.usage;
             envelope.timings = Some(outcome.timings);
-            let text = if stream_to_stdout { "\n".to_owned() } else { String::new() };
-            Ok(Report { envelope, text: Some(text) })
+            let text = if stream_to_stdout {
+                "\n".to_owned()
+            } else {
+                String::new()
+            };
+            Ok(Report {
+                envelope,
+                text: Some(text),
+            })
         }
         Err(failure) => {
             envelope.ok = false;
             envelope.provider = failure.provider;
             envelope.model = failure.model;
             envelope.attempts = failure.attempts;
-            Err(Failure { error: failure.error, envelope: Some(envelope) })
+            Err(Failure {
+                error: failure.error,
+                envelope: Some(envelope),
+            })
         }
     }
 }
@@ -81,13 +108,18 @@ fn summary_line(outcome: &model_run::RunOutcome) -> String {
             line.push_str(&format!(" · {input} in, {output} out"));
         }
     }
-    line.push_str(&format!(" · {:.2} s", outcome.timings.total_ms as f64 / 1000.0));
+    line.push_str(&format!(
+        " · {:.2} s",
+        outcome.timings.total_ms as f64 / 1000.0
+    ));
     line
 }
 
 fn gateway_unavailable() -> Error {
-    Error::unsupported("`--gateway`: this build runs inference in-process and does not speak the gateway protocol")
-        .with_hint("use `--local` (the default) to run the request from this process")
+    Error::unsupported(
+        "`--gateway`: this build runs inference in-process and does not speak the gateway protocol",
+    )
+    .with_hint("use `--local` (the default) to run the request from this process")
 }
 
 /// `--prompt TEXT`, `--prompt -` (stdin), `--prompt @FILE`, or piped stdin
@@ -97,14 +129,16 @@ fn read_prompt(flag: Option<&str>) -> Result<String> {
         Some("-") => read_stdin()?,
         Some(value) if value.starts_with('@') && value.len() > 1 => {
             let path = &value[1..];
-            std::fs::read_to_string(path)
-                .map_err(|error| Error::usage(format!("cannot read --prompt file {path}: {error}")))?
+            std::fs::read_to_string(path).map_err(|error| {
+                Error::usage(format!("cannot read --prompt file {path}: {error}"))
+            })?
         }
         Some(value) => value.to_owned(),
         None if !std::io::stdin().is_terminal() => read_stdin()?,
         None => {
-            return Err(Error::usage("`--prompt` is required")
-                .with_hint("pass `--prompt \"...\"`, `--prompt @file.txt`, or pipe the prompt on stdin"));
+            return Err(Error::usage("`--prompt` is required").with_hint(
+                "pass `--prompt \"...\"`, `--prompt @file.txt`, or pipe the prompt on stdin",
+            ));
         }
     };
     if prompt.trim().is_empty() {
@@ -123,7 +157,11 @@ fn read_stdin() -> Result<String> {
 
 /// `--model` alone when given (a smoke test runs exactly that model);
 /// otherwise the configured primary followed by its fallbacks.
-fn candidates<'r>(ctx: &Context, registry: &'r Registry, model: Option<&str>) -> Result<Vec<Resolved<'r>>> {
+fn candidates<'r>(
+    ctx: &Context,
+    registry: &'r Registry,
+    model: Option<&str>,
+) -> Result<Vec<Resolved<'r>>> {
     if let Some(reference) = model {
         return Ok(vec![registry.resolve(reference, ModelKind::Chat)?]);
     }
@@ -132,9 +170,17 @@ fn candidates<'r>(ctx: &Context, registry: &'r Registry, model: Option<&str>) ->
         return Err(Error::usage("no model given and no default model configured")
             .with_hint("pass `--model <provider/model>` or set `agents.defaults.model.primary` in the config"));
     };
-    let mut chain = vec![registry.resolve(primary, ModelKind::Chat).map_err(|e| e.context("agents.defaults.model.primary"))?];
+    let mut chain = vec![
+        registry
+            .resolve(primary, ModelKind::Chat)
+            .map_err(|e| e.context("agents.defaults.model.primary"))?,
+    ];
     for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
-        chain.push(registry.resolve(fallback, ModelKind::Chat).map_err(|e| e.context("agents.defaults.model.fallbacks"))?);
+        chain.push(
+            registry
+                .resolve(fallback, ModelKind::Chat)
+                .map_err(|e| e.context("agents.defaults.model.fallbacks"))?,
+        );
     }
     Ok(chain)
 }
@@ -142,17 +188,40 @@ fn candidates<'r>(ctx: &Context, registry: &'r Registry, model: Option<&str>) ->
 pub fn list(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let models: Vec<_> = registry.models().collect();
-    let outputs = models.iter().map(|m| serde_json::to_value(m).expect("model serializes")).collect();
-    let width = models.iter().map(|m| m.reference().len()).max().unwrap_or(0);
+    let outputs = models
+        .iter()
+        .map(|m| serde_json::to_value(m).expect("model serializes"))
+        .collect();
+    let width = models
+        .iter()
+        .map(|m| m.reference().len())
+        .max()
+        .unwrap_or(0);
     let text: String = models
         .iter()
         .map(|m| {
-            let context = m.context_window.map_or("-".to_owned(), |c| format!("{}k", c / 1000));
-            let input = m.input.iter().map(|i| format!("{i:?}").to_lowercase()).collect::<Vec<_>>().join("+");
-            format!("{:width$}  {:>6}  {:10}  {}\n", m.reference(), context, input, m.name)
+            let context = m
+                .context_window
+                .map_or("-".to_owned(), |c| format!("{}k", c / 1000));
+            let input = m
+                .input
+                .iter()
+                .map(|i| format!("{i:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join("+");
+            format!(
+                "{:width$}  {:>6}  {:10}  {}\n",
+                m.reference(),
+                context,
+                input,
+                m.name
+            )
         })
         .collect();
-    Ok(Report::new(Envelope::success("model.list", Transport::Local).with_outputs(outputs), text))
+    Ok(Report::new(
+        Envelope::success("model.list", Transport::Local).with_outputs(outputs),
+        text,
+    ))
 }
 
 pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
@@ -163,7 +232,8 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     })?;
     let value = serde_json::to_value(model).expect("model serializes");
     let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
-    let mut envelope = Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
+    let mut envelope =
+        Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
     envelope.provider = Some(model.provider.clone());
     envelope.model = Some(model.id.clone());
     Ok(Report::new(envelope, text))
@@ -203,27 +273,44 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             provider.id,
             provider.models.len(),
             provider.api.as_str(),
-            if available { "available" } else { "no credential" },
+            if available {
+                "available"
+            } else {
+                "no credential"
+            },
             if is_selected { "  (selected)" } else { "" },
         ));
     }
-    Ok(Report::new(Envelope::success("model.providers", Transport::Local).with_outputs(outputs), text))
+    Ok(Report::new(
+        Envelope::success("model.providers", Transport::Local).with_outputs(outputs),
+        text,
+    ))
 }
 
 pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {
-    if let Some(method) = args.method.as_deref().filter(|m| !matches!(*m, "api-key" | "api_key" | "apiKey")) {
-        return Err(Error::usage(format!("unsupported `--method {method}`; only `api-key` is available")));
+    if let Some(method) = args
+        .method
+        .as_deref()
+        .filter(|m| !matches!(*m, "api-key" | "api_key" | "apiKey"))
+    {
+        return Err(Error::usage(format!(
+            "unsupported `--method {method}`; only `api-key` is available"
+        )));
     }
     let registry = ctx.registry()?;
-    let provider = registry.provider(&args.provider).ok_or_else(|| registry.unknown_provider(&args.provider))?;
+    let provider = registry
+        .provider(&args.provider)
+        .ok_or_else(|| registry.unknown_provider(&args.provider))?;
     let key = read_secret(&provider.id)?;
     let path = ctx.paths.auth_profiles_file(&ctx.agent);
     let mut profiles = ctx.profiles()?.clone();
     let profile = profiles.set_api_key(&provider.id, &key);
     profiles.save(&path)?;
-    let value = json!({"provider": provider.id, "profile": profile, "path": path.display().to_string()});
+    let value =
+        json!({"provider": provider.id, "profile": profile, "path": path.display().to_string()});
     let text = format!("saved {profile} in {}\n", path.display());
-    let mut envelope = Envelope::success("model.auth.login", Transport::Local).with_outputs(vec![value]);
+    let mut envelope =
+        Envelope::success("model.auth.login", Transport::Local).with_outputs(vec![value]);
     envelope.provider = Some(provider.id.clone());
     Ok(Report::new(envelope, text))
 }
@@ -282,5 +369,8 @@ pub fn auth_status(ctx: &Context) -> Result<Report> {
         text.push_str(&format!("{:14} {source}\n", provider.id));
         outputs.push(row);
     }
-    Ok(Report::new(Envelope::success("model.auth.status", Transport::Local).with_outputs(outputs), text))
+    Ok(Report::new(
+        Envelope::success("model.auth.status", Transport::Local).with_outputs(outputs),
+        text,
+    ))
 }

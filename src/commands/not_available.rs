@@ -4,6 +4,8 @@
 use crate::error::Error;
 
 pub fn error(capability: &str) -> Error {
-    Error::unsupported(format!("`{capability}` is not available yet in this build of openclaw"))
-        .with_hint("`openclaw infer list` shows which capabilities are available")
+    Error::unsupported(format!(
+        "`{capability}` is not available yet in this build of openclaw"
+    ))
+    .with_hint("`openclaw infer list` shows which capabilities are available")
 }

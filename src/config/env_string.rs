@@ -72,7 +72,9 @@ fn split_name(body: &str) -> Option<(&str, &str)> {
     let name = &body[..end];
     let valid = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     valid.then(|| (name, &body[end + 1..]))
 }
 
@@ -86,7 +88,10 @@ mod tests {
 
     #[test]
     fn substitutes_and_escapes() {
-        assert_eq!(substitute("Bearer ${KEY}", lookup).unwrap(), "Bearer secret");
+        assert_eq!(
+            substitute("Bearer ${KEY}", lookup).unwrap(),
+            "Bearer secret"
+        );
         assert_eq!(substitute("$${KEY}", lookup).unwrap(), "${KEY}");
         assert_eq!(substitute("a$b ${lower}", lookup).unwrap(), "a$b ${lower}");
         assert_eq!(substitute("${KEY}${KEY}", lookup).unwrap(), "secretsecret");

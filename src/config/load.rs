@@ -12,7 +12,10 @@ pub fn load(path: &Path) -> Result<Config> {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(error) => {
-            return Err(Error::config(format!("cannot read config {}: {error}", path.display())));
+            return Err(Error::config(format!(
+                "cannot read config {}: {error}",
+                path.display()
+            )));
         }
     };
     parse(&text).map_err(|problem| {
@@ -84,7 +87,10 @@ mod tests {
     #[test]
     fn model_may_be_a_plain_string() {
         let config = parse(r#"{agents: {defaults: {model: "openai/gpt-5.4"}}}"#).unwrap();
-        assert_eq!(config.agents.defaults.model.unwrap().primary(), Some("openai/gpt-5.4"));
+        assert_eq!(
+            config.agents.defaults.model.unwrap().primary(),
+            Some("openai/gpt-5.4")
+        );
     }
 
     #[test]
@@ -95,7 +101,8 @@ mod tests {
 
     #[test]
     fn wrong_value_names_field_line_and_column() {
-        let error = parse("{\n  models: {\n    providers: { x: { api: \"grpc\" } }\n  }\n}").unwrap_err();
+        let error =
+            parse("{\n  models: {\n    providers: { x: { api: \"grpc\" } }\n  }\n}").unwrap_err();
         assert!(error.starts_with("3:"), "{error}");
         assert!(error.contains("models.providers.x.api"), "{error}");
         assert!(error.contains("grpc"), "{error}");
@@ -103,9 +110,10 @@ mod tests {
 
     #[test]
     fn missing_variable_is_reported_where_it_is_used() {
-        let error =
-            parse("{\n models: { providers: { x: {\n  apiKey: \"${OPENCLAW_SURELY_UNSET_VAR}\" } } } }")
-                .unwrap_err();
+        let error = parse(
+            "{\n models: { providers: { x: {\n  apiKey: \"${OPENCLAW_SURELY_UNSET_VAR}\" } } } }",
+        )
+        .unwrap_err();
         assert!(error.starts_with("3:"), "{error}");
         assert!(error.contains("OPENCLAW_SURELY_UNSET_VAR"), "{error}");
     }

@@ -30,7 +30,10 @@ impl Paths {
             Some(path) => expand_home(&path, &home),
             None => state_dir.join("openclaw.json"),
         };
-        Paths { state_dir, config_file }
+        Paths {
+            state_dir,
+            config_file,
+        }
     }
 
     pub fn dotenv_file(&self) -> PathBuf {

@@ -1,7 +1,13 @@
 //! Wire protocols. Each module knows one API's HTTP paths and JSON shapes
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
+pub mod deepgram;
+pub mod elevenlabs;
+pub mod gemini_embeddings;
+pub mod ollama_embeddings;
+pub mod openai_audio;
 pub mod openai_chat;
+pub mod openai_embeddings;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -27,7 +33,23 @@ pub struct Endpoint<'a> {
 impl Endpoint<'_> {
     /// `base` + `path` with exactly one `/` between them.
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base_url.trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// `url(path)` with `query` appended, values percent-encoded.
+    pub fn url_with_query(&self, path: &str, query: &[(String, String)]) -> String {
+        let base = self.url(path);
+        match reqwest::Url::parse(&base) {
+            Ok(mut url) => {
+                url.query_pairs_mut().extend_pairs(query);
+                url.to_string()
+            }
+            Err(_) => base,
+        }
     }
 
     /// Apply the configured extra headers.
@@ -85,8 +107,56 @@ pub async fn chat(
                 "the `{}` protocol is not available yet in this build",
                 api.as_str()
             ))
-            .with_hint("configure the provider with `api: \"openai-completions\"` if it offers that API"))
+            .with_hint(
+                "configure the provider with `api: \"openai-completions\"` if it offers that API",
+            ))
         }
         Api::None => Err(Error::usage("this provider has no chat API")),
     }
+}
+
+/// Vectors in input order, and token usage when the provider reports it.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddingResponse {
+    pub vectors: Vec<Vec<f32>>,
+    pub usage: Option<Usage>,
+}
+
+/// One vector per input, or a schema error: a short answer must not be
+/// paired with the wrong texts.
+fn check_count(vectors: &[Vec<f32>], expected: usize) -> Result<()> {
+    if vectors.len() != expected {
+        return Err(Error::provider(
+            crate::error::Reason::SchemaMismatch,
+            format!(
+                "asked for {expected} embeddings, the provider returned {}",
+                vectors.len()
+            ),
+        ));
+    }
+    if vectors.iter().any(Vec::is_empty) {
+        return Err(Error::provider(
+            crate::error::Reason::SchemaMismatch,
+            "the provider returned an empty vector",
+        ));
+    }
+    Ok(())
+}
+
+/// An audio file to transcribe.
+#[derive(Debug, Clone)]
+pub struct AudioUpload<'a> {
+    pub file_name: &'a str,
+    pub mime_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What a transcription call needs besides the audio.
+#[derive(Debug, Clone, Default)]
+pub struct TranscriptionOptions<'a> {
+    pub model: &'a str,
+    pub language: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    /// Extra query parameters (Deepgram `providerOptions`).
+    pub query: Vec<(String, String)>,
 }

@@ -72,10 +72,14 @@ pub async fn chat(
     if is_stream {
         read_stream(response.bytes_stream(), &url, on_event).await
     } else {
-        let text = response.text().await.map_err(|error| http::transport_error(error, &url))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|error| http::transport_error(error, &url))?;
         // Some servers label an event stream as text/plain.
         if text.trim_start().starts_with("data:") {
-            let body = futures_util::stream::iter([Ok::<_, reqwest::Error>(bytes::Bytes::from(text))]);
+            let body =
+                futures_util::stream::iter([Ok::<_, reqwest::Error>(bytes::Bytes::from(text))]);
             return read_stream(body, &url, on_event).await;
         }
         let parsed = parse_completion(&text)?;
@@ -129,7 +133,9 @@ impl Message {
     }
 
     fn thinking(&self) -> Option<&str> {
-        self.reasoning_content.as_deref().or(self.reasoning.as_deref())
+        self.reasoning_content
+            .as_deref()
+            .or(self.reasoning.as_deref())
     }
 }
 
@@ -154,14 +160,19 @@ impl From<WireUsage> for Usage {
             input_tokens: wire.prompt_tokens,
             output_tokens: wire.completion_tokens,
             cached_tokens: wire.prompt_tokens_details.and_then(|d| d.cached_tokens),
-            reasoning_tokens: wire.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+            reasoning_tokens: wire
+                .completion_tokens_details
+                .and_then(|d| d.reasoning_tokens),
             total_tokens: wire.total_tokens,
         }
     }
 }
 
 fn format_error(detail: impl std::fmt::Display) -> Error {
-    Error::provider(Reason::Format, format!("unexpected answer from the provider: {detail}"))
+    Error::provider(
+        Reason::Format,
+        format!("unexpected answer from the provider: {detail}"),
+    )
 }
 
 fn embedded_error(error: &Value) -> Error {
@@ -170,9 +181,16 @@ fn embedded_error(error: &Value) -> Error {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .unwrap_or_else(|| error.to_string());
-    let status = error.get("code").and_then(Value::as_u64).and_then(|c| u16::try_from(c).ok());
+    let status = error
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok());
     match status.and_then(|s| reqwest::StatusCode::from_u16(s).ok()) {
-        Some(code) => http::error_from_parts(code, None, &json!({"error": {"message": message}}).to_string()),
+        Some(code) => http::error_from_parts(
+            code,
+            None,
+            &json!({"error": {"message": message}}).to_string(),
+        ),
         None => Error::provider(Reason::Unknown, message),
     }
 }
@@ -196,7 +214,11 @@ pub fn parse_completion(text: &str) -> Result<ChatResponse> {
 }
 
 /// Fold one SSE `data:` payload into the response. Returns false at `[DONE]`.
-pub fn apply_chunk(data: &str, response: &mut ChatResponse, on_event: EventSink<'_>) -> Result<bool> {
+pub fn apply_chunk(
+    data: &str,
+    response: &mut ChatResponse,
+    on_event: EventSink<'_>,
+) -> Result<bool> {
     let data = data.trim();
     if data == "[DONE]" {
         return Ok(false);
@@ -238,7 +260,9 @@ async fn read_stream(
     let mut answer = ChatResponse::default();
     while let Some(event) = events.next().await {
         let event = event.map_err(|error| match error {
-            eventsource_stream::EventStreamError::Transport(error) => http::transport_error(error, url),
+            eventsource_stream::EventStreamError::Transport(error) => {
+                http::transport_error(error, url)
+            }
             other => format_error(other),
         })?;
         if !apply_chunk(&event.data, &mut answer, on_event)? {
@@ -276,7 +300,11 @@ mod tests {
 
     #[test]
     fn body_with_image_and_thinking() {
-        let image = crate::media::ImageFile { path: "a.png".into(), mime_type: "image/png", bytes: vec![1, 2, 3] };
+        let image = crate::media::ImageFile {
+            path: "a.png".into(),
+            mime_type: "image/png",
+            bytes: vec![1, 2, 3],
+        };
         let images = [image];
         let request = ChatRequest {
             model: "m1",
@@ -288,7 +316,10 @@ mod tests {
             stream: false,
         };
         let body = request_body(&request);
-        assert_eq!(body["messages"][0]["content"][1]["image_url"]["url"], "data:image/png;base64,AQID");
+        assert_eq!(
+            body["messages"][0]["content"][1]["image_url"]["url"],
+            "data:image/png;base64,AQID"
+        );
         assert_eq!(body["reasoning_effort"], "high");
         assert_eq!(body["temperature"], 0.0);
         assert!(body.get("stream").is_none());
@@ -304,7 +335,10 @@ mod tests {
         assert_eq!(parsed.text, "Paris");
         assert_eq!(parsed.thinking, "think");
         let usage = parsed.usage.unwrap();
-        assert_eq!((usage.input_tokens, usage.output_tokens, usage.cached_tokens), (Some(5), Some(2), Some(1)));
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens, usage.cached_tokens),
+            (Some(5), Some(2), Some(1))
+        );
     }
 
     #[test]
@@ -336,8 +370,12 @@ mod tests {
     fn error_inside_stream_is_classified() {
         let mut answer = ChatResponse::default();
         let mut on_event = sink();
-        let error = apply_chunk(r#"{"error":{"message":"slow down","code":429}}"#, &mut answer, &mut on_event)
-            .unwrap_err();
+        let error = apply_chunk(
+            r#"{"error":{"message":"slow down","code":429}}"#,
+            &mut answer,
+            &mut on_event,
+        )
+        .unwrap_err();
         assert_eq!(error.reason, Reason::RateLimit);
         assert!(error.message.contains("slow down"));
     }
@@ -371,11 +409,18 @@ mod tests {
                 }
             });
             assert_eq!(answer.text, "Héllo", "cut at {cut}");
-            assert_eq!(answer.usage.as_ref().unwrap().output_tokens, Some(2), "cut at {cut}");
+            assert_eq!(
+                answer.usage.as_ref().unwrap().output_tokens,
+                Some(2),
+                "cut at {cut}"
+            );
         }
     }
 
     fn futures_executor(future: impl std::future::Future<Output = ()>) {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future);
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future);
     }
 }

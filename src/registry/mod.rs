@@ -12,7 +12,7 @@ use crate::catalog::{self, Api, Cost, Modality, ModelKind};
 use crate::config::{Config, MergeMode, ModelConfig, ProviderConfig};
 use crate::error::{Error, Result};
 
-pub use resolve::Resolved;
+pub use resolve::{ModelRef, Resolved};
 
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -106,6 +106,9 @@ impl Model {
         if let Some(path) = &config.path {
             self.path = Some(path.0.clone());
         }
+        if let Some(kind) = config.kind {
+            self.kind = kind;
+        }
         self.known = true;
     }
 }
@@ -153,7 +156,9 @@ impl Registry {
     fn attach_aliases(&mut self) {
         let pairs: Vec<(String, String)> = self.aliases.values().cloned().collect();
         for (alias, reference) in pairs {
-            let Some((provider_id, model_id)) = reference.split_once('/') else { continue };
+            let Some((provider_id, model_id)) = reference.split_once('/') else {
+                continue;
+            };
             if let Some(model) = self
                 .providers
                 .iter_mut()
@@ -167,12 +172,16 @@ impl Registry {
 
     pub fn provider(&self, id: &str) -> Option<&Provider> {
         self.providers.iter().find(|p| p.id == id).or_else(|| {
-            self.providers.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+            self.providers
+                .iter()
+                .find(|p| p.id.eq_ignore_ascii_case(id))
         })
     }
 
     pub fn alias_target(&self, alias: &str) -> Option<&str> {
-        self.aliases.get(&alias.trim().to_lowercase()).map(|(_, reference)| reference.as_str())
+        self.aliases
+            .get(&alias.trim().to_lowercase())
+            .map(|(_, reference)| reference.as_str())
     }
 
     pub fn provider_ids(&self) -> Vec<&str> {
@@ -225,7 +234,11 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
 }
 
 fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
-    let Some(base_url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) else {
+    let Some(base_url) = settings
+        .base_url
+        .as_ref()
+        .filter(|url| !url.trim().is_empty())
+    else {
         return Err(Error::config(format!(
             "provider `{id}` in `models.providers` has no `baseUrl`"
         ))
@@ -255,13 +268,21 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
 
 fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     provider.in_config = true;
-    if let Some(url) = settings.base_url.as_ref().filter(|url| !url.trim().is_empty()) {
+    if let Some(url) = settings
+        .base_url
+        .as_ref()
+        .filter(|url| !url.trim().is_empty())
+    {
         provider.base_url = url.0.clone();
     }
     if let Some(api) = settings.api {
         provider.api = api;
     }
-    if let Some(key) = settings.api_key.as_ref().filter(|key| !key.trim().is_empty()) {
+    if let Some(key) = settings
+        .api_key
+        .as_ref()
+        .filter(|key| !key.trim().is_empty())
+    {
         provider.config_key = Some(key.0.clone());
     }
     for (name, value) in &settings.headers {
@@ -306,7 +327,10 @@ mod tests {
         let provider = registry.provider("myllm").unwrap();
         assert_eq!(provider.api, Api::OpenAiCompletions);
         assert!(provider.models[0].accepts(Modality::Image));
-        assert!(registry.provider("openai").is_some(), "merge keeps the catalog");
+        assert!(
+            registry.provider("openai").is_some(),
+            "merge keeps the catalog"
+        );
     }
 
     #[test]
@@ -327,7 +351,11 @@ mod tests {
         assert_eq!(groq.base_url, "http://127.0.0.1:9/v1");
         assert_eq!(groq.config_key.as_deref(), Some("k"));
         assert_eq!(groq.env_vars, ["GROQ_API_KEY"]);
-        assert!(groq.models.iter().any(|m| m.id == "brand-new" && m.name == "Brand New"));
+        assert!(
+            groq.models
+                .iter()
+                .any(|m| m.id == "brand-new" && m.name == "Brand New")
+        );
     }
 
     #[test]

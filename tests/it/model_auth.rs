@@ -6,7 +6,15 @@ use crate::support::TestEnv;
 fn login_saves_a_private_profile_that_runs_then_use() {
     let env = TestEnv::new();
     let output = env
-        .command(&["infer", "model", "auth", "login", "--provider", "openrouter", "--json"])
+        .command(&[
+            "infer",
+            "model",
+            "auth",
+            "login",
+            "--provider",
+            "openrouter",
+            "--json",
+        ])
         .write_stdin("sk-or-secret\n")
         .output()
         .unwrap();
@@ -14,14 +22,24 @@ fn login_saves_a_private_profile_that_runs_then_use() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(!stdout.contains("sk-or-secret"));
     let path = env.state_dir().join("agents/main/agent/auth-profiles.json");
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(saved["profiles"]["openrouter:default"]["type"], "api_key");
-    assert_eq!(saved["profiles"]["openrouter:default"]["provider"], "openrouter");
-    assert_eq!(saved["profiles"]["openrouter:default"]["key"], "sk-or-secret");
+    assert_eq!(
+        saved["profiles"]["openrouter:default"]["provider"],
+        "openrouter"
+    );
+    assert_eq!(
+        saved["profiles"]["openrouter:default"]["key"],
+        "sk-or-secret"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     let out = env.run(&["infer", "model", "auth", "status", "--json"]);
@@ -29,18 +47,46 @@ fn login_saves_a_private_profile_that_runs_then_use() {
     assert!(!out.stdout.contains("sk-or-secret"));
     let rows = out.json()["outputs"].as_array().unwrap().clone();
     let row = rows.iter().find(|r| r["provider"] == "openrouter").unwrap();
-    assert_eq!(row["source"], serde_json::json!({"type": "profile", "id": "openrouter:default"}));
+    assert_eq!(
+        row["source"],
+        serde_json::json!({"type": "profile", "id": "openrouter:default"})
+    );
 
     // An env var wins over the saved profile, and status says so by name.
-    let out = env.command(&["infer", "model", "auth", "status", "--json"]).env("OPENROUTER_API_KEY", "x").output().unwrap();
+    let out = env
+        .command(&["infer", "model", "auth", "status", "--json"])
+        .env("OPENROUTER_API_KEY", "x")
+        .output()
+        .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = status["outputs"].as_array().unwrap().iter().find(|r| r["provider"] == "openrouter").unwrap().clone();
-    assert_eq!(row["source"], serde_json::json!({"type": "env", "name": "OPENROUTER_API_KEY"}));
+    let row = status["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["provider"] == "openrouter")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["source"],
+        serde_json::json!({"type": "env", "name": "OPENROUTER_API_KEY"})
+    );
 
-    let out = env.run(&["infer", "model", "auth", "logout", "--provider", "openrouter", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "auth",
+        "logout",
+        "--provider",
+        "openrouter",
+        "--json",
+    ]);
     assert_eq!(out.code, 0);
-    assert_eq!(out.json()["outputs"][0]["removed"], serde_json::json!(["openrouter:default"]));
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        out.json()["outputs"][0]["removed"],
+        serde_json::json!(["openrouter:default"])
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(saved["profiles"].as_object().unwrap().is_empty());
 }
 
@@ -51,20 +97,40 @@ fn login_refuses_unknown_providers_and_empty_keys() {
     assert_eq!(out.code, 2);
     let out = env.run(&["infer", "model", "auth", "login", "--provider", "openai"]);
     assert_eq!(out.code, 2, "empty stdin is no key: {out:?}");
-    assert!(!env.state_dir().join("agents/main/agent/auth-profiles.json").exists());
+    assert!(
+        !env.state_dir()
+            .join("agents/main/agent/auth-profiles.json")
+            .exists()
+    );
 }
 
 #[test]
 fn agent_flag_selects_whose_profiles_are_used() {
     let env = TestEnv::new();
     let output = env
-        .command(&["infer", "model", "auth", "login", "--provider", "groq", "--agent", "ops"])
+        .command(&[
+            "infer",
+            "model",
+            "auth",
+            "login",
+            "--provider",
+            "groq",
+            "--agent",
+            "ops",
+        ])
         .write_stdin("gsk")
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert!(env.state_dir().join("agents/ops/agent/auth-profiles.json").exists());
+    assert!(
+        env.state_dir()
+            .join("agents/ops/agent/auth-profiles.json")
+            .exists()
+    );
     let out = env.run(&["infer", "model", "auth", "status", "--json"]);
     let rows = out.json()["outputs"].as_array().unwrap().clone();
-    assert_eq!(rows.iter().find(|r| r["provider"] == "groq").unwrap()["source"]["type"], "none");
+    assert_eq!(
+        rows.iter().find(|r| r["provider"] == "groq").unwrap()["source"]["type"],
+        "none"
+    );
 }

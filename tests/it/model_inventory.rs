@@ -14,13 +14,28 @@ fn list_merges_config_models_over_the_catalog() {
     let out = env.run(&["infer", "model", "list", "--json"]);
     assert_eq!(out.code, 0);
     let rows = out.json()["outputs"].as_array().unwrap().clone();
-    let row = rows.iter().find(|r| r["provider"] == "myllm" && r["id"] == "m1").expect("config model listed");
+    let row = rows
+        .iter()
+        .find(|r| r["provider"] == "myllm" && r["id"] == "m1")
+        .expect("config model listed");
     assert_eq!(row["name"], "M1");
     assert_eq!(row["contextWindow"], 32768);
     assert_eq!(row["input"], serde_json::json!(["text", "image"]));
-    let r1 = rows.iter().find(|r| r["id"] == "deepseek-ai/DeepSeek-R1").unwrap();
+    let r1 = rows
+        .iter()
+        .find(|r| r["id"] == "deepseek-ai/DeepSeek-R1")
+        .unwrap();
     assert_eq!(r1["alias"], "R1");
-    for key in ["id", "name", "provider", "contextWindow", "maxTokens", "reasoning", "input", "cost"] {
+    for key in [
+        "id",
+        "name",
+        "provider",
+        "contextWindow",
+        "maxTokens",
+        "reasoning",
+        "input",
+        "cost",
+    ] {
         assert!(rows[0].get(key).is_some(), "row lacks {key}");
     }
     let text = env.run(&["infer", "model", "list"]).stdout;
@@ -30,12 +45,33 @@ fn list_merges_config_models_over_the_catalog() {
 #[test]
 fn inspect_matches_full_ref_then_bare_id() {
     let env = TestEnv::new();
-    let out = env.run(&["infer", "model", "inspect", "--model", "anthropic/CLAUDE-OPUS-5", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "inspect",
+        "--model",
+        "anthropic/CLAUDE-OPUS-5",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["outputs"][0]["id"], "claude-opus-5");
-    let out = env.run(&["infer", "model", "inspect", "--model", "deepseek-ai/DeepSeek-R1", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "inspect",
+        "--model",
+        "deepseek-ai/DeepSeek-R1",
+        "--json",
+    ]);
     assert_eq!(out.json()["provider"], "huggingface");
-    let out = env.run(&["infer", "model", "inspect", "--model", "no-such-model-anywhere", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "inspect",
+        "--model",
+        "no-such-model-anywhere",
+        "--json",
+    ]);
     assert_eq!(out.code, 2);
 }
 

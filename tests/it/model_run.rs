@@ -6,11 +6,17 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TestEnv, completion, completion_stream, provider_config, received_bodies, write_png};
+use crate::support::{
+    TestEnv, completion, completion_stream, provider_config, received_bodies, write_png,
+};
 
 async fn server_answering(response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(response).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -22,9 +28,19 @@ fn env_for(server: &MockServer, extra: &str) -> TestEnv {
 
 #[tokio::test]
 async fn json_answer_and_the_exact_request() {
-    let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("Paris"))).await;
+    let server =
+        server_answering(ResponseTemplate::new(200).set_body_json(completion("Paris"))).await;
     let env = env_for(&server, "");
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "Capital of France?", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "Capital of France?",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
     assert_eq!(envelope["ok"], true);
@@ -43,8 +59,14 @@ async fn json_answer_and_the_exact_request() {
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert_eq!(request.url.path(), "/v1/chat/completions");
-    assert_eq!(request.headers.get("authorization").unwrap(), "Bearer test-key");
-    assert_eq!(request.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        "Bearer test-key"
+    );
+    assert_eq!(
+        request.headers.get("content-type").unwrap(),
+        "application/json"
+    );
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(
         body,
@@ -57,15 +79,24 @@ async fn json_answer_and_the_exact_request() {
 async fn streamed_answer_is_joined_and_printed_as_bare_text() {
     let sse = completion_stream(&["Pa", "r", "is"]);
     let server = server_answering(
-        ResponseTemplate::new(200).insert_header("content-type", "text/event-stream").set_body_string(sse),
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "text/event-stream")
+            .set_body_string(sse),
     )
     .await;
     let env = env_for(&server, "");
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "hi"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "hi",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stdout, "Paris\n", "stdout is exactly the text and one newline");
+    assert_eq!(
+        out.stdout, "Paris\n",
+        "stdout is exactly the text and one newline"
+    );
 
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "hi", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "hi", "--json",
+    ]);
     let envelope = out.json();
     assert_eq!(envelope["outputs"][0]["text"], "Paris");
     assert_eq!(envelope["usage"]["totalTokens"], 7);
@@ -79,29 +110,46 @@ async fn streaming_can_be_turned_off_per_provider() {
         r#"{{models: {{providers: {{loop: {{baseUrl: "{}/v1", streaming: false, models: [{{id: "m1"}}]}}}}}}}}"#,
         server.uri()
     ));
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "hi", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "hi", "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let bodies = received_bodies(&server).await;
     assert!(bodies[0].get("stream").is_none(), "{}", bodies[0]);
     let request = &server.received_requests().await.unwrap()[0];
-    assert!(request.headers.get("authorization").is_none(), "no key configured, none sent");
+    assert!(
+        request.headers.get("authorization").is_none(),
+        "no key configured, none sent"
+    );
 }
 
 #[tokio::test]
 async fn images_are_sent_as_data_urls_and_listed_as_inputs() {
-    let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("a dot"))).await;
+    let server =
+        server_answering(ResponseTemplate::new(200).set_body_json(completion("a dot"))).await;
     let env = env_for(&server, "");
     let image = env.path("dot.png");
     write_png(&image);
     let image_arg = image.to_str().unwrap();
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "what?", "--file", image_arg, "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "what?", "--file", image_arg,
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
-    assert_eq!(envelope["inputs"], json!([{"path": image_arg, "mimeType": "image/png"}]));
+    assert_eq!(
+        envelope["inputs"],
+        json!([{"path": image_arg, "mimeType": "image/png"}])
+    );
     let body = &received_bodies(&server).await[0];
     let content = &body["messages"][0]["content"];
     assert_eq!(content[0], json!({"type": "text", "text": "what?"}));
-    assert!(content[1]["image_url"]["url"].as_str().unwrap().starts_with("data:image/png;base64,iVBORw0KGgo"));
+    assert!(
+        content[1]["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,iVBORw0KGgo")
+    );
 }
 
 #[tokio::test]
@@ -114,13 +162,38 @@ async fn bad_input_fails_before_any_request() {
     std::fs::write(&wav, b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x44\xac\x00\x00\x88\x58\x01\x00\x02\x00\x10\x00data\x00\x00\x00\x00").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--prompt", "   "], "non-whitespace"),
-        (vec!["--prompt", "x", "--model", "no-slash"], "<provider/model>"),
-        (vec!["--prompt", "x", "--model", "nobody/m1"], "unknown provider `nobody`"),
+        (
+            vec!["--prompt", "x", "--model", "no-slash"],
+            "<provider/model>",
+        ),
+        (
+            vec!["--prompt", "x", "--model", "nobody/m1"],
+            "unknown provider `nobody`",
+        ),
         (vec!["--prompt", "x", "--thinking", "extreme"], "extreme"),
-        (vec!["--prompt", "x", "--file", not_image.to_str().unwrap()], "notes.png"),
-        (vec!["--prompt", "x", "--file", wav.to_str().unwrap()], "audio transcribe"),
-        (vec!["--prompt", "x", "--file", "/nonexistent/a.png"], "/nonexistent/a.png"),
-        (vec!["--prompt", "x", "--model", "loop/text-only", "--file", "PNG"], "image input"),
+        (
+            vec!["--prompt", "x", "--file", not_image.to_str().unwrap()],
+            "notes.png",
+        ),
+        (
+            vec!["--prompt", "x", "--file", wav.to_str().unwrap()],
+            "audio transcribe",
+        ),
+        (
+            vec!["--prompt", "x", "--file", "/nonexistent/a.png"],
+            "/nonexistent/a.png",
+        ),
+        (
+            vec![
+                "--prompt",
+                "x",
+                "--model",
+                "loop/text-only",
+                "--file",
+                "PNG",
+            ],
+            "image input",
+        ),
         (vec!["--prompt", "x", "--local", "--gateway"], "--gateway"),
         (vec!["--prompt", "x", "--timeout-ms", ""], "--timeout-ms"),
         (vec!["--prompt", "x", "--timeout-ms", "0"], "--timeout-ms"),
@@ -145,48 +218,106 @@ async fn bad_input_fails_before_any_request() {
         assert_eq!(envelope["error"]["reason"], "usage", "{args:?}: {envelope}");
         let message = envelope["error"]["message"].as_str().unwrap().to_owned()
             + &envelope["error"]["hints"].to_string();
-        assert!(message.contains(expected), "{args:?}: `{message}` lacks `{expected}`");
-        assert!(out.stderr.contains("error:"), "{args:?}: human form on stderr");
+        assert!(
+            message.contains(expected),
+            "{args:?}: `{message}` lacks `{expected}`"
+        );
+        assert!(
+            out.stderr.contains("error:"),
+            "{args:?}: human form on stderr"
+        );
     }
-    assert!(server.received_requests().await.unwrap().is_empty(), "no request may be sent");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no request may be sent"
+    );
 }
 
 #[tokio::test]
 async fn missing_key_names_the_env_var_and_sends_nothing() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("x"))).await;
     let env = TestEnv::new();
-    env.write_config(&format!(r#"{{models: {{providers: {{groq: {{baseUrl: "{}/v1"}}}}}}}}"#, server.uri()));
-    let out = env.run(&["infer", "model", "run", "--model", "groq/llama-3.1-8b-instant", "--prompt", "x", "--json"]);
+    env.write_config(&format!(
+        r#"{{models: {{providers: {{groq: {{baseUrl: "{}/v1"}}}}}}}}"#,
+        server.uri()
+    ));
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "groq/llama-3.1-8b-instant",
+        "--prompt",
+        "x",
+        "--json",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
     let envelope = out.json();
     assert_eq!(envelope["error"]["reason"], "auth");
-    assert!(envelope["error"]["hints"][0].as_str().unwrap().contains("GROQ_API_KEY"));
+    assert!(
+        envelope["error"]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("GROQ_API_KEY")
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 
     // The env var is then used, in the spec's order.
     let env = env.env("GROQ_API_KEY", "gsk-from-env");
-    let out = env.run(&["infer", "model", "run", "--model", "groq/llama-3.1-8b-instant", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "groq/llama-3.1-8b-instant",
+        "--prompt",
+        "x",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let request = &server.received_requests().await.unwrap()[0];
-    assert_eq!(request.headers.get("authorization").unwrap(), "Bearer gsk-from-env");
+    assert_eq!(
+        request.headers.get("authorization").unwrap(),
+        "Bearer gsk-from-env"
+    );
 }
 
 #[tokio::test]
 async fn provider_errors_are_classified_and_secrets_stay_hidden() {
-    for (status, reason, code) in [(401, "auth", 1), (403, "auth_permanent", 1), (404, "model_not_found", 1), (400, "format", 1)] {
+    for (status, reason, code) in [
+        (401, "auth", 1),
+        (403, "auth_permanent", 1),
+        (404, "model_not_found", 1),
+        (400, "format", 1),
+    ] {
         let server = server_answering(
-            ResponseTemplate::new(status).set_body_json(json!({"error": {"message": "nope from server", "type": "x"}})),
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"error": {"message": "nope from server", "type": "x"}})),
         )
         .await;
         let env = env_for(&server, "");
-        let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json"]);
+        let out = env.run(&[
+            "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
+        ]);
         assert_eq!(out.code, code, "{status}: {out:?}");
         let envelope = out.json();
         assert_eq!(envelope["error"]["reason"], reason, "{status}");
         assert_eq!(envelope["error"]["status"], status, "{status}");
-        assert!(envelope["error"]["message"].as_str().unwrap().contains("nope from server"));
-        assert!(!out.stdout.contains("test-key") && !out.stderr.contains("test-key"), "secret leaked");
-        assert_eq!(server.received_requests().await.unwrap().len(), 1, "{status} is not retried");
+        assert!(
+            envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nope from server")
+        );
+        assert!(
+            !out.stdout.contains("test-key") && !out.stderr.contains("test-key"),
+            "secret leaked"
+        );
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "{status} is not retried"
+        );
     }
 }
 
@@ -194,13 +325,22 @@ async fn provider_errors_are_classified_and_secrets_stay_hidden() {
 async fn rate_limits_are_retried_then_answered() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_string("slow down"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_string("slow down"),
+        )
         .up_to_n_times(2)
         .mount(&server)
         .await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(completion("finally"))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("finally")))
+        .mount(&server)
+        .await;
     let env = env_for(&server, "");
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["outputs"][0]["text"], "finally");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
@@ -208,8 +348,13 @@ async fn rate_limits_are_retried_then_answered() {
 
 #[tokio::test]
 async fn fallbacks_record_each_failed_try() {
-    let failing = server_answering(ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "quota window"}}))).await;
-    let answering = server_answering(ResponseTemplate::new(200).set_body_json(completion("from fallback"))).await;
+    let failing = server_answering(
+        ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "quota window"}})),
+    )
+    .await;
+    let answering =
+        server_answering(ResponseTemplate::new(200).set_body_json(completion("from fallback")))
+            .await;
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{
@@ -236,7 +381,9 @@ async fn fallbacks_record_each_failed_try() {
     assert_eq!(received_bodies(&answering).await[0]["model"], "m2");
 
     // An explicit --model runs exactly that model: no fallback.
-    let out = env.run(&["infer", "model", "run", "--model", "first/m1", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "first/m1", "--prompt", "x", "--json",
+    ]);
     assert_eq!(out.code, 1);
     assert_eq!(out.json()["provider"], "first");
     assert_eq!(answering.received_requests().await.unwrap().len(), 1);
@@ -259,7 +406,10 @@ async fn when_every_candidate_fails_the_error_lists_each() {
     let envelope = out.json();
     assert_eq!(envelope["attempts"].as_array().unwrap().len(), 2);
     let message = envelope["error"]["message"].as_str().unwrap();
-    assert!(message.contains("a/m") && message.contains("b/m"), "{message}");
+    assert!(
+        message.contains("a/m") && message.contains("b/m"),
+        "{message}"
+    );
     assert_eq!(envelope["error"]["reason"], "network");
 }
 
@@ -267,27 +417,53 @@ async fn when_every_candidate_fails_the_error_lists_each() {
 async fn empty_answers_are_failures() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(completion(""))).await;
     let env = env_for(&server, "");
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.json()["error"]["message"].as_str().unwrap().contains("no text"));
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no text")
+    );
 }
 
 #[tokio::test]
 async fn a_silent_provider_fails_at_the_deadline() {
     let server = server_answering(
-        ResponseTemplate::new(200).set_body_json(completion("late")).set_delay(Duration::from_secs(20)),
+        ResponseTemplate::new(200)
+            .set_body_json(completion("late"))
+            .set_delay(Duration::from_secs(20)),
     )
     .await;
     let env = env_for(&server, "");
     let started = Instant::now();
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--timeout-ms", "400", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "x",
+        "--timeout-ms",
+        "400",
+        "--json",
+    ]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.json()["error"]["reason"], "timeout");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 
     // The same deadline from config `agents.defaults.timeoutSeconds`.
     let env = env_for(&server, "agents: { defaults: { timeoutSeconds: 0.4 } },");
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
+    ]);
     assert_eq!(out.json()["error"]["reason"], "timeout");
 }
 
@@ -296,7 +472,9 @@ async fn prompt_from_stdin_and_file_is_sent_unchanged() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("ok"))).await;
     let env = env_for(&server, "");
     let output = env
-        .command(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "-", "--json"])
+        .command(&[
+            "infer", "model", "run", "--model", "loop/m1", "--prompt", "-", "--json",
+        ])
         .write_stdin("from stdin\nline two")
         .output()
         .unwrap();
@@ -304,7 +482,9 @@ async fn prompt_from_stdin_and_file_is_sent_unchanged() {
     let prompt_file = env.path("prompt.txt");
     std::fs::write(&prompt_file, "from a file").unwrap();
     let at_file = format!("@{}", prompt_file.display());
-    let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", &at_file, "--json"]);
+    let out = env.run(&[
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", &at_file, "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
     let bodies = received_bodies(&server).await;
     assert_eq!(bodies[0]["messages"][0]["content"], "from stdin\nline two");
@@ -316,12 +496,32 @@ async fn thinking_level_maps_to_reasoning_effort() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("ok"))).await;
     let env = env_for(&server, "");
     for (level, effort) in [("on", "low"), ("adaptive", "medium"), ("x-high", "xhigh")] {
-        let out = env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--thinking", level]);
+        let out = env.run(&[
+            "infer",
+            "model",
+            "run",
+            "--model",
+            "loop/m1",
+            "--prompt",
+            "x",
+            "--thinking",
+            level,
+        ]);
         assert_eq!(out.code, 0, "{out:?}");
         let body = received_bodies(&server).await.pop().unwrap();
         assert_eq!(body["reasoning_effort"], effort, "{level}");
     }
-    env.run(&["infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--thinking", "off"]);
+    env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/m1",
+        "--prompt",
+        "x",
+        "--thinking",
+        "off",
+    ]);
     let body = received_bodies(&server).await.pop().unwrap();
     assert!(body.get("reasoning_effort").is_none());
 }
@@ -335,8 +535,14 @@ async fn default_model_and_aliases_come_from_config() {
     );
     env.run(&["infer", "model", "run", "--prompt", "x"]);
     env.run(&["infer", "model", "run", "--prompt", "x", "--model", "plain"]);
-    env.run(&["infer", "model", "run", "--prompt", "x", "--model", "LOOP/M1"]);
-    let models: Vec<_> = received_bodies(&server).await.iter().map(|b| b["model"].clone()).collect();
+    env.run(&[
+        "infer", "model", "run", "--prompt", "x", "--model", "LOOP/M1",
+    ]);
+    let models: Vec<_> = received_bodies(&server)
+        .await
+        .iter()
+        .map(|b| b["model"].clone())
+        .collect();
     assert_eq!(models, [json!("m1"), json!("text-only"), json!("m1")]);
 }
 
@@ -355,6 +561,15 @@ async fn config_headers_and_env_substitution_reach_the_server() {
         server.uri()
     ));
     std::fs::write(env.state_dir().join(".env"), "LOOP_KEY=from-env-file\n").unwrap();
-    let out = env.run(&["infer", "model", "run", "--model", "loop/anything", "--prompt", "x", "--json"]);
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "loop/anything",
+        "--prompt",
+        "x",
+        "--json",
+    ]);
     assert_eq!(out.code, 0, "{out:?}");
 }
