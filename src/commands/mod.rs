@@ -2,6 +2,7 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod audio;
 mod embedding;
 mod infer;
 mod model;
@@ -148,6 +149,8 @@ async fn infer_command(
         InferCommand::Model(ModelCommand::Auth(AuthCommand::Status)) => {
             Ok(model::auth_status(ctx)?)
         }
+        InferCommand::Audio(AudioCommand::Transcribe(args)) => audio::transcribe(ctx, args).await,
+        InferCommand::Audio(AudioCommand::Providers) => Ok(audio::providers(ctx)?),
         InferCommand::Embedding(EmbeddingCommand::Create(args)) => {
             embedding::create(ctx, args).await
         }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audio;
 mod cli;
 mod config;
 mod e2e_llama;
