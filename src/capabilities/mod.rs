@@ -25,7 +25,6 @@ pub struct Capability {
 
 const LOCAL: &[Transport] = &[Transport::Local];
 const BOTH: &[Transport] = &[Transport::Local, Transport::Gateway];
-const GATEWAY: &[Transport] = &[Transport::Gateway];
 
 const fn capability(
     id: &'static str,
@@ -134,35 +133,35 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Transcribe an audio file",
         "{path, text, kind}",
-        false,
+        true,
     ),
     capability(
         "audio.providers",
         LOCAL,
         "Transcription providers",
         "{provider, configured}",
-        false,
+        true,
     ),
     capability(
         "tts.convert",
         BOTH,
         "Synthesize speech to an audio file",
         "{path, format, mimeType, size, voiceCompatible}",
-        false,
+        true,
     ),
     capability(
         "tts.voices",
         LOCAL,
         "List a provider's voices",
         "{id, name}",
-        false,
+        true,
     ),
     capability(
         "tts.providers",
         BOTH,
         "Speech providers",
         "{provider, configured, selected}",
-        false,
+        true,
     ),
     capability(
         "tts.personas",
@@ -173,19 +172,19 @@ pub const CAPABILITIES: &[Capability] = &[
     ),
     capability(
         "tts.status",
-        GATEWAY,
+        BOTH,
         "Whether speech is enabled and which provider is active",
         "{enabled, provider}",
-        false,
+        true,
     ),
-    capability("tts.enable", BOTH, "Turn speech on", "{enabled}", false),
-    capability("tts.disable", BOTH, "Turn speech off", "{enabled}", false),
+    capability("tts.enable", BOTH, "Turn speech on", "{enabled}", true),
+    capability("tts.disable", BOTH, "Turn speech off", "{enabled}", true),
     capability(
         "tts.set-provider",
         BOTH,
         "Choose the active speech provider",
         "{provider}",
-        false,
+        true,
     ),
     capability(
         "tts.set-persona",

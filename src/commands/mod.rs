@@ -7,6 +7,7 @@ mod embedding;
 mod infer;
 mod model;
 mod not_available;
+mod tts;
 
 use std::process::ExitCode;
 
@@ -151,6 +152,13 @@ async fn infer_command(
         }
         InferCommand::Audio(AudioCommand::Transcribe(args)) => audio::transcribe(ctx, args).await,
         InferCommand::Audio(AudioCommand::Providers) => Ok(audio::providers(ctx)?),
+        InferCommand::Tts(TtsCommand::Convert(args)) => tts::convert(ctx, args).await,
+        InferCommand::Tts(TtsCommand::Voices(args)) => Ok(tts::voices(ctx, args).await?),
+        InferCommand::Tts(TtsCommand::Providers(_)) => Ok(tts::providers(ctx)?),
+        InferCommand::Tts(TtsCommand::Status(_)) => Ok(tts::status(ctx)?),
+        InferCommand::Tts(TtsCommand::Enable(_)) => Ok(tts::set_enabled(ctx, true)?),
+        InferCommand::Tts(TtsCommand::Disable(_)) => Ok(tts::set_enabled(ctx, false)?),
+        InferCommand::Tts(TtsCommand::SetProvider(args)) => Ok(tts::set_provider(ctx, &args)?),
         InferCommand::Embedding(EmbeddingCommand::Create(args)) => {
             embedding::create(ctx, args).await
         }

@@ -19,6 +19,8 @@ pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Any value but `0` forces colour on.
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// The piper voice (`.onnx`) used by the `local` speech engine.
+pub const PIPER_VOICE: &str = "OPENCLAW_PIPER_VOICE";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 
