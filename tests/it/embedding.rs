@@ -385,3 +385,44 @@ async fn provider_errors_are_classified() {
     assert_eq!(envelope["provider"], "openai");
     assert!(!out.stdout.contains("test-key") && !out.stderr.contains("test-key"));
 }
+
+#[test]
+fn local_without_its_files_is_an_honest_error() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "infer",
+        "embedding",
+        "create",
+        "--provider",
+        "local",
+        "--text",
+        "x",
+        "--json",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let envelope = out.json();
+    assert_eq!(envelope["ok"], false);
+    assert_eq!(envelope["provider"], serde_json::Value::Null);
+    let message = envelope["error"]["message"].as_str().unwrap();
+    if cfg!(feature = "local-embeddings") {
+        assert!(
+            message.contains("no `local` embedding model configured"),
+            "{message}"
+        );
+    } else {
+        assert!(message.contains("not available in this build"), "{message}");
+    }
+    let out = env.run(&[
+        "infer",
+        "embedding",
+        "create",
+        "--provider",
+        "openai",
+        "--model",
+        "local/minilm",
+        "--text",
+        "x",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("disagrees"), "{}", out.stderr);
+}
