@@ -118,9 +118,11 @@ impl SpeechProtocol {
             "elevenlabs" => Some(SpeechProtocol::ElevenLabs),
             _ => match registry.provider(id) {
                 Some(p) if matches!(p.api, Api::OpenAiCompletions | Api::OpenAiResponses) => {
-                    // Chat-only catalog vendors have no speech endpoint.
-                    (p.defaults.contains_key(&ModelKind::Tts) || p.in_config)
-                        .then_some(SpeechProtocol::OpenAi)
+                    // Only providers that list a speech model: chat-only vendors and
+                    // transcription servers have no `/audio/speech`.
+                    let speaks = p.defaults.contains_key(&ModelKind::Tts)
+                        || p.models.iter().any(|m| m.kind == ModelKind::Tts);
+                    speaks.then_some(SpeechProtocol::OpenAi)
                 }
                 _ => None,
             },
