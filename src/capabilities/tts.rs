@@ -278,6 +278,14 @@ pub async fn synthesize(
     }
 }
 
+/// Client, base URL, key and headers of a remote speech provider.
+type RemoteSpeech = (
+    reqwest::Client,
+    String,
+    Option<Secret>,
+    BTreeMap<String, String>,
+);
+
 /// Client, base URL, key and headers for a remote speech provider:
 /// `messages.tts.providers.<id>` first, then the provider's own settings.
 fn remote(
@@ -285,12 +293,7 @@ fn remote(
     registry: &Registry,
     id: &str,
     settings: &TtsProviderConfig,
-) -> Result<(
-    reqwest::Client,
-    String,
-    Option<Secret>,
-    BTreeMap<String, String>,
-)> {
+) -> Result<RemoteSpeech> {
     let provider = registry
         .provider(id)
         .ok_or_else(|| unknown_speech_provider(id))?;

@@ -58,7 +58,7 @@ fn configured(ctx: &Context) -> Result<(Option<String>, Option<String>)> {
 
 /// Where the vectors come from.
 enum Target<'r> {
-    Remote(Resolved<'r>),
+    Remote(Box<Resolved<'r>>),
     /// In-process, from the model directory (when one is configured).
     Local(Option<PathBuf>),
 }
@@ -100,9 +100,9 @@ fn select<'r>(
         if model_provider == "local" {
             return Ok(Target::Local(local_embedding::model_dir(ctx)?));
         }
-        return Ok(Target::Remote(
+        return Ok(Target::Remote(Box::new(
             registry.resolve(reference, ModelKind::Embedding)?,
-        ));
+        )));
     }
     if let Some(asked) = provider {
         return default_of(ctx, registry, &provider_id(asked));
@@ -124,14 +124,14 @@ fn select<'r>(
             };
             registry
                 .resolve(&reference, ModelKind::Embedding)
-                .map(Target::Remote)
+                .map(|r| Target::Remote(Box::new(r)))
                 .map_err(|e| e.context("agents.defaults.memorySearch"))
         }
         (Some(provider), None) => default_of(ctx, registry, &provider_id(&provider))
             .map_err(|e| e.context("agents.defaults.memorySearch.provider")),
         (None, Some(model)) => registry
             .resolve(&model, ModelKind::Embedding)
-            .map(Target::Remote)
+            .map(|r| Target::Remote(Box::new(r)))
             .map_err(|e| e.context("agents.defaults.memorySearch.model")),
         (None, None) => {
             // A usable local model wins: it needs no key and no network.
@@ -163,7 +163,7 @@ fn default_of<'r>(ctx: &Context, registry: &'r Registry, id: &str) -> Result<Tar
     }
     registry
         .default_for(id, ModelKind::Embedding)
-        .map(Target::Remote)
+        .map(|r| Target::Remote(Box::new(r)))
 }
 
 /// The local model directory, or the reason `local` cannot run here.

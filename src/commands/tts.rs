@@ -169,8 +169,7 @@ fn output_target(
             "`--output {}`: this provider cannot write `.{format}`; it writes {}",
             path.display(),
             protocol.formats().join(", ")
-        ))
-        .into());
+        )));
     }
     Ok((path.to_path_buf(), format))
 }
