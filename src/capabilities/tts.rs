@@ -540,6 +540,16 @@ pub mod local {
         }
     }
 
+    /// `~/x` against the home directory (`OPENCLAW_HOME`, else `HOME`).
+    fn expand_home(path: &str) -> PathBuf {
+        match path.strip_prefix("~/") {
+            Some(rest) => env::var(env::HOME)
+                .or_else(|| std::env::home_dir().map(|h| h.to_string_lossy().into_owned()))
+                .map_or_else(|| PathBuf::from(path), |home| Path::new(&home).join(rest)),
+            None => PathBuf::from(path),
+        }
+    }
+
     /// An executable by path, or found on `PATH`.
     pub fn which(name: &str) -> Option<PathBuf> {
         let candidate = Path::new(name);
@@ -559,9 +569,12 @@ pub mod local {
         let voice = voice_flag.or(settings.voice());
         let piper_voice = voice
             .filter(|v| v.ends_with(".onnx"))
-            .map(PathBuf::from)
-            .or_else(|| env::var(env::PIPER_VOICE).map(PathBuf::from));
-        let command = settings.command.as_ref().map(|c| c.0.clone());
+            .map(expand_home)
+            .or_else(|| env::var(env::PIPER_VOICE).map(|v| expand_home(&v)));
+        let command = settings
+            .command
+            .as_ref()
+            .map(|c| expand_home(&c.0).to_string_lossy().into_owned());
         if wanted.as_deref() != Some("espeak-ng") {
             let piper = which(
                 command
