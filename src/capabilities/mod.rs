@@ -1,13 +1,18 @@
 //! Capability metadata (`infer list` / `infer inspect`) and one executor
 //! module per capability. Executors return data and never print.
 
+pub mod audio;
+pub mod embedding;
 pub mod fallback;
 pub mod image_describe;
 pub mod image_generate;
+pub mod local_embedding;
 pub mod media_models;
 pub mod model_run;
+pub mod provider_call;
 pub mod remote_media;
 pub mod structured;
+pub mod tts;
 pub mod video;
 pub mod web_fetch;
 pub mod web_search;
@@ -30,7 +35,6 @@ pub struct Capability {
 
 const LOCAL: &[Transport] = &[Transport::Local];
 const BOTH: &[Transport] = &[Transport::Local, Transport::Gateway];
-const GATEWAY: &[Transport] = &[Transport::Gateway];
 
 const fn capability(
     id: &'static str,
@@ -139,35 +143,35 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Transcribe an audio file",
         "{path, text, kind}",
-        false,
+        true,
     ),
     capability(
         "audio.providers",
         LOCAL,
         "Transcription providers",
         "{provider, configured}",
-        false,
+        true,
     ),
     capability(
         "tts.convert",
         BOTH,
         "Synthesize speech to an audio file",
         "{path, format, mimeType, size, voiceCompatible}",
-        false,
+        true,
     ),
     capability(
         "tts.voices",
         LOCAL,
         "List a provider's voices",
         "{id, name}",
-        false,
+        true,
     ),
     capability(
         "tts.providers",
         BOTH,
         "Speech providers",
         "{provider, configured, selected}",
-        false,
+        true,
     ),
     capability(
         "tts.personas",
@@ -178,19 +182,19 @@ pub const CAPABILITIES: &[Capability] = &[
     ),
     capability(
         "tts.status",
-        GATEWAY,
+        BOTH,
         "Whether speech is enabled and which provider is active",
         "{enabled, provider}",
-        false,
+        true,
     ),
-    capability("tts.enable", BOTH, "Turn speech on", "{enabled}", false),
-    capability("tts.disable", BOTH, "Turn speech off", "{enabled}", false),
+    capability("tts.enable", BOTH, "Turn speech on", "{enabled}", true),
+    capability("tts.disable", BOTH, "Turn speech off", "{enabled}", true),
     capability(
         "tts.set-provider",
         BOTH,
         "Choose the active speech provider",
         "{provider}",
-        false,
+        true,
     ),
     capability(
         "tts.set-persona",
@@ -246,14 +250,14 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Create one vector per text",
         "{text, embedding, dimensions}",
-        false,
+        true,
     ),
     capability(
         "embedding.providers",
         LOCAL,
         "Embedding providers",
         "{provider, defaultModel, configured}",
-        false,
+        true,
     ),
 ];
 

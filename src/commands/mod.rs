@@ -2,13 +2,16 @@
 //! (usage errors come before any request), calls an executor, and returns
 //! a `Report` that `main` prints.
 
+mod audio;
 mod config;
 mod doctor;
+mod embedding;
 mod image;
 mod infer;
 mod model;
 mod not_available;
 mod onboard;
+mod tts;
 mod video;
 mod web;
 
@@ -217,6 +220,19 @@ async fn infer_command(
         InferCommand::Video(VideoCommand::Generate(args)) => video::generate(ctx, args).await,
         InferCommand::Video(VideoCommand::Describe(args)) => video::describe(ctx, args).await,
         InferCommand::Video(VideoCommand::Providers) => Ok(video::providers(ctx)?),
+        InferCommand::Audio(AudioCommand::Transcribe(args)) => audio::transcribe(ctx, args).await,
+        InferCommand::Audio(AudioCommand::Providers) => Ok(audio::providers(ctx)?),
+        InferCommand::Tts(TtsCommand::Convert(args)) => tts::convert(ctx, args).await,
+        InferCommand::Tts(TtsCommand::Voices(args)) => Ok(tts::voices(ctx, args).await?),
+        InferCommand::Tts(TtsCommand::Providers(_)) => Ok(tts::providers(ctx)?),
+        InferCommand::Tts(TtsCommand::Status(_)) => Ok(tts::status(ctx)?),
+        InferCommand::Tts(TtsCommand::Enable(_)) => Ok(tts::set_enabled(ctx, true)?),
+        InferCommand::Tts(TtsCommand::Disable(_)) => Ok(tts::set_enabled(ctx, false)?),
+        InferCommand::Tts(TtsCommand::SetProvider(args)) => Ok(tts::set_provider(ctx, &args)?),
+        InferCommand::Embedding(EmbeddingCommand::Create(args)) => {
+            embedding::create(ctx, args).await
+        }
+        InferCommand::Embedding(EmbeddingCommand::Providers) => Ok(embedding::providers(ctx)?),
         other => Err(not_available::error(capability_id(&other)).into()),
     }
 }

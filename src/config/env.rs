@@ -28,6 +28,12 @@ pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
 /// Hosts (comma-separated) that `image describe --file <url>` may fetch
 /// even though they resolve to private or loopback addresses.
 pub const MEDIA_ALLOW_PRIVATE_HOSTS: &str = "OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS";
+/// The piper voice (`.onnx`) used by the `local` speech engine.
+pub const PIPER_VOICE: &str = "OPENCLAW_PIPER_VOICE";
+/// Directory of the `local` embedding model (`model.onnx` + tokenizer files).
+pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
+/// The ONNX Runtime shared library for `local` embeddings (read by `ort` itself).
+pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 

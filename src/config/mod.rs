@@ -36,6 +36,8 @@ pub struct Config {
     pub plugins: Option<Value>,
     pub gateway: Option<Value>,
     pub messages: Option<Value>,
+    /// `memory.search.{provider, model}`: the embedding defaults.
+    pub memory: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +65,8 @@ pub struct AgentDefaults {
     pub media_max_mb: Option<f64>,
     /// Deadline for a whole run, in seconds.
     pub timeout_seconds: Option<f64>,
+    /// `{provider, model, ...}`: which embedding provider/model to use by default.
+    pub memory_search: Option<Value>,
 }
 
 /// `"provider/model"` or `{ primary, fallbacks }`.
@@ -179,4 +183,6 @@ pub struct ModelConfig {
     pub alias: Option<String>,
     /// A model file on disk (in-process providers).
     pub path: Option<EnvString>,
+    /// What the model does (`chat` when absent): `embedding`, `transcription`, `tts`...
+    pub kind: Option<crate::catalog::ModelKind>,
 }

@@ -2,11 +2,17 @@
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
 pub mod anthropic;
+pub mod deepgram;
+pub mod elevenlabs;
 pub mod firecrawl;
 pub mod gemini;
+pub mod gemini_embeddings;
 pub mod images;
 pub mod ollama;
+pub mod ollama_embeddings;
+pub mod openai_audio;
 pub mod openai_chat;
+pub mod openai_embeddings;
 pub mod openai_responses;
 pub mod search;
 pub mod video;
@@ -41,6 +47,18 @@ impl Endpoint<'_> {
             self.base_url.trim_end_matches('/'),
             path.trim_start_matches('/')
         )
+    }
+
+    /// `url(path)` with `query` appended, values percent-encoded.
+    pub fn url_with_query(&self, path: &str, query: &[(String, String)]) -> String {
+        let base = self.url(path);
+        match reqwest::Url::parse(&base) {
+            Ok(mut url) => {
+                url.query_pairs_mut().extend_pairs(query);
+                url.to_string()
+            }
+            Err(_) => base,
+        }
     }
 
     /// Apply the configured extra headers.
@@ -80,6 +98,52 @@ pub struct ChatResponse {
     pub thinking: String,
     pub usage: Option<Usage>,
     pub finish_reason: Option<String>,
+}
+
+/// Vectors in input order, and token usage when the provider reports it.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddingResponse {
+    pub vectors: Vec<Vec<f32>>,
+    pub usage: Option<Usage>,
+}
+
+/// One vector per input, or a schema error: a short answer must not be
+/// paired with the wrong texts.
+fn check_count(vectors: &[Vec<f32>], expected: usize) -> Result<()> {
+    if vectors.len() != expected {
+        return Err(Error::provider(
+            crate::error::Reason::SchemaMismatch,
+            format!(
+                "asked for {expected} embeddings, the provider returned {}",
+                vectors.len()
+            ),
+        ));
+    }
+    if vectors.iter().any(Vec::is_empty) {
+        return Err(Error::provider(
+            crate::error::Reason::SchemaMismatch,
+            "the provider returned an empty vector",
+        ));
+    }
+    Ok(())
+}
+
+/// An audio file to transcribe.
+#[derive(Debug, Clone)]
+pub struct AudioUpload<'a> {
+    pub file_name: &'a str,
+    pub mime_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What a transcription call needs besides the audio.
+#[derive(Debug, Clone, Default)]
+pub struct TranscriptionOptions<'a> {
+    pub model: &'a str,
+    pub language: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    /// Extra query parameters (Deepgram `providerOptions`).
+    pub query: Vec<(String, String)>,
 }
 
 /// Pieces of the answer as they arrive, for live output.

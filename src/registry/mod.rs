@@ -13,7 +13,7 @@ use crate::catalog::{self, Api, Cost, Modality, ModelKind};
 use crate::config::{Config, MergeMode, ModelConfig, ProviderConfig};
 use crate::error::{Error, Result};
 
-pub use resolve::Resolved;
+pub use resolve::{ModelRef, Resolved};
 
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -140,6 +140,9 @@ impl Model {
         }
         if let Some(path) = &config.path {
             self.path = Some(path.0.clone());
+        }
+        if let Some(kind) = config.kind {
+            self.kind = kind;
         }
         self.known = true;
     }

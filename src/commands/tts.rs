@@ -1,0 +1,331 @@
+//! `infer tts ...`: convert text to an audio file, list voices and
+//! providers, and the persisted enabled/provider state.
+//!
+//! This build has no gateway client: `status`, `providers`, `enable`,
+//! `disable` and `set-provider` accept `--gateway` but read and write the
+//! local state file (`<state>/tts-state.json`); `convert --gateway` is refused.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{Failure, Report};
+use crate::capabilities::tts::{self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState};
+use crate::cli::tts::{TtsConvertArgs, TtsSetProviderArgs, TtsVoicesArgs};
+use crate::context::Context;
+use crate::envelope::{Envelope, Timings, Transport};
+use crate::error::{Error, Result};
+use crate::registry::ModelRef;
+
+/// Channels whose voice notes want Ogg/Opus.
+const VOICE_NOTE_CHANNELS: [&str; 4] = ["telegram", "whatsapp", "matrix", "feishu"];
+
+fn normalize(id: &str) -> String {
+    id.trim().to_ascii_lowercase()
+}
+
+pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Failure> {
+    if args.transport.gateway {
+        return Err(Error::unsupported(
+            "`tts convert --gateway`: this build synthesizes in-process and has no gateway client",
+        )
+        .with_hint("drop `--gateway` (or pass `--local`) to synthesize from this process")
+        .into());
+    }
+    let config = TtsConfig::load(ctx)?;
+    if let Some(limit) = config.max_text_length.filter(|l| *l > 0) {
+        let length = args.text.chars().count();
+        if length > limit {
+            return Err(Error::usage(format!(
+                "`--text` is {length} characters; `messages.tts.maxTextLength` allows {limit}"
+            ))
+            .into());
+        }
+    }
+    let model_ref = args.model.as_deref().map(ModelRef::parse).transpose()?;
+    let provider = match (&model_ref, args.provider.as_deref()) {
+        (Some(model), Some(flag)) if normalize(flag) != normalize(&model.provider) => {
+            return Err(Error::usage(format!(
+                "`--provider {flag}` disagrees with `--model {}` (provider `{}`)",
+                args.model.as_deref().unwrap_or_default(),
+                model.provider
+            ))
+            .with_hint("drop one of the two flags, or make them name the same provider")
+            .into());
+        }
+        (Some(model), _) => normalize(&model.provider),
+        (None, Some(flag)) => normalize(flag),
+        (None, None) => {
+            tts::active_provider(ctx, &config, &TtsState::load(&TtsState::path(ctx))?)?.0
+        }
+    };
+    let registry = ctx.registry()?;
+    let protocol = SpeechProtocol::for_provider(registry, &provider)
+        .ok_or_else(|| tts::unknown_speech_provider(&provider))?;
+
+    let voice_note = args
+        .channel
+        .as_deref()
+        .is_some_and(|c| VOICE_NOTE_CHANNELS.contains(&normalize(c).as_str()));
+    let (path, format) = output_target(args.output.as_deref(), protocol, voice_note)?;
+    if protocol == SpeechProtocol::Local {
+        tts::local::converter(&format)?;
+    }
+
+    let started = std::time::Instant::now();
+    let mut envelope = Envelope::success("tts.convert", Transport::Local);
+    envelope.provider = Some(provider.clone());
+    envelope.model = model_ref.as_ref().map(|m| m.model.clone());
+    let request = SpeechRequest {
+        provider: &provider,
+        model: model_ref.as_ref().map(|m| m.model.as_str()),
+        voice: args.voice.as_deref().filter(|v| !v.trim().is_empty()),
+        text: &args.text,
+        format: &format,
+    };
+    let speech = match tts::synthesize(ctx, &config, &request).await {
+        Ok(speech) => speech,
+        Err(error) => {
+            envelope.ok = false;
+            return Err(Failure {
+                error,
+                envelope: Some(envelope),
+            });
+        }
+    };
+    envelope.model = Some(speech.model.clone());
+
+    // When the bytes are another type than the extension asked for, the extension follows the bytes.
+    let (path, format) = match actual_format(&speech.bytes, &format) {
+        Some(actual) if actual != format => (path.with_extension(actual), actual.to_owned()),
+        _ => (path, format),
+    };
+    crate::media::write_atomic(&path, &speech.bytes, None)?;
+    let mut output = json!({
+        "path": path.display().to_string(),
+        "format": format,
+        "mimeType": tts::mime_for(&format),
+        "size": speech.bytes.len(),
+        "voiceCompatible": is_ogg_opus(&speech.bytes),
+        "voice": speech.voice,
+    });
+    if format == "wav" {
+        if let Some(seconds) = tts::wav::duration_seconds(&speech.bytes) {
+            output["durationSeconds"] = json!((seconds * 1000.0).round() / 1000.0);
+        }
+    }
+    envelope.outputs = vec![output];
+    envelope.timings = Some(Timings {
+        total_ms: started.elapsed().as_millis() as u64,
+        first_token_ms: None,
+    });
+    Ok(Report::new(envelope, format!("{}\n", path.display())))
+}
+
+/// The file to write and its format (from the extension; a default when
+/// there is no `--output` or it has no extension).
+fn output_target(
+    output: Option<&Path>,
+    protocol: SpeechProtocol,
+    voice_note: bool,
+) -> Result<(PathBuf, String)> {
+    let default = if voice_note
+        && (protocol != SpeechProtocol::Local || tts::local::converter("ogg").is_ok())
+    {
+        "ogg"
+    } else if protocol == SpeechProtocol::Local {
+        "wav"
+    } else {
+        "mp3"
+    };
+    let Some(path) = output else {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        return Ok((
+            PathBuf::from(format!("tts-{millis}.{default}")),
+            default.to_owned(),
+        ));
+    };
+    if path.as_os_str().is_empty() || path.to_string_lossy().ends_with('/') || path.is_dir() {
+        return Err(Error::usage(format!(
+            "`--output {}` must be a file path",
+            path.display()
+        )));
+    }
+    let Some(extension) = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return Ok((path.with_extension(default), default.to_owned()));
+    };
+    let format = if extension == "mpeg" {
+        "mp3".to_owned()
+    } else {
+        extension
+    };
+    if !protocol.formats().contains(&format.as_str()) {
+        return Err(Error::usage(format!(
+            "`--output {}`: this provider cannot write `.{format}`; it writes {}",
+            path.display(),
+            protocol.formats().join(", ")
+        )));
+    }
+    Ok((path.to_path_buf(), format))
+}
+
+/// Voice notes (Telegram, WhatsApp...) need Opus in an Ogg container;
+/// the first Ogg page of such a file carries the `OpusHead` packet.
+fn is_ogg_opus(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"OggS")
+        && bytes
+            .iter()
+            .take(200)
+            .collect::<Vec<_>>()
+            .windows(8)
+            .any(|w| w.iter().copied().eq(b"OpusHead".iter()))
+}
+
+/// The format the bytes really are, when recognisable.
+fn actual_format(bytes: &[u8], asked: &str) -> Option<&'static str> {
+    match crate::media::sniff(bytes)? {
+        "audio/mpeg" => Some("mp3"),
+        "audio/x-wav" => Some("wav"),
+        "audio/x-flac" => Some("flac"),
+        "audio/aac" => Some("aac"),
+        "audio/ogg" if asked == "opus" => Some("opus"),
+        "audio/ogg" => Some("ogg"),
+        _ => None,
+    }
+}
+
+pub async fn voices(ctx: &Context, args: TtsVoicesArgs) -> Result<Report> {
+    let config = TtsConfig::load(ctx)?;
+    let provider = match args.provider.as_deref() {
+        Some(provider) => normalize(provider),
+        None => tts::active_provider(ctx, &config, &TtsState::load(&TtsState::path(ctx))?)?.0,
+    };
+    let list = tts::voices(ctx, &config, &provider).await?;
+    let outputs = list
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name, "provider": provider}))
+        .collect();
+    let text: String = list
+        .iter()
+        .map(|(id, name)| format!("{id:32} {name}\n"))
+        .collect();
+    let mut envelope = Envelope::success("tts.voices", Transport::Local).with_outputs(outputs);
+    envelope.provider = Some(provider);
+    Ok(Report::new(envelope, text))
+}
+
+pub fn providers(ctx: &Context) -> Result<Report> {
+    let config = TtsConfig::load(ctx)?;
+    let state = TtsState::load(&TtsState::path(ctx))?;
+    let (active, _) = tts::active_provider(ctx, &config, &state)?;
+    let registry = ctx.registry()?;
+    let mut ids: Vec<String> = registry
+        .providers
+        .iter()
+        .filter(|p| SpeechProtocol::for_provider(registry, &p.id).is_some())
+        .map(|p| p.id.clone())
+        .collect();
+    if !ids.iter().any(|id| id == "local") {
+        ids.push("local".to_owned());
+    }
+    let mut outputs = Vec::new();
+    let mut text = String::new();
+    for id in ids {
+        let protocol = SpeechProtocol::for_provider(registry, &id).expect("filtered above");
+        let available = tts::available(ctx, &config, &id)?;
+        let default_model = match protocol {
+            SpeechProtocol::Local => tts::local_engine_name(&config).map(str::to_owned),
+            _ => registry
+                .default_for(&id, crate::catalog::ModelKind::Tts)
+                .ok()
+                .map(|r| r.model.id),
+        };
+        let selected = id == active;
+        outputs.push(json!({
+            "provider": id,
+            "defaultModel": default_model,
+            "formats": protocol.formats(),
+            "available": available,
+            "configured": config.providers.contains_key(&id) || available,
+            "selected": selected,
+        }));
+        text.push_str(&format!(
+            "{:14} {:24} {}{}\n",
+            id,
+            default_model.as_deref().unwrap_or("-"),
+            if available {
+                "available"
+            } else {
+                "not available"
+            },
+            if selected { "  (selected)" } else { "" }
+        ));
+    }
+    Ok(Report::new(
+        Envelope::success("tts.providers", Transport::Local).with_outputs(outputs),
+        text,
+    ))
+}
+
+pub fn status(ctx: &Context) -> Result<Report> {
+    let config = TtsConfig::load(ctx)?;
+    let path = TtsState::path(ctx);
+    let state = TtsState::load(&path)?;
+    let enabled = state.enabled.or(config.enabled()).unwrap_or(false);
+    let (provider, source) = tts::active_provider(ctx, &config, &state)?;
+    let value = json!({
+        "enabled": enabled,
+        "provider": provider,
+        "providerSource": source,
+        "statePath": path.display().to_string(),
+    });
+    let text = format!(
+        "{} · provider {provider} ({source})\n",
+        if enabled { "enabled" } else { "disabled" }
+    );
+    let mut envelope = Envelope::success("tts.status", Transport::Local).with_outputs(vec![value]);
+    envelope.provider = Some(provider);
+    Ok(Report::new(envelope, text))
+}
+
+pub fn set_enabled(ctx: &Context, enabled: bool) -> Result<Report> {
+    let path = TtsState::path(ctx);
+    let mut state = TtsState::load(&path)?;
+    state.enabled = Some(enabled);
+    state.save(&path)?;
+    let capability = if enabled { "tts.enable" } else { "tts.disable" };
+    let value = json!({"enabled": enabled, "statePath": path.display().to_string()});
+    let text = format!("speech {}\n", if enabled { "enabled" } else { "disabled" });
+    Ok(Report::new(
+        Envelope::success(capability, Transport::Local).with_outputs(vec![value]),
+        text,
+    ))
+}
+
+pub fn set_provider(ctx: &Context, args: &TtsSetProviderArgs) -> Result<Report> {
+    let provider = normalize(&args.provider);
+    if provider.is_empty() {
+        return Err(Error::usage("`--provider` must not be blank"));
+    }
+    let registry = ctx.registry()?;
+    if SpeechProtocol::for_provider(registry, &provider).is_none() {
+        return Err(tts::unknown_speech_provider(&provider));
+    }
+    let path = TtsState::path(ctx);
+    let mut state = TtsState::load(&path)?;
+    state.provider = Some(provider.clone());
+    state.save(&path)?;
+    let value = json!({"provider": provider, "statePath": path.display().to_string()});
+    let mut envelope =
+        Envelope::success("tts.set-provider", Transport::Local).with_outputs(vec![value]);
+    envelope.provider = Some(provider.clone());
+    Ok(Report::new(
+        envelope,
+        format!("speech provider: {provider}\n"),
+    ))
+}

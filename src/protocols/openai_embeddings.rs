@@ -1,0 +1,121 @@
+//! OpenAI-style embeddings (`POST {base}/embeddings`): OpenAI, Mistral,
+//! Voyage (plus its optional `input_type`) and OpenAI-compatible servers.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{EmbeddingResponse, Endpoint};
+use crate::envelope::Usage;
+use crate::error::{Error, Reason, Result};
+use crate::http;
+
+pub fn request_body(model: &str, texts: &[String], input_type: Option<&str>) -> Value {
+    let mut body = json!({"model": model, "input": texts});
+    if let Some(input_type) = input_type {
+        body["input_type"] = json!(input_type);
+    }
+    body
+}
+
+pub async fn embed(
+    endpoint: Endpoint<'_>,
+    model: &str,
+    texts: &[String],
+    input_type: Option<&str>,
+) -> Result<EmbeddingResponse> {
+    let url = endpoint.url("embeddings");
+    let mut builder = endpoint
+        .client
+        .post(&url)
+        .json(&request_body(model, texts, input_type));
+    if let Some(key) = endpoint.api_key {
+        builder = builder.bearer_auth(key.expose());
+    }
+    let response = endpoint
+        .decorate(builder)
+        .send()
+        .await
+        .map_err(|e| http::transport_error(e, &url))?;
+    if !response.status().is_success() {
+        return Err(http::error_from_response(response).await);
+    }
+    let text = response
+        .text()
+        .await
+        .map_err(|e| http::transport_error(e, &url))?;
+    parse_response(&text, texts.len())
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    data: Vec<Item>,
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    embedding: Vec<f32>,
+    index: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    prompt_tokens: Option<u64>,
+    total_tokens: Option<u64>,
+}
+
+pub fn parse_response(text: &str, expected: usize) -> Result<EmbeddingResponse> {
+    let wire: Wire = serde_json::from_str(text).map_err(|error| {
+        Error::provider(
+            Reason::SchemaMismatch,
+            format!("unexpected embeddings answer: {error}"),
+        )
+    })?;
+    let mut items = wire.data;
+    // The answer carries each vector's input position; keep input order.
+    if items.iter().all(|item| item.index.is_some()) {
+        items.sort_by_key(|item| item.index);
+    }
+    let vectors: Vec<Vec<f32>> = items.into_iter().map(|item| item.embedding).collect();
+    super::check_count(&vectors, expected)?;
+    let usage = wire.usage.map(|u| Usage {
+        input_tokens: u.prompt_tokens.or(u.total_tokens),
+        total_tokens: u.total_tokens,
+        ..Usage::default()
+    });
+    Ok(EmbeddingResponse { vectors, usage })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_and_input_type() {
+        let texts = vec!["a".to_owned(), "b".to_owned()];
+        assert_eq!(
+            request_body("m", &texts, None),
+            json!({"model": "m", "input": ["a", "b"]})
+        );
+        assert_eq!(
+            request_body("v", &texts, Some("document"))["input_type"],
+            "document"
+        );
+    }
+
+    #[test]
+    fn vectors_come_back_in_input_order() {
+        let text = r#"{"data":[{"index":1,"embedding":[2.0]},{"index":0,"embedding":[1.0,0.5]}],
+                       "usage":{"prompt_tokens":4,"total_tokens":4}}"#;
+        let parsed = parse_response(text, 2).unwrap();
+        assert_eq!(parsed.vectors, vec![vec![1.0, 0.5], vec![2.0]]);
+        assert_eq!(parsed.usage.unwrap().input_tokens, Some(4));
+    }
+
+    #[test]
+    fn a_short_answer_is_an_error() {
+        let error = parse_response(r#"{"data":[{"index":0,"embedding":[1.0]}]}"#, 2).unwrap_err();
+        assert_eq!(error.reason, Reason::SchemaMismatch);
+    }
+}
