@@ -127,7 +127,10 @@ impl Context {
         Ok(self.client.get_or_init(|| built))
     }
 
-    pub fn logs(&self, level: LogLevel) -> bool {
-        level <= self.log_level && self.log_level != LogLevel::Silent
+    /// A `--log-level debug` line on stderr; never on stdout.
+    pub fn debug(&self, message: impl FnOnce() -> String) {
+        if self.log_level >= LogLevel::Debug {
+            crate::output::stderr_line(&format!("debug: {}", message()));
+        }
     }
 }

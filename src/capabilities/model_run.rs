@@ -177,6 +177,18 @@ async fn run_one(
         ));
     }
     let credential = auth::require(provider, ctx.profiles()?)?;
+    ctx.debug(|| {
+        let source = credential
+            .as_ref()
+            .map_or("no key".to_owned(), |c| format!("key from {}", c.source));
+        format!(
+            "{}/{} over {} at {} ({source})",
+            provider.id,
+            model.id,
+            provider.api.as_str(),
+            http::redact_url(&provider.base_url)
+        )
+    });
     let own_client;
     let client = match &provider.proxy {
         Some(proxy) => {

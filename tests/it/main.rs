@@ -5,6 +5,7 @@ mod support;
 
 mod audio;
 mod cli;
+mod compat;
 mod config;
 mod config_command;
 mod doctor;
