@@ -3,9 +3,8 @@
 
 use serde_json::Value;
 
-use super::{AudioUpload, Endpoint, TranscriptionOptions};
+use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
 pub fn query(options: &TranscriptionOptions<'_>) -> Vec<(String, String)> {
     let mut query = vec![("model".to_owned(), options.model.to_owned())];
@@ -26,30 +25,13 @@ pub async fn transcribe(
     options: &TranscriptionOptions<'_>,
 ) -> Result<String> {
     let url = endpoint.url_with_query("listen", &query(options));
-    let mut builder = endpoint
+    let builder = endpoint
         .client
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, audio.mime_type)
         .body(audio.bytes.to_vec());
-    if let Some(key) = endpoint.api_key {
-        builder = builder.header(
-            reqwest::header::AUTHORIZATION,
-            format!("Token {}", key.expose()),
-        );
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_response(&text)
+    let response = super::send(&endpoint, builder, &url, KeyStyle::Scheme("Token")).await?;
+    parse_response(&super::text_of(response, &url).await?)
 }
 
 pub fn parse_response(text: &str) -> Result<String> {

@@ -5,16 +5,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AudioUpload, Endpoint, TranscriptionOptions};
+use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
-fn with_key(endpoint: &Endpoint<'_>, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.header("xi-api-key", key.expose()),
-        None => builder,
-    }
-}
+const KEY: KeyStyle = KeyStyle::Header("xi-api-key");
 
 pub fn speech_body(text: &str, model_id: &str, language_code: Option<&str>) -> Value {
     let mut body = json!({"text": text, "model_id": model_id});
@@ -33,20 +27,8 @@ pub async fn speech(
 ) -> Result<Vec<u8>> {
     let query = [("output_format".to_owned(), output_format.to_owned())];
     let url = endpoint.url_with_query(&format!("text-to-speech/{voice_id}"), &query);
-    let builder = endpoint.client.post(&url).json(body);
-    let response = endpoint
-        .decorate(with_key(&endpoint, builder))
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    Ok(response
-        .bytes()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?
-        .to_vec())
+    let response = super::post_json(&endpoint, &url, body, KEY, &[]).await?;
+    super::bytes_of(response, &url).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,19 +47,8 @@ struct Voice {
 /// `(id, name, category)` of each voice the account can use.
 pub async fn voices(endpoint: Endpoint<'_>) -> Result<Vec<(String, String, Option<String>)>> {
     let url = endpoint.url("voices");
-    let response = endpoint
-        .decorate(with_key(&endpoint, endpoint.client.get(&url)))
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_voices(&text)
+    let response = super::send(&endpoint, endpoint.client.get(&url), &url, KEY).await?;
+    parse_voices(&super::text_of(response, &url).await?)
 }
 
 pub fn parse_voices(text: &str) -> Result<Vec<(String, String, Option<String>)>> {
@@ -111,19 +82,8 @@ pub async fn transcribe(
         form = form.text("language_code", language.to_owned());
     }
     let builder = endpoint.client.post(&url).multipart(form);
-    let response = endpoint
-        .decorate(with_key(&endpoint, builder))
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    super::openai_audio::parse_transcription(&text)
+    let response = super::send(&endpoint, builder, &url, KEY).await?;
+    super::openai_audio::parse_transcription(&super::text_of(response, &url).await?)
 }
 
 #[cfg(test)]

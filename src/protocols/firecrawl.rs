@@ -47,20 +47,12 @@ pub async fn scrape(
     request: &ScrapeRequest<'_>,
 ) -> Result<Scraped> {
     let url = format!("{}/v2/scrape", base_url.trim_end_matches('/'));
-    let mut builder = client
+    let builder = client
         .post(&url)
         .json(&body(request))
         .timeout(request.timeout + Duration::from_secs(5));
-    if let Some(key) = api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = builder
-        .send()
-        .await
-        .map_err(|error| crate::http::transport_error(error, &url))?;
-    if !response.status().is_success() {
-        return Err(crate::http::error_from_response(response).await);
-    }
+    let builder = super::KeyStyle::Bearer.apply(builder, api_key);
+    let response = super::send_checked(builder, &url).await?;
     let value: Value = response.json().await.map_err(|error| {
         Error::provider(
             Reason::Format,

@@ -4,9 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint};
+use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
 /// Gemini model names are `models/<id>`; accept either form.
 fn model_name(model: &str) -> String {
@@ -32,23 +31,10 @@ pub async fn embed(
     texts: &[String],
 ) -> Result<EmbeddingResponse> {
     let url = endpoint.url(&format!("{}:batchEmbedContents", model_name(model)));
-    let mut builder = endpoint.client.post(&url).json(&request_body(model, texts));
-    if let Some(key) = endpoint.api_key {
-        builder = builder.header("x-goog-api-key", key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_response(&text, texts.len())
+    let body = request_body(model, texts);
+    let key_style = KeyStyle::Header("x-goog-api-key");
+    let response = super::post_json(&endpoint, &url, &body, key_style, &[]).await?;
+    parse_response(&super::text_of(response, &url).await?, texts.len())
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::Endpoint;
+use super::{Endpoint, KeyStyle, format_error, send_json};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
@@ -52,13 +52,6 @@ fn data_url(image: &ImageFile) -> String {
     )
 }
 
-fn format_error(detail: impl std::fmt::Display) -> Error {
-    Error::provider(
-        Reason::Format,
-        format!("unexpected answer from the provider: {detail}"),
-    )
-}
-
 fn decode_b64(data: &str) -> Result<Vec<u8>> {
     b64()
         .decode(data.trim())
@@ -75,57 +68,23 @@ pub fn decode_data_url(url: &str) -> Option<Result<Vec<u8>>> {
     Some(decode_b64(data))
 }
 
-async fn send_json(
-    endpoint: Endpoint<'_>,
-    url: &str,
-    builder: reqwest::RequestBuilder,
-) -> Result<Value> {
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    serde_json::from_str(&text).map_err(format_error)
-}
-
-fn bearer(endpoint: Endpoint<'_>, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.bearer_auth(key.expose()),
-        None => builder,
-    }
-}
-
-/// Fetch a provider-hosted result (`url` from an answer), capped in size.
+/// Fetch a provider-hosted result (`url` from an answer), capped in size,
+/// with the key in `auth` (`KeyStyle::None` for a public file). The
+/// configured extra headers are not sent to the file host.
 pub async fn download(
     endpoint: Endpoint<'_>,
     url: &str,
     max_bytes: usize,
-    auth: Option<(&str, String)>,
+    auth: KeyStyle,
 ) -> Result<(Vec<u8>, Option<String>)> {
     if let Some(decoded) = decode_data_url(url) {
         return decoded.map(|bytes| (bytes, None));
     }
-    let mut builder = endpoint.client.get(url);
-    if let Some((name, value)) = auth {
-        builder = builder.header(name, value);
-    }
+    let mut builder = auth.apply(endpoint.client.get(url), endpoint.api_key);
     if let Some(deadline) = endpoint.deadline {
         builder = builder.timeout(deadline.saturating_duration_since(std::time::Instant::now()));
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
+    let response = super::send_checked(builder, url).await?;
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -209,7 +168,9 @@ async fn openai_images(endpoint: Endpoint<'_>, answer: &Value) -> Result<Vec<Gen
         let bytes = if let Some(data) = item.get("b64_json").and_then(Value::as_str) {
             decode_b64(data)?
         } else if let Some(url) = item.get("url").and_then(Value::as_str) {
-            download(endpoint, url, MAX_IMAGE_BYTES, None).await?.0
+            download(endpoint, url, MAX_IMAGE_BYTES, KeyStyle::None)
+                .await?
+                .0
         } else {
             return Err(format_error("an image without `b64_json` or `url`"));
         };
@@ -230,7 +191,7 @@ pub async fn openai_generate(
         .client
         .post(&url)
         .json(&openai_generation_body(request));
-    let answer = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+    let answer = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
     openai_images(endpoint, &answer).await
 }
 
@@ -264,7 +225,7 @@ pub async fn openai_edit(
         .client
         .post(&url)
         .multipart(openai_edit_form(request)?);
-    let answer = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+    let answer = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
     openai_images(endpoint, &answer).await
 }
 
@@ -314,18 +275,13 @@ pub async fn xai_generate(
     };
     let url = endpoint.url(path);
     let builder = endpoint.client.post(&url).json(&xai_body(request));
-    let answer = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+    let answer = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
     openai_images(endpoint, &answer).await
 }
 
 // ---------------------------------------------------------------- Google
 
-fn google_key(endpoint: Endpoint<'_>, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.header("x-goog-api-key", key.expose()),
-        None => builder,
-    }
-}
+pub(crate) const GOOGLE_KEY: KeyStyle = KeyStyle::Header("x-goog-api-key");
 
 /// Gemini image models: `generateContent` asking for image output.
 pub fn gemini_body(request: &ImageRequest<'_>) -> Value {
@@ -413,7 +369,7 @@ pub async fn google_generate(
         }
         let url = endpoint.url(&format!("models/{}:predict", request.model));
         let builder = endpoint.client.post(&url).json(&imagen_body(request));
-        let answer = send_json(endpoint, &url, google_key(endpoint, builder)).await?;
+        let answer = send_json(&endpoint, builder, &url, GOOGLE_KEY).await?;
         let predictions = answer
             .get("predictions")
             .and_then(Value::as_array)
@@ -443,7 +399,7 @@ pub async fn google_generate(
     let mut images = Vec::new();
     while images.len() < request.count as usize {
         let builder = endpoint.client.post(&url).json(&body);
-        let answer = send_json(endpoint, &url, google_key(endpoint, builder)).await?;
+        let answer = send_json(&endpoint, builder, &url, GOOGLE_KEY).await?;
         images.extend(gemini_images(&answer)?);
     }
     images.truncate(request.count as usize);
@@ -486,23 +442,13 @@ pub async fn hf_generate(
             .post(&url)
             .header(reqwest::header::ACCEPT, "image/png")
             .json(&body);
-        let response = endpoint
-            .decorate(bearer(endpoint, builder))
-            .send()
-            .await
-            .map_err(|error| http::transport_error(error, &url))?;
-        if !response.status().is_success() {
-            return Err(http::error_from_response(response).await);
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| http::transport_error(error, &url))?;
+        let response = super::send(&endpoint, builder, &url, KeyStyle::Bearer).await?;
+        let bytes = super::bytes_of(response, &url).await?;
         if bytes.len() > MAX_IMAGE_BYTES {
             return Err(too_large(&url, MAX_IMAGE_BYTES));
         }
         images.push(GeneratedImage {
-            bytes: bytes.to_vec(),
+            bytes,
             revised_prompt: None,
         });
     }
@@ -512,18 +458,7 @@ pub async fn hf_generate(
 // ---------------------------------------------------------------- fal
 
 /// fal keys go in `Authorization: Key <key>`.
-pub fn fal_auth(
-    endpoint: Endpoint<'_>,
-    builder: reqwest::RequestBuilder,
-) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.header(
-            reqwest::header::AUTHORIZATION,
-            format!("Key {}", key.expose()),
-        ),
-        None => builder,
-    }
-}
+pub(crate) const FAL_KEY: KeyStyle = KeyStyle::Scheme("Key");
 
 /// Flux-style `image_size` presets for the common aspect ratios.
 fn fal_size_preset(ratio: &str) -> Option<&'static str> {
@@ -583,7 +518,7 @@ pub async fn fal_generate(
 ) -> Result<Vec<GeneratedImage>> {
     let url = endpoint.url(&fal_path(request.model, !request.inputs.is_empty()));
     let builder = endpoint.client.post(&url).json(&fal_body(request));
-    let answer = send_json(endpoint, &url, fal_auth(endpoint, builder)).await?;
+    let answer = send_json(&endpoint, builder, &url, FAL_KEY).await?;
     let Some(items) = answer.get("images").and_then(Value::as_array) else {
         return Err(format_error("no `images` list"));
     };
@@ -592,7 +527,7 @@ pub async fn fal_generate(
         let Some(image_url) = item.get("url").and_then(Value::as_str) else {
             return Err(format_error("an image without `url`"));
         };
-        let (bytes, _) = download(endpoint, image_url, MAX_IMAGE_BYTES, None).await?;
+        let (bytes, _) = download(endpoint, image_url, MAX_IMAGE_BYTES, KeyStyle::None).await?;
         images.push(GeneratedImage {
             bytes,
             revised_prompt: None,
@@ -691,7 +626,7 @@ pub async fn openrouter_generate(
     let mut images = Vec::new();
     while images.len() < request.count as usize {
         let builder = endpoint.client.post(&url).json(&body);
-        let answer = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+        let answer = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
         images.extend(openrouter_images(&answer)?);
     }
     images.truncate(request.count as usize);

@@ -179,6 +179,58 @@ pub(crate) enum KeyStyle {
     Bearer,
     /// The key alone in the named header (`x-api-key`, `x-goog-api-key`).
     Header(&'static str),
+    /// `Authorization: <scheme> KEY` (Deepgram `Token`, fal `Key`).
+    Scheme(&'static str),
+    /// No key on this request (a pre-authorised upload URL, a public file).
+    None,
+}
+
+impl KeyStyle {
+    /// Add `key` (when there is one) to the request in this style.
+    pub(crate) fn apply(
+        self,
+        builder: reqwest::RequestBuilder,
+        key: Option<&Secret>,
+    ) -> reqwest::RequestBuilder {
+        let Some(key) = key else { return builder };
+        match self {
+            KeyStyle::Bearer => builder.bearer_auth(key.expose()),
+            KeyStyle::Header(name) => builder.header(name, key.expose()),
+            KeyStyle::Scheme(scheme) => builder.header(
+                reqwest::header::AUTHORIZATION,
+                format!("{scheme} {}", key.expose()),
+            ),
+            KeyStyle::None => builder,
+        }
+    }
+}
+
+/// Send a finished request; a non-success answer becomes a classified
+/// error.
+pub(crate) async fn send_checked(
+    builder: reqwest::RequestBuilder,
+    url: &str,
+) -> Result<reqwest::Response> {
+    let response = builder
+        .send()
+        .await
+        .map_err(|error| http::transport_error(error, url))?;
+    if !response.status().is_success() {
+        return Err(http::error_from_response(response).await);
+    }
+    Ok(response)
+}
+
+/// Send `builder` to `url` with the key in `key_style` and the configured
+/// headers and deadline; a non-success answer becomes a classified error.
+pub(crate) async fn send(
+    endpoint: &Endpoint<'_>,
+    builder: reqwest::RequestBuilder,
+    url: &str,
+    key_style: KeyStyle,
+) -> Result<reqwest::Response> {
+    let builder = key_style.apply(builder, endpoint.api_key);
+    send_checked(endpoint.decorate(builder), url).await
 }
 
 /// POST `body` as JSON to `url` with the key and configured headers; a
@@ -194,21 +246,36 @@ pub(crate) async fn post_json(
     for (name, value) in extra_headers {
         builder = builder.header(*name, *value);
     }
-    if let Some(key) = endpoint.api_key {
-        builder = match key_style {
-            KeyStyle::Bearer => builder.bearer_auth(key.expose()),
-            KeyStyle::Header(name) => builder.header(name, key.expose()),
-        };
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
+    send(endpoint, builder, url, key_style).await
+}
+
+/// `send`, then the whole body parsed as JSON (a format error otherwise).
+pub(crate) async fn send_json(
+    endpoint: &Endpoint<'_>,
+    builder: reqwest::RequestBuilder,
+    url: &str,
+    key_style: KeyStyle,
+) -> Result<serde_json::Value> {
+    let response = send(endpoint, builder, url, key_style).await?;
+    let text = text_of(response, url).await?;
+    serde_json::from_str(&text).map_err(format_error)
+}
+
+/// The whole body of a successful answer as text.
+pub(crate) async fn text_of(response: reqwest::Response, url: &str) -> Result<String> {
+    response
+        .text()
+        .await
+        .map_err(|error| http::transport_error(error, url))
+}
+
+/// The whole body of a successful answer as bytes.
+pub(crate) async fn bytes_of(response: reqwest::Response, url: &str) -> Result<Vec<u8>> {
+    let bytes = response
+        .bytes()
         .await
         .map_err(|error| http::transport_error(error, url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    Ok(response)
+    Ok(bytes.to_vec())
 }
 
 /// Whether the answer is labelled as a server-sent event stream.
@@ -233,10 +300,7 @@ pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<
     if is_event_stream(&response) {
         return Ok(Answer::Events(response.bytes_stream().boxed()));
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
+    let text = text_of(response, url).await?;
     let start = text.trim_start();
     if start.starts_with("data:") || start.starts_with("event:") {
         let body = futures_util::stream::iter([Ok(bytes::Bytes::from(text))]);

@@ -15,8 +15,7 @@ use crate::thinking::ThinkingLevel;
 /// `{base}/api/chat`; a base written for Ollama's OpenAI layer (`.../v1`)
 /// is taken back to the server root.
 pub fn url(endpoint: &Endpoint<'_>) -> String {
-    let base = endpoint.base_url.trim_end_matches('/');
-    let base = base.strip_suffix("/v1").unwrap_or(base);
+    let base = super::ollama_embeddings::native_base(endpoint.base_url);
     format!("{base}/api/chat")
 }
 

@@ -3,10 +3,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint};
+use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
 pub fn request_body(model: &str, texts: &[String]) -> Value {
     json!({"model": model, "input": texts})
@@ -25,23 +24,9 @@ pub async fn embed(
     texts: &[String],
 ) -> Result<EmbeddingResponse> {
     let url = format!("{}/api/embed", native_base(endpoint.base_url));
-    let mut builder = endpoint.client.post(&url).json(&request_body(model, texts));
-    if let Some(key) = endpoint.api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_response(&text, texts.len())
+    let body = request_body(model, texts);
+    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    parse_response(&super::text_of(response, &url).await?, texts.len())
 }
 
 #[derive(Deserialize)]

@@ -5,9 +5,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AudioUpload, Endpoint, TranscriptionOptions};
+use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
 /// The multipart form: `file`, `model`, optional `language` and `prompt`,
 /// and `response_format=json` (plain `{text}` back).
@@ -37,26 +36,12 @@ pub async fn transcribe(
     options: &TranscriptionOptions<'_>,
 ) -> Result<String> {
     let url = endpoint.url("audio/transcriptions");
-    let mut builder = endpoint
+    let builder = endpoint
         .client
         .post(&url)
         .multipart(transcription_form(audio, options)?);
-    if let Some(key) = endpoint.api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_transcription(&text)
+    let response = super::send(&endpoint, builder, &url, KeyStyle::Bearer).await?;
+    parse_transcription(&super::text_of(response, &url).await?)
 }
 
 #[derive(Deserialize)]
@@ -100,23 +85,9 @@ pub fn speech_body(request: &SpeechRequest<'_>) -> Value {
 
 pub async fn speech(endpoint: Endpoint<'_>, request: &SpeechRequest<'_>) -> Result<Vec<u8>> {
     let url = endpoint.url("audio/speech");
-    let mut builder = endpoint.client.post(&url).json(&speech_body(request));
-    if let Some(key) = endpoint.api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    Ok(bytes.to_vec())
+    let body = speech_body(request);
+    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    super::bytes_of(response, &url).await
 }
 
 /// The built-in voices of OpenAI's speech models.

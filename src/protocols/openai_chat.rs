@@ -2,11 +2,10 @@
 //! SSE streams. Spoken by OpenAI-compatible vendors and local servers.
 
 use base64::Engine as _;
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink};
+use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
@@ -58,44 +57,28 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("chat/completions");
-    let mut builder = endpoint.client.post(&url).json(&request_body(request));
-    if let Some(key) = endpoint.api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let is_stream = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/event-stream"));
-    if is_stream {
-        read_stream(response.bytes_stream(), &url, on_event).await
-    } else {
-        let text = response
-            .text()
-            .await
-            .map_err(|error| http::transport_error(error, &url))?;
-        // Some servers label an event stream as text/plain.
-        if text.trim_start().starts_with("data:") {
-            let body =
-                futures_util::stream::iter([Ok::<_, reqwest::Error>(bytes::Bytes::from(text))]);
-            return read_stream(body, &url, on_event).await;
+    let response = super::post_json(
+        &endpoint,
+        &url,
+        &request_body(request),
+        KeyStyle::Bearer,
+        &[],
+    )
+    .await?;
+    match super::answer_of(response, &url).await? {
+        super::Answer::Events(body) => {
+            let mut answer = ChatResponse::default();
+            super::read_sse(body, &url, |_, data| {
+                apply_chunk(data, &mut answer, on_event)
+            })
+            .await?;
+            Ok(answer)
         }
-        let parsed = parse_completion(&text)?;
-        if !parsed.thinking.is_empty() {
-            on_event(ChatEvent::Thinking(&parsed.thinking));
+        super::Answer::Whole(text) => {
+            let parsed = parse_completion(&text)?;
+            super::emit_whole(&parsed, on_event);
+            Ok(parsed)
         }
-        if !parsed.text.is_empty() {
-            on_event(ChatEvent::Text(&parsed.text));
-        }
-        Ok(parsed)
     }
 }
 
@@ -175,13 +158,6 @@ impl From<WireUsage> for Usage {
     }
 }
 
-fn format_error(detail: impl std::fmt::Display) -> Error {
-    Error::provider(
-        Reason::Format,
-        format!("unexpected answer from the provider: {detail}"),
-    )
-}
-
 fn embedded_error(error: &Value) -> Error {
     let message = error
         .get("message")
@@ -257,31 +233,10 @@ pub fn apply_chunk(
     Ok(true)
 }
 
-async fn read_stream(
-    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
-    url: &str,
-    on_event: EventSink<'_>,
-) -> Result<ChatResponse> {
-    use eventsource_stream::Eventsource;
-    let mut events = std::pin::pin!(body.eventsource());
-    let mut answer = ChatResponse::default();
-    while let Some(event) = events.next().await {
-        let event = event.map_err(|error| match error {
-            eventsource_stream::EventStreamError::Transport(error) => {
-                http::transport_error(error, url)
-            }
-            other => format_error(other),
-        })?;
-        if !apply_chunk(&event.data, &mut answer, on_event)? {
-            break;
-        }
-    }
-    Ok(answer)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::StreamExt;
 
     fn sink() -> impl FnMut(ChatEvent<'_>) + Send {
         |_| {}

@@ -4,10 +4,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint};
+use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
-use crate::http;
 
 pub fn request_body(model: &str, texts: &[String], input_type: Option<&str>) -> Value {
     let mut body = json!({"model": model, "input": texts});
@@ -24,26 +23,9 @@ pub async fn embed(
     input_type: Option<&str>,
 ) -> Result<EmbeddingResponse> {
     let url = endpoint.url("embeddings");
-    let mut builder = endpoint
-        .client
-        .post(&url)
-        .json(&request_body(model, texts, input_type));
-    if let Some(key) = endpoint.api_key {
-        builder = builder.bearer_auth(key.expose());
-    }
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| http::transport_error(e, &url))?;
-    parse_response(&text, texts.len())
+    let body = request_body(model, texts, input_type);
+    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    parse_response(&super::text_of(response, &url).await?, texts.len())
 }
 
 #[derive(Deserialize)]

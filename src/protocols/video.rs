@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::Endpoint;
-use super::images::download;
+use super::images::{FAL_KEY, GOOGLE_KEY, download};
+use super::{Endpoint, KeyStyle, format_error, send_json};
 use crate::config::env;
 use crate::error::{Error, Reason, Result};
 use crate::http;
@@ -32,47 +32,6 @@ pub type StatusSink<'s> = &'s mut (dyn FnMut(&str) + Send);
 pub struct VideoResult {
     pub bytes: Vec<u8>,
     pub job_id: String,
-}
-
-fn format_error(detail: impl std::fmt::Display) -> Error {
-    Error::provider(
-        Reason::Format,
-        format!("unexpected answer from the provider: {detail}"),
-    )
-}
-
-async fn send_json(
-    endpoint: Endpoint<'_>,
-    url: &str,
-    builder: reqwest::RequestBuilder,
-) -> Result<Value> {
-    let response = endpoint
-        .decorate(builder)
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    serde_json::from_str(&text).map_err(format_error)
-}
-
-fn bearer(endpoint: Endpoint<'_>, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.bearer_auth(key.expose()),
-        None => builder,
-    }
-}
-
-fn google_key(endpoint: Endpoint<'_>, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match endpoint.api_key {
-        Some(key) => builder.header("x-goog-api-key", key.expose()),
-        None => builder,
-    }
 }
 
 /// Pause between status checks: 2 s growing to 10 s (near zero in tests).
@@ -172,7 +131,7 @@ pub async fn openai_generate(
 ) -> Result<VideoResult> {
     let url = endpoint.url("videos");
     let builder = endpoint.client.post(&url).json(&openai_body(request));
-    let mut job = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+    let mut job = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
     let id = job
         .get("id")
         .and_then(Value::as_str)
@@ -193,13 +152,10 @@ pub async fn openai_generate(
         }
         poller.wait(&id).await?;
         let url = endpoint.url(&format!("videos/{id}"));
-        job = send_json(endpoint, &url, bearer(endpoint, endpoint.client.get(&url))).await?;
+        job = send_json(&endpoint, endpoint.client.get(&url), &url, KeyStyle::Bearer).await?;
     }
     let url = endpoint.url(&format!("videos/{id}/content"));
-    let auth = endpoint
-        .api_key
-        .map(|key| ("authorization", format!("Bearer {}", key.expose())));
-    let (bytes, content_type) = download(endpoint, &url, max_bytes, auth).await?;
+    let (bytes, content_type) = download(endpoint, &url, max_bytes, KeyStyle::Bearer).await?;
     check_video(&bytes, content_type.as_deref(), &url)?;
     Ok(VideoResult { bytes, job_id: id })
 }
@@ -233,7 +189,7 @@ pub async fn veo_generate(
 ) -> Result<VideoResult> {
     let url = endpoint.url(&format!("models/{}:predictLongRunning", request.model));
     let builder = endpoint.client.post(&url).json(&veo_body(request));
-    let mut operation = send_json(endpoint, &url, google_key(endpoint, builder)).await?;
+    let mut operation = send_json(&endpoint, builder, &url, GOOGLE_KEY).await?;
     let name = operation
         .get("name")
         .and_then(Value::as_str)
@@ -243,12 +199,7 @@ pub async fn veo_generate(
         on_status("running");
         poller.wait(&name).await?;
         let url = endpoint.url(&name);
-        operation = send_json(
-            endpoint,
-            &url,
-            google_key(endpoint, endpoint.client.get(&url)),
-        )
-        .await?;
+        operation = send_json(&endpoint, endpoint.client.get(&url), &url, GOOGLE_KEY).await?;
     }
     on_status("done");
     if let Some(error) = operation.get("error") {
@@ -269,10 +220,7 @@ pub async fn veo_generate(
             }),
         ));
     };
-    let auth = endpoint
-        .api_key
-        .map(|key| ("x-goog-api-key", key.expose().to_owned()));
-    let (bytes, content_type) = download(endpoint, uri, max_bytes, auth).await?;
+    let (bytes, content_type) = download(endpoint, uri, max_bytes, GOOGLE_KEY).await?;
     check_video(&bytes, content_type.as_deref(), uri)?;
     Ok(VideoResult {
         bytes,
@@ -315,7 +263,7 @@ pub async fn fal_generate(
     let base = fal_queue_base(endpoint.base_url);
     let url = format!("{base}/{}", request.model);
     let builder = endpoint.client.post(&url).json(&fal_body(request));
-    let submitted = send_json(endpoint, &url, super::images::fal_auth(endpoint, builder)).await?;
+    let submitted = send_json(&endpoint, builder, &url, FAL_KEY).await?;
     let id = submitted
         .get("request_id")
         .and_then(Value::as_str)
@@ -332,8 +280,8 @@ pub async fn fal_generate(
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{base}/{}/requests/{id}", request.model));
     loop {
-        let builder = super::images::fal_auth(endpoint, endpoint.client.get(&status_url));
-        let status = send_json(endpoint, &status_url, builder).await?;
+        let builder = endpoint.client.get(&status_url);
+        let status = send_json(&endpoint, builder, &status_url, FAL_KEY).await?;
         let word = status
             .get("status")
             .and_then(Value::as_str)
@@ -352,15 +300,15 @@ pub async fn fal_generate(
             _ => poller.wait(&id).await?,
         }
     }
-    let builder = super::images::fal_auth(endpoint, endpoint.client.get(&response_url));
-    let result = send_json(endpoint, &response_url, builder).await?;
+    let builder = endpoint.client.get(&response_url);
+    let result = send_json(&endpoint, builder, &response_url, FAL_KEY).await?;
     let Some(video_url) = result.pointer("/video/url").and_then(Value::as_str) else {
         return Err(job_failed(
             &id,
             &error_text(result.get("detail").or(result.get("error"))),
         ));
     };
-    let (bytes, content_type) = download(endpoint, video_url, max_bytes, None).await?;
+    let (bytes, content_type) = download(endpoint, video_url, max_bytes, KeyStyle::None).await?;
     check_video(&bytes, content_type.as_deref(), video_url)?;
     Ok(VideoResult { bytes, job_id: id })
 }
@@ -390,7 +338,7 @@ pub async fn xai_generate(
 ) -> Result<VideoResult> {
     let url = endpoint.url("videos/generations");
     let builder = endpoint.client.post(&url).json(&xai_body(request));
-    let submitted = send_json(endpoint, &url, bearer(endpoint, builder)).await?;
+    let submitted = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
     let id = submitted
         .get("request_id")
         .or_else(|| submitted.get("id"))
@@ -400,7 +348,8 @@ pub async fn xai_generate(
     let video_url = loop {
         poller.wait(&id).await?;
         let url = endpoint.url(&format!("videos/{id}"));
-        let status = send_json(endpoint, &url, bearer(endpoint, endpoint.client.get(&url))).await?;
+        let status =
+            send_json(&endpoint, endpoint.client.get(&url), &url, KeyStyle::Bearer).await?;
         let word = status
             .get("status")
             .and_then(Value::as_str)
@@ -416,7 +365,7 @@ pub async fn xai_generate(
             ));
         }
     };
-    let (bytes, content_type) = download(endpoint, &video_url, max_bytes, None).await?;
+    let (bytes, content_type) = download(endpoint, &video_url, max_bytes, KeyStyle::None).await?;
     check_video(&bytes, content_type.as_deref(), &video_url)?;
     Ok(VideoResult { bytes, job_id: id })
 }
@@ -479,14 +428,7 @@ pub async fn gemini_describe(
         )
         .header("X-Goog-Upload-Header-Content-Type", mime_type)
         .json(&json!({"file": {"display_name": "openclaw-video"}}));
-    let response = endpoint
-        .decorate(google_key(endpoint, builder))
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, &start_url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
+    let response = super::send(&endpoint, builder, &start_url, GOOGLE_KEY).await?;
     let upload_url = response
         .headers()
         .get("x-goog-upload-url")
@@ -499,7 +441,7 @@ pub async fn gemini_describe(
         .header("X-Goog-Upload-Offset", "0")
         .header("X-Goog-Upload-Command", "upload, finalize")
         .body(bytes.to_vec());
-    let mut file = send_json(endpoint, &upload_url, builder).await?;
+    let mut file = send_json(&endpoint, builder, &upload_url, KeyStyle::None).await?;
     file = file.get("file").cloned().unwrap_or(file);
     let name = file
         .get("name")
@@ -518,12 +460,7 @@ pub async fn gemini_describe(
             _ => {
                 poller.wait(&name).await?;
                 let url = format!("{base}/{name}");
-                file = send_json(
-                    endpoint,
-                    &url,
-                    google_key(endpoint, endpoint.client.get(&url)),
-                )
-                .await?;
+                file = send_json(&endpoint, endpoint.client.get(&url), &url, GOOGLE_KEY).await?;
             }
         }
     }
@@ -537,7 +474,7 @@ pub async fn gemini_describe(
         {"text": prompt},
     ]}]});
     let builder = endpoint.client.post(&url).json(&body);
-    let answer = send_json(endpoint, &url, google_key(endpoint, builder)).await?;
+    let answer = send_json(&endpoint, builder, &url, GOOGLE_KEY).await?;
     let text: String = answer
         .pointer("/candidates/0/content/parts")
         .and_then(Value::as_array)
@@ -573,22 +510,9 @@ pub async fn chat_describe(
     bytes: &[u8],
 ) -> Result<String> {
     let url = endpoint.url("chat/completions");
-    let builder = endpoint
-        .client
-        .post(&url)
-        .json(&chat_video_body(model, prompt, mime_type, bytes));
-    let response = endpoint
-        .decorate(bearer(endpoint, builder))
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, &url))?;
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    let text = response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, &url))?;
+    let body = chat_video_body(model, prompt, mime_type, bytes);
+    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    let text = super::text_of(response, &url).await?;
     Ok(super::openai_chat::parse_completion(&text)?.text)
 }
 

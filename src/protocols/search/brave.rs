@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Answer, Hit, SearchEndpoint, finish, send_json, strip_tags, text, with_query};
+use super::{Answer, Hit, SearchEndpoint, answer, finish, results, strip_tags, text, with_query};
 use crate::error::Result;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.search.brave.com";
@@ -22,21 +22,12 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
         .header("Accept", "application/json")
         .header("X-Subscription-Token", endpoint.key())
         .timeout(endpoint.timeout);
-    let raw = send_json(request, &url).await?;
-    Ok(Answer {
-        hits: parse(&raw, limit),
-        raw,
-    })
+    answer(request, &url, limit, parse).await
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw
-        .pointer("/web/results")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     finish(
-        results.iter().map(|r| Hit {
+        results(raw, "/web/results").iter().map(|r| Hit {
             title: strip_tags(&text(r, "title")),
             url: text(r, "url"),
             snippet: strip_tags(&text(r, "description")),

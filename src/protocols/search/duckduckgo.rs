@@ -5,7 +5,7 @@
 use reqwest::Url;
 use serde_json::json;
 
-use super::{Answer, Hit, SearchEndpoint, finish, with_query};
+use super::{Answer, Hit, SearchEndpoint, finish, send_text, with_query};
 use crate::error::{Error, Reason, Result};
 use crate::web::fetch::BROWSER_USER_AGENT;
 
@@ -42,22 +42,13 @@ pub async fn search(
     if let Some(region) = options.region {
         params.push(("kl", region));
     }
-    let response = endpoint
+    let request = endpoint
         .client
         .get(with_query(&url, &params)?)
         .header("User-Agent", BROWSER_USER_AGENT)
         .header("Accept", "text/html")
-        .timeout(endpoint.timeout)
-        .send()
-        .await
-        .map_err(|error| crate::http::transport_error(error, &url))?;
-    if !response.status().is_success() {
-        return Err(crate::http::error_from_response(response).await);
-    }
-    let page = response
-        .text()
-        .await
-        .map_err(|error| crate::http::transport_error(error, &url))?;
+        .timeout(endpoint.timeout);
+    let page = send_text(request, &url).await?;
     let hits = parse(&page)?;
     let raw = json!({"html": page});
     Ok(Answer {

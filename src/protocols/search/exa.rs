@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Answer, Hit, SearchEndpoint, finish, send_json, text};
+use super::{Answer, Hit, SearchEndpoint, answer, finish, results, text};
 use crate::error::Result;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.exa.ai";
@@ -40,11 +40,7 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
         .header("x-api-key", endpoint.key())
         .json(&body)
         .timeout(endpoint.timeout);
-    let raw = send_json(request, &url).await?;
-    Ok(Answer {
-        hits: parse(&raw, limit),
-        raw,
-    })
+    answer(request, &url, limit, parse).await
 }
 
 fn snippet(result: &Value) -> String {
@@ -71,13 +67,8 @@ fn snippet(result: &Value) -> String {
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw
-        .get("results")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     finish(
-        results.iter().map(|r| Hit {
+        results(raw, "/results").iter().map(|r| Hit {
             title: text(r, "title"),
             url: text(r, "url"),
             snippet: snippet(r),

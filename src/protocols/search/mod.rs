@@ -55,17 +55,7 @@ pub struct Answer {
 /// Send, turn an error status into a classified error carrying the
 /// provider's own message, and parse the JSON body.
 pub async fn send_json(request: reqwest::RequestBuilder, url: &str) -> Result<Value> {
-    let response = request
-        .send()
-        .await
-        .map_err(|error| crate::http::transport_error(error, url))?;
-    if !response.status().is_success() {
-        return Err(crate::http::error_from_response(response).await);
-    }
-    let body = response
-        .text()
-        .await
-        .map_err(|error| crate::http::transport_error(error, url))?;
+    let body = send_text(request, url).await?;
     let value: Value = serde_json::from_str(&body).map_err(|error| {
         Error::provider(
             Reason::Format,
@@ -86,6 +76,43 @@ pub async fn send_json(request: reqwest::RequestBuilder, url: &str) -> Result<Va
         return Err(Error::provider(Reason::Unknown, message));
     }
     Ok(value)
+}
+
+/// Send, turn an error status into a classified error, and read the body.
+pub async fn send_text(request: reqwest::RequestBuilder, url: &str) -> Result<String> {
+    let response = crate::protocols::send_checked(request, url).await?;
+    crate::protocols::text_of(response, url).await
+}
+
+/// `send_json`, then the hits `parse` finds in the answer (at most `limit`).
+pub async fn answer(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    limit: usize,
+    parse: fn(&Value, usize) -> Vec<Hit>,
+) -> Result<Answer> {
+    let raw = send_json(request, url).await?;
+    Ok(Answer {
+        hits: parse(&raw, limit),
+        raw,
+    })
+}
+
+/// The result objects in the list at `pointer` (`/results`), or none.
+pub fn results<'v>(raw: &'v Value, pointer: &str) -> &'v [Value] {
+    raw.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// A `{title, url, <snippet_key>}` result as a hit.
+pub fn plain_hit(result: &Value, snippet_key: &str) -> Hit {
+    Hit {
+        title: text(result, "title"),
+        url: text(result, "url"),
+        snippet: text(result, snippet_key),
+    }
 }
 
 /// `url` with `params` appended to its query string, percent-encoded.

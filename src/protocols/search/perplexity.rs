@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Answer, Hit, SearchEndpoint, finish, send_json, text};
+use super::{Answer, Hit, SearchEndpoint, answer, finish, plain_hit, results};
 use crate::error::Result;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.perplexity.ai";
@@ -18,27 +18,12 @@ pub async fn search(endpoint: &SearchEndpoint<'_>, query: &str, limit: usize) ->
         .bearer_auth(endpoint.key())
         .json(&body)
         .timeout(endpoint.timeout);
-    let raw = send_json(request, &url).await?;
-    Ok(Answer {
-        hits: parse(&raw, limit),
-        raw,
-    })
+    answer(request, &url, limit, parse).await
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw
-        .get("results")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    finish(
-        results.iter().map(|r| Hit {
-            title: text(r, "title"),
-            url: text(r, "url"),
-            snippet: text(r, "snippet"),
-        }),
-        limit,
-    )
+    let hits = results(raw, "/results").iter();
+    finish(hits.map(|r| plain_hit(r, "snippet")), limit)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Answer, Hit, SearchEndpoint, finish, send_json, text, with_query};
+use super::{Answer, Hit, SearchEndpoint, answer, finish, plain_hit, results, with_query};
 use crate::error::Result;
 
 pub struct Options<'a> {
@@ -30,27 +30,12 @@ pub async fn search(
         .get(with_query(&url, &params)?)
         .header("Accept", "application/json")
         .timeout(endpoint.timeout);
-    let raw = send_json(request, &url).await?;
-    Ok(Answer {
-        hits: parse(&raw, limit),
-        raw,
-    })
+    answer(request, &url, limit, parse).await
 }
 
 pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
-    let results = raw
-        .get("results")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    finish(
-        results.iter().map(|r| Hit {
-            title: text(r, "title"),
-            url: text(r, "url"),
-            snippet: text(r, "content"),
-        }),
-        limit,
-    )
+    let hits = results(raw, "/results").iter();
+    finish(hits.map(|r| plain_hit(r, "content")), limit)
 }
 
 /// Engines searx could not use for this query (`unresponsive_engines`:
