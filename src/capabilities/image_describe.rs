@@ -7,14 +7,13 @@ use std::time::Instant;
 use futures_util::StreamExt;
 
 use super::fallback::{self, ChainFailure, Success};
-use super::remote_media;
-use crate::auth;
+use super::{model_run, remote_media};
 use crate::catalog::{Modality, ModelKind};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::{self, ImageFile};
-use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint};
+use crate::protocols::ChatRequest;
 use crate::registry::{Registry, Resolved};
 
 /// Largest image fetched from a URL.
@@ -181,16 +180,6 @@ async fn describe_one(
     prompt: &str,
     deadline: Option<Instant>,
 ) -> Result<String> {
-    let provider = candidate.provider;
-    let credential = auth::require(provider, ctx.profiles()?)?;
-    let own_client;
-    let client = match &provider.proxy {
-        Some(proxy) => {
-            own_client = http::build_client(Some(proxy))?;
-            &own_client
-        }
-        None => ctx.client()?,
-    };
     let request = ChatRequest {
         model: &candidate.model.id,
         prompt,
@@ -202,22 +191,7 @@ async fn describe_one(
         stream: false,
         schema: None,
     };
-    let response = fallback::with_retries(deadline, async || {
-        let per_request = match (deadline, provider.request_timeout) {
-            (Some(run), Some(limit)) => Some(run.min(Instant::now() + limit)),
-            (run, limit) => run.or(limit.map(|d| Instant::now() + d)),
-        };
-        let endpoint = Endpoint {
-            client,
-            base_url: &provider.base_url,
-            api_key: credential.as_ref().map(|c| &c.secret),
-            headers: &provider.headers,
-            deadline: per_request,
-        };
-        let mut ignore = |_: ChatEvent<'_>| {};
-        protocols::chat(provider.api, endpoint, &request, &mut ignore).await
-    })
-    .await?;
+    let response = model_run::chat_with_retries(ctx, candidate, &request, deadline, None).await?;
     let text = response.text.trim().to_owned();
     if text.is_empty() {
         return Err(Error::provider(

@@ -5,13 +5,11 @@
 use std::time::Instant;
 
 use super::fallback::{self, ChainFailure, Success};
-use crate::auth;
+use super::provider_call::Connection;
 use crate::catalog::Api;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::http;
 use crate::media::{self, ImageFile};
-use crate::protocols::Endpoint;
 use crate::protocols::images::{self, GeneratedImage, ImageRequest};
 use crate::registry::{Provider, Resolved};
 
@@ -225,23 +223,9 @@ async fn generate_one(
                 .with_hint("pick an edit-capable model, see `openclaw infer image providers`"),
         );
     }
-    let credential = auth::require(provider, ctx.profiles()?)?;
-    let own_client;
-    let client = match &provider.proxy {
-        Some(proxy) => {
-            own_client = http::build_client(Some(proxy))?;
-            &own_client
-        }
-        None => ctx.client()?,
-    };
+    let connection = Connection::open(ctx, provider)?;
     let (request, ignored) = fit(family, &candidate.model.id, prompt, inputs, hints);
-    let endpoint = Endpoint {
-        client,
-        base_url: &provider.base_url,
-        api_key: credential.as_ref().map(|c| &c.secret),
-        headers: &provider.headers,
-        deadline,
-    };
+    let endpoint = connection.endpoint(deadline);
     let produced: Vec<GeneratedImage> = fallback::with_retries(deadline, async || match family {
         ImageFamily::OpenAi if inputs.is_empty() => {
             images::openai_generate(endpoint, &request).await

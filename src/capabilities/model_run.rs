@@ -6,14 +6,14 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::fallback;
-use crate::auth;
+use super::provider_call::Connection;
 use crate::catalog::Modality;
 use crate::context::Context;
 use crate::envelope::{Attempt, Timings, Usage};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
-use crate::protocols::{self, ChatEvent, ChatRequest, Endpoint};
+use crate::protocols::{self, ChatEvent, ChatRequest};
 use crate::registry::Resolved;
 use crate::thinking::ThinkingLevel;
 
@@ -176,27 +176,6 @@ async fn run_one(
             "pick a model whose catalog row lists `image` input (see `openclaw infer model list`)",
         ));
     }
-    let credential = auth::require(provider, ctx.profiles()?)?;
-    ctx.debug(|| {
-        let source = credential
-            .as_ref()
-            .map_or("no key".to_owned(), |c| format!("key from {}", c.source));
-        format!(
-            "{}/{} over {} at {} ({source})",
-            provider.id,
-            model.id,
-            provider.api.as_str(),
-            http::redact_url(&provider.base_url)
-        )
-    });
-    let own_client;
-    let client = match &provider.proxy {
-        Some(proxy) => {
-            own_client = http::build_client(Some(proxy))?;
-            &own_client
-        }
-        None => ctx.client()?,
-    };
     let chat_request = ChatRequest {
         model: &model.id,
         prompt: request.prompt,
@@ -208,47 +187,79 @@ async fn run_one(
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
     };
+    let mut forward = |event: ChatEvent<'_>| {
+        if first_token.is_none() {
+            *first_token = Some(started.elapsed().as_millis() as u64);
+        }
+        on_event(RunEvent::Chat(event));
+    };
+    let mut response = chat_with_retries(
+        ctx,
+        candidate,
+        &chat_request,
+        request.deadline,
+        Some(&mut forward),
+    )
+    .await?;
+    if response.text.trim().is_empty() {
+        return Err(empty_answer(&response, request.thinking));
+    }
+    if let Some(usage) = response.usage.as_mut() {
+        usage.cost = crate::cost::of(usage, model);
+    }
+    Ok(response)
+}
 
+/// Send one chat request to one candidate: its key and HTTP client, each
+/// try ending by the provider's `timeoutSeconds` (within `deadline`), and
+/// another try after a pause for transient failures. Output handed to
+/// `on_event` cannot be taken back, so a failure after it is final;
+/// without a sink nothing is shown and every transient failure is retried.
+pub(crate) async fn chat_with_retries(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    request: &ChatRequest<'_>,
+    deadline: Option<Instant>,
+    mut on_event: Option<&mut (dyn FnMut(ChatEvent<'_>) + Send)>,
+) -> Result<protocols::ChatResponse> {
+    let provider = candidate.provider;
+    let connection = Connection::open(ctx, provider)?;
+    ctx.debug(|| {
+        let source = connection
+            .credential
+            .as_ref()
+            .map_or("no key".to_owned(), |c| format!("key from {}", c.source));
+        format!(
+            "{}/{} over {} at {} ({source})",
+            provider.id,
+            candidate.model.id,
+            provider.api.as_str(),
+            http::redact_url(&provider.base_url)
+        )
+    });
     let mut tries = 0;
     loop {
         tries += 1;
-        let deadline = match (request.deadline, provider.request_timeout) {
-            (Some(run), Some(per_request)) => Some(run.min(Instant::now() + per_request)),
-            (run, per_request) => run.or(per_request.map(|d| Instant::now() + d)),
-        };
-        let endpoint = Endpoint {
-            client,
-            base_url: &provider.base_url,
-            api_key: credential.as_ref().map(|c| &c.secret),
-            headers: &provider.headers,
-            deadline,
+        let per_request = match (deadline, provider.request_timeout) {
+            (Some(run), Some(limit)) => Some(run.min(Instant::now() + limit)),
+            (run, limit) => run.or(limit.map(|d| Instant::now() + d)),
         };
         let mut emitted = false;
         let mut forward = |event: ChatEvent<'_>| {
-            if first_token.is_none() {
-                *first_token = Some(started.elapsed().as_millis() as u64);
+            if let Some(sink) = on_event.as_mut() {
+                emitted = true;
+                sink(event);
             }
-            emitted = true;
-            on_event(RunEvent::Chat(event));
         };
-        let error = match protocols::chat(provider.api, endpoint, &chat_request, &mut forward).await
-        {
-            Ok(response) if response.text.trim().is_empty() => {
-                return Err(empty_answer(&response, request.thinking));
-            }
-            Ok(mut response) => {
-                if let Some(usage) = response.usage.as_mut() {
-                    usage.cost = crate::cost::of(usage, model);
-                }
-                return Ok(response);
-            }
+        let endpoint = connection.endpoint(per_request);
+        let error = match protocols::chat(provider.api, endpoint, request, &mut forward).await {
+            Ok(response) => return Ok(response),
             Err(error) => error,
         };
-        // Output already shown cannot be taken back, so a broken stream is final.
         if emitted {
             return Err(error);
         }
-        match http::retry_delay(&error, tries, request.deadline) {
+        match http::retry_delay(&error, tries, deadline) {
             Some(wait) => tokio::time::sleep(wait).await,
             None => return Err(error),
         }

@@ -53,21 +53,12 @@ impl<'p> Connection<'p> {
     }
 }
 
-/// Run `call` until it succeeds, fails for good, or runs out of tries.
+/// Run `call` until it succeeds, fails for good, or runs out of tries
+/// (`fallback::with_retries` without an overall deadline).
 pub async fn with_retries<T, F, Fut>(mut call: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) => match http::retry_delay(&error, tries, None) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => return Err(error),
-            },
-        }
-    }
+    super::fallback::with_retries(None, async || call().await).await
 }

@@ -4,12 +4,10 @@
 use std::time::Instant;
 
 use super::fallback::{self, ChainFailure, Success};
-use crate::auth;
+use super::provider_call::Connection;
 use crate::catalog::Api;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::http;
-use crate::protocols::Endpoint;
 use crate::protocols::video::{self, Poller, VideoRequest};
 use crate::registry::{Provider, Resolved};
 
@@ -161,17 +159,6 @@ pub async fn generate<'r>(
     .await
 }
 
-fn client_for<'c>(
-    ctx: &'c Context,
-    provider: &Provider,
-    own: &'c mut Option<reqwest::Client>,
-) -> Result<&'c reqwest::Client> {
-    match &provider.proxy {
-        Some(proxy) => Ok(own.insert(http::build_client(Some(proxy))?)),
-        None => ctx.client(),
-    }
-}
-
 async fn generate_one(
     ctx: &Context,
     candidate: &Resolved<'_>,
@@ -189,17 +176,9 @@ async fn generate_one(
         ))
         .with_hint("see `openclaw infer video providers`"));
     };
-    let credential = auth::require(provider, ctx.profiles()?)?;
-    let mut own = None;
-    let client = client_for(ctx, provider, &mut own)?;
+    let connection = Connection::open(ctx, provider)?;
     let (request, ignored) = fit(family, &candidate.model.id, prompt, hints);
-    let endpoint = Endpoint {
-        client,
-        base_url: &provider.base_url,
-        api_key: credential.as_ref().map(|c| &c.secret),
-        headers: &provider.headers,
-        deadline,
-    };
+    let endpoint = connection.endpoint(deadline);
     let mut poller = Poller::new(deadline);
     let result = match family {
         VideoFamily::OpenAi => {
@@ -292,16 +271,8 @@ pub async fn describe(
         ))
         .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts"));
     };
-    let credential = auth::require(provider, ctx.profiles()?)?;
-    let mut own = None;
-    let client = client_for(ctx, provider, &mut own)?;
-    let endpoint = Endpoint {
-        client,
-        base_url: &provider.base_url,
-        api_key: credential.as_ref().map(|c| &c.secret),
-        headers: &provider.headers,
-        deadline,
-    };
+    let connection = Connection::open(ctx, provider)?;
+    let endpoint = connection.endpoint(deadline);
     let model = &candidate.model.id;
     let text = fallback::with_retries(deadline, async || match route {
         Api::GoogleGenerativeAi => {
