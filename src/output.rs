@@ -72,10 +72,4 @@ impl Diagnostics {
             stderr_line(message);
         }
     }
-
-    pub fn debug(&self, message: &str) {
-        if self.level >= LogLevel::Debug {
-            stderr_line(&format!("{}: {message}", self.paint("debug", "2")));
-        }
-    }
 }

@@ -49,7 +49,6 @@ pub struct RunOutcome {
     pub provider: String,
     pub model: String,
     pub text: String,
-    pub thinking: String,
     pub usage: Option<Usage>,
     pub attempts: Vec<Attempt>,
     pub timings: Timings,
@@ -99,7 +98,6 @@ pub async fn run(
         provider: success.provider,
         model: success.model,
         text: response.text,
-        thinking: response.thinking,
         usage: response.usage,
         attempts: success.attempts,
         timings: Timings {

@@ -43,13 +43,13 @@ pub struct GlobalArgs {
         long,
         value_enum,
         global = true,
-        env = "OPENCLAW_LOG_LEVEL",
+        env = crate::config::env::LOG_LEVEL,
         value_name = "LEVEL"
     )]
     pub log_level: Option<LogLevel>,
 
     /// Use the named profile: config and state live under `~/.openclaw-<name>`
-    #[arg(long, global = true, env = "OPENCLAW_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = crate::config::env::PROFILE, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Shorthand for `--profile dev`

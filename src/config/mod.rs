@@ -34,6 +34,8 @@ pub struct Config {
     // line and column of errors.)
     pub tools: Option<Value>,
     pub plugins: Option<Value>,
+    /// Read by no command yet: this build has no gateway client.
+    #[allow(dead_code)]
     pub gateway: Option<Value>,
     pub messages: Option<Value>,
     /// `memory.search.{provider, model}`: the embedding defaults.
@@ -129,7 +131,9 @@ impl MediaModelSelection {
 #[serde(rename_all = "camelCase")]
 pub struct ModelSettings {
     pub alias: Option<String>,
+    /// Parsed so a malformed value is reported; no capability applies it yet.
     #[serde(default)]
+    #[allow(dead_code)]
     pub params: BTreeMap<String, Value>,
 }
 
