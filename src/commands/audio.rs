@@ -174,13 +174,7 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
             });
             Ok(Report::new(envelope, format!("{text}\n")))
         }
-        Err(error) => {
-            envelope.ok = false;
-            Err(Failure {
-                error,
-                envelope: Some(envelope),
-            })
-        }
+        Err(error) => Err(Failure::with(error, envelope)),
     }
 }
 

@@ -236,13 +236,7 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
             });
             Ok(Report::new(envelope, text))
         }
-        Err(error) => {
-            envelope.ok = false;
-            Err(Failure {
-                error,
-                envelope: Some(envelope),
-            })
-        }
+        Err(error) => Err(Failure::with(error, envelope)),
     }
 }
 

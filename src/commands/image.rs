@@ -115,14 +115,7 @@ async fn run_generation(
     let success = match result {
         Ok(success) => success,
         Err(failure) => {
-            envelope.ok = false;
-            envelope.provider = failure.provider;
-            envelope.model = failure.model;
-            envelope.attempts = failure.attempts;
-            return Err(Failure {
-                error: failure.error,
-                envelope: Some(envelope),
-            });
+            return Err(Failure::chain(failure, envelope));
         }
     };
     envelope.provider = Some(success.provider);
@@ -138,11 +131,7 @@ async fn run_generation(
         match media::write_outputs(&items, options.output.as_deref(), &media_dir(ctx), "image") {
             Ok(written) => written,
             Err(error) => {
-                envelope.ok = false;
-                return Err(Failure {
-                    error,
-                    envelope: Some(envelope),
-                });
+                return Err(Failure::with(error, envelope));
             }
         };
     envelope.outputs = written
@@ -279,16 +268,7 @@ pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, 
             envelope.attempts = success.attempts;
             Ok(Report::new(envelope, format!("{}\n", success.value)))
         }
-        Err(failure) => {
-            envelope.ok = false;
-            envelope.provider = failure.provider;
-            envelope.model = failure.model;
-            envelope.attempts = failure.attempts;
-            Err(Failure {
-                error: failure.error,
-                envelope: Some(envelope),
-            })
-        }
+        Err(failure) => Err(Failure::chain(failure, envelope)),
     }
 }
 

@@ -50,6 +50,29 @@ pub struct Failure {
     pub envelope: Option<Envelope>,
 }
 
+impl Failure {
+    /// `error` with the envelope built so far, marked failed.
+    pub fn with(error: Error, mut envelope: Envelope) -> Failure {
+        envelope.ok = false;
+        Failure {
+            error,
+            envelope: Some(envelope),
+        }
+    }
+
+    /// Every candidate failed: the last one tried and each attempt go in
+    /// the envelope.
+    pub fn chain(
+        failure: crate::capabilities::fallback::ChainFailure,
+        mut envelope: Envelope,
+    ) -> Failure {
+        envelope.provider = failure.provider;
+        envelope.model = failure.model;
+        envelope.attempts = failure.attempts;
+        Failure::with(failure.error, envelope)
+    }
+}
+
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         Failure {

@@ -117,16 +117,7 @@ pub async fn run(
                 text: Some(text),
             })
         }
-        Err(failure) => {
-            envelope.ok = false;
-            envelope.provider = failure.provider;
-            envelope.model = failure.model;
-            envelope.attempts = failure.attempts;
-            Err(Failure {
-                error: failure.error,
-                envelope: Some(envelope),
-            })
-        }
+        Err(failure) => Err(Failure::chain(failure, envelope)),
     }
 }
 

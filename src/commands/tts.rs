@@ -86,11 +86,7 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
     let speech = match tts::synthesize(ctx, &config, &request).await {
         Ok(speech) => speech,
         Err(error) => {
-            envelope.ok = false;
-            return Err(Failure {
-                error,
-                envelope: Some(envelope),
-            });
+            return Err(Failure::with(error, envelope));
         }
     };
     envelope.model = Some(speech.model.clone());

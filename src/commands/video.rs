@@ -89,14 +89,7 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
     let success = match result {
         Ok(success) => success,
         Err(failure) => {
-            envelope.ok = false;
-            envelope.provider = failure.provider;
-            envelope.model = failure.model;
-            envelope.attempts = failure.attempts;
-            return Err(Failure {
-                error: failure.error,
-                envelope: Some(envelope),
-            });
+            return Err(Failure::chain(failure, envelope));
         }
     };
     envelope.provider = Some(success.provider);
@@ -112,11 +105,7 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
     ) {
         Ok(written) => written,
         Err(error) => {
-            envelope.ok = false;
-            return Err(Failure {
-                error,
-                envelope: Some(envelope),
-            });
+            return Err(Failure::with(error, envelope));
         }
     };
     envelope.outputs = written
@@ -186,13 +175,7 @@ pub async fn describe(ctx: &Context, args: VideoDescribeArgs) -> Result<Report, 
                 vec![json!({"path": file.path, "text": text, "kind": "video.description"})];
             Ok(Report::new(envelope, format!("{text}\n")))
         }
-        Err(error) => {
-            envelope.ok = false;
-            Err(Failure {
-                error,
-                envelope: Some(envelope),
-            })
-        }
+        Err(error) => Err(Failure::with(error, envelope)),
     }
 }
 
