@@ -2,6 +2,7 @@
 //! One test binary (faster to link); one module per capability.
 
 mod support;
+mod tls;
 
 mod audio;
 mod cli;
