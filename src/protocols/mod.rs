@@ -1,6 +1,9 @@
 //! Wire protocols. Each module knows one API's HTTP paths and JSON shapes
 //! and nothing about the CLI; vendors that share a protocol share its code.
 
+pub mod local;
+#[cfg(feature = "local-llm")]
+mod local_llama;
 pub mod openai_chat;
 
 use std::collections::BTreeMap;
@@ -64,6 +67,16 @@ pub struct ChatResponse {
     pub thinking: String,
     pub usage: Option<Usage>,
     pub finish_reason: Option<String>,
+    /// Timings an in-process engine measured itself.
+    pub engine_timings: Option<EngineTimings>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineTimings {
+    pub load_ms: f64,
+    pub prompt_ms: f64,
+    /// Mean milliseconds per generated token (`None` when none was generated).
+    pub per_token_ms: Option<f64>,
 }
 
 /// Pieces of the answer as they arrive, for live output.
@@ -93,6 +106,9 @@ pub async fn chat(
                 "configure the provider with `api: \"openai-completions\"` if it offers that API",
             ))
         }
+        Api::Local => Err(Error::internal(
+            "in-process models run through `protocols::local::chat`, not over HTTP",
+        )),
         Api::None => Err(Error::usage("this provider has no chat API")),
     }
 }

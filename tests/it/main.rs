@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod config;
 mod e2e_llama;
+mod local_model;
 mod model_auth;
 mod model_inventory;
 mod model_run;
