@@ -224,6 +224,7 @@ fn run_local(
     let local = LocalModel {
         reference: model.reference(),
         path: registry::local::model_file(model, &ctx.paths.state_dir),
+        models_dir: registry::local::models_dir(&ctx.paths.state_dir),
         threads: local::threads_from_config(candidate.provider.threads),
         context_window: model.context_window,
         max_tokens: model.max_tokens,

@@ -245,7 +245,8 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     let mut value = serde_json::to_value(&model).expect("model serializes");
     if model.provider == local::PROVIDER {
         let path = local::model_file(&model, &ctx.paths.state_dir);
-        let gguf = protocols::local::open_model_file(&path)?;
+        let gguf =
+            protocols::local::open_model_file(&path, &local::models_dir(&ctx.paths.state_dir))?;
         if let Value::Object(map) = &mut value {
             if model.context_window.is_none() {
                 map.insert("contextWindow".into(), json!(gguf.context_length()));

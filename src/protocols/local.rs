@@ -21,6 +21,8 @@ pub struct LocalModel {
     /// `local/<id>`, for messages.
     pub reference: String,
     pub path: PathBuf,
+    /// `<state dir>/models`, for hints.
+    pub models_dir: PathBuf,
     pub threads: u32,
     /// The configured context window; the model's trained length otherwise.
     pub context_window: Option<u64>,
@@ -44,15 +46,16 @@ pub fn threads_from_config(configured: Option<u32>) -> u32 {
 
 /// Read and check a model file's GGUF header: a one-line error naming the
 /// file for anything llama.cpp could not load.
-pub fn open_model_file(path: &Path) -> Result<Gguf> {
+pub fn open_model_file(path: &Path, models_dir: &Path) -> Result<Gguf> {
     let shown = path.display();
     match gguf::read(path) {
         Ok(gguf) => Ok(gguf),
         Err(GgufError::Missing) => {
             let mut error = Error::config(format!("model file {shown}: no such file"))
-                .with_hint(
-                    "put GGUF files in <state dir>/models/ (scripts/fetch-local-model.sh fetches SmolLM2), or pass `--model local/./path/to/model.gguf`",
-                );
+                .with_hint(format!(
+                    "put GGUF files in {} (scripts/fetch-local-model.sh fetches SmolLM2 there), or pass `--model local/./path/to/model.gguf`",
+                    models_dir.display()
+                ));
             error.reason = Reason::ModelNotFound;
             Err(error)
         }
@@ -128,7 +131,7 @@ pub fn chat(
     if !cfg!(feature = "local-llm") {
         return Err(not_built(&model.reference));
     }
-    let gguf = open_model_file(&model.path)?;
+    let gguf = open_model_file(&model.path, &model.models_dir)?;
     check_runnable(model, &gguf, request)?;
     run_engine(model, &gguf, request, on_event)
 }
