@@ -88,13 +88,15 @@ mod tests {
 
     #[test]
     fn blocks_are_trimmed_like_transformers() {
-        let template = "{{ bos_token }}\n{% for m in messages %}\n  [{{ m.role }}] {{ m.content | trim }}\n{% endfor %}\n{% if add_generation_prompt %}>{% endif %}";
+        // The indentation before `{% for %}` and `{% if %}` goes (lstrip_blocks), the
+        // newline after each block tag goes (trim_blocks); text indentation stays.
+        let template = "{{ bos_token }}\n  {% for m in messages %}\n  [{{ m.role }}] {{ m.content | trim }}\n  {% endfor %}\n    {% if add_generation_prompt %}>{% endif %}";
         let tokens = SpecialTokens {
             bos: "<s>".into(),
             eos: "</s>".into(),
         };
         let text = render(template, &user(" x "), &tokens).unwrap();
-        assert_eq!(text, "<s>\n[user] x\n>");
+        assert_eq!(text, "<s>\n  [user] x\n>");
     }
 
     #[test]
