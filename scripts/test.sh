@@ -20,5 +20,6 @@ export OPENCLAW_TEST_LOCAL_GGUF="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev
 scripts/with-llama-server.sh \
     cargo test --locked -- --test-threads 2
 
-# In-process llama.cpp: build with the feature, run only the local tests.
-cargo test --locked --features local-llm --test it local_ -- --test-threads 2
+# In-process llama.cpp: build with the feature, run only the `local_` tests
+# (integration tests and the engine's unit tests).
+cargo test --locked --features local-llm local_ -- --test-threads 2

@@ -154,6 +154,7 @@ mod tests {
             "openrouter",
             "huggingface",
             "ollama",
+            "local",
         ] {
             assert!(
                 providers.iter().any(|p| p.id == required),
@@ -187,5 +188,7 @@ mod tests {
             ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
         );
         assert!(find("ollama").key_optional);
+        assert!(find("local").key_optional);
+        assert_eq!(find("local").api, Api::Local);
     }
 }

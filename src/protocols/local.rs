@@ -13,10 +13,13 @@ use crate::gguf::{self, Gguf, GgufError};
 
 /// Up to this many new tokens when neither the config nor the catalog sets
 /// `maxTokens` (the context buffer is sized for prompt + this).
+#[cfg_attr(not(feature = "local-llm"), allow(dead_code))]
 pub const DEFAULT_MAX_TOKENS: u64 = 1024;
 
-/// Everything the engine needs to answer one prompt.
+/// Everything the engine needs to answer one prompt (the fields the engine
+/// reads are unused in a build without it).
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "local-llm"), allow(dead_code))]
 pub struct LocalModel {
     /// `local/<id>`, for messages.
     pub reference: String,
