@@ -52,10 +52,11 @@ pub fn chat(
 
     let load_started = Instant::now();
     let params = LlamaModelParams::default();
-    let llama = LlamaModel::load_from_file(backend, &model.path, &params).map_err(|e| {
+    let llama = LlamaModel::load_from_file(backend, &model.path, &params).map_err(|_| {
         engine_error(format!(
-            "model file {shown}: llama.cpp could not load it: {e}"
+            "model file {shown}: llama.cpp could not load it (missing or malformed tensors)"
         ))
+        .with_hint("`--log-level debug` shows llama.cpp's own account of the failure")
     })?;
     let load_ms = ms(load_started);
 

@@ -296,7 +296,11 @@ fn local_model_by_path_config_entry_and_default() {
     let out = run_json(&env, &reference, &["--log-level", "debug"]);
     assert_eq!(out.code, 0, "{out:?}");
     out.json();
-    assert!(out.stderr.contains("llama"), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("llama_model_loader: loaded meta data"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 #[cfg(feature = "local-llm")]
@@ -327,6 +331,12 @@ fn local_model_bad_files_give_one_line_errors() {
         let envelope = assert_fails(&out, 2, needle);
         assert_eq!(envelope["provider"], "local", "{model}");
     }
+
+    // A well-formed header over tensors llama.cpp cannot use: its loader
+    // fails cleanly (a runtime failure, exit 1), no crash.
+    std::fs::write(env.path("hollow.gguf"), chat_gguf("llama")).unwrap();
+    let out = run_json(&env, "local/./hollow.gguf", &[]);
+    assert_fails(&out, 1, "llama.cpp could not load it");
 }
 
 #[cfg(feature = "local-llm")]
