@@ -17,6 +17,7 @@ mod e2e_whisper;
 mod embedding;
 mod huggingface;
 mod images;
+mod local_model;
 mod model_auth;
 mod model_inventory;
 mod model_run;
