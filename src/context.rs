@@ -106,7 +106,8 @@ impl Context {
         if let Some(registry) = self.registry.get() {
             return Ok(registry);
         }
-        let built = Registry::build(self.config()?)?;
+        let mut built = Registry::build(self.config()?)?;
+        built.add_local_files(&crate::registry::local::models_dir(&self.paths.state_dir));
         Ok(self.registry.get_or_init(|| built))
     }
 

@@ -80,6 +80,18 @@ pub struct Timings {
     pub total_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_token_ms: Option<u64>,
+    /// In-process models: loading the weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<u64>,
+    /// In-process models: evaluating the prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_ms: Option<u64>,
+    /// In-process models: mean time per generated token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_token_ms: Option<f64>,
+    /// In-process models: generated tokens per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +134,16 @@ pub struct Envelope {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<Timings>,
     pub error: Option<ErrorBody>,
+}
+
+impl Timings {
+    /// Only the total: for calls with no streamed tokens.
+    pub fn since(started: std::time::Instant) -> Timings {
+        Timings {
+            total_ms: started.elapsed().as_millis() as u64,
+            ..Timings::default()
+        }
+    }
 }
 
 impl Envelope {

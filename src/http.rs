@@ -46,38 +46,32 @@ pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
 /// (PEM files), trusted in addition to the operating system's store: the
 /// usual way to add a corporate CA.
 fn extra_root_certificates() -> Result<Vec<reqwest::Certificate>> {
-    let mut files = Vec::new();
+    let mut certificates = Vec::new();
     if let Some(file) = env::var(env::SSL_CERT_FILE) {
-        files.push(std::path::PathBuf::from(file));
-    }
-    if let Some(dir) = env::var(env::SSL_CERT_DIR) {
-        for dir in std::env::split_paths(&dir) {
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                files.extend(
-                    entries
-                        .flatten()
-                        .map(|entry| entry.path())
-                        .filter(|path| path.is_file()),
-                );
+        let pem = std::fs::read(&file)
+            .map_err(|error| Error::config(format!("cannot read SSL_CERT_FILE {file}: {error}")))?;
+        match reqwest::Certificate::from_pem_bundle(&pem) {
+            Ok(found) if !found.is_empty() => certificates.extend(found),
+            _ => {
+                return Err(Error::config(format!(
+                    "SSL_CERT_FILE {file} holds no PEM certificate"
+                )));
             }
         }
     }
-    let mut certificates = Vec::new();
-    for file in files {
-        let pem = std::fs::read(&file).map_err(|error| {
-            Error::config(format!(
-                "cannot read certificate {}: {error}",
-                file.display()
-            ))
-        })?;
-        // Directories often hold hash symlinks and non-PEM files: skip what does not parse.
-        if let Ok(found) = reqwest::Certificate::from_pem_bundle(&pem) {
-            certificates.extend(found);
-        } else if env::var(env::SSL_CERT_FILE).is_some_and(|f| std::path::Path::new(&f) == file) {
-            return Err(Error::config(format!(
-                "SSL_CERT_FILE {} holds no PEM certificate",
-                file.display()
-            )));
+    if let Some(dirs) = env::var(env::SSL_CERT_DIR) {
+        for dir in std::env::split_paths(&dirs) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|entry| entry.path()) {
+                // Directories often hold hash links and non-PEM files: skip what does not parse.
+                if let Ok(found) =
+                    std::fs::read(&path).map(|pem| reqwest::Certificate::from_pem_bundle(&pem))
+                {
+                    certificates.extend(found.unwrap_or_default());
+                }
+            }
         }
     }
     Ok(certificates)

@@ -4,6 +4,7 @@
 mod auth;
 mod capabilities;
 mod catalog;
+mod chat_template;
 mod cli;
 mod commands;
 mod config;
@@ -11,6 +12,7 @@ mod context;
 mod cost;
 mod envelope;
 mod error;
+mod gguf;
 mod http;
 mod media;
 mod output;

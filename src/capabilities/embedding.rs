@@ -31,7 +31,7 @@ impl EmbeddingProtocol {
             Api::GoogleGenerativeAi => Some(EmbeddingProtocol::Gemini),
             Api::Ollama => Some(EmbeddingProtocol::Ollama),
             Api::None if provider.id == "voyage" => Some(EmbeddingProtocol::Voyage),
-            Api::None | Api::AnthropicMessages => None,
+            Api::None | Api::AnthropicMessages | Api::Local => None,
         }
     }
 

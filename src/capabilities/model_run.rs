@@ -7,14 +7,16 @@ use serde_json::Value;
 
 use super::fallback;
 use super::provider_call::Connection;
-use crate::catalog::Modality;
+use crate::catalog::{Api, Modality};
+use crate::cli::LogLevel;
 use crate::context::Context;
 use crate::envelope::{Attempt, Timings, Usage};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
+use crate::protocols::local::{self, LocalModel};
 use crate::protocols::{self, ChatEvent, ChatRequest};
-use crate::registry::Resolved;
+use crate::registry::{self, Resolved};
 use crate::thinking::ThinkingLevel;
 
 use super::structured::OutputSchema;
@@ -94,6 +96,7 @@ pub async fn run(
     })
     .await?;
     let (response, json, first_token) = success.value;
+    let engine = response.engine_timings;
     Ok(RunOutcome {
         provider: success.provider,
         model: success.model,
@@ -103,6 +106,13 @@ pub async fn run(
         timings: Timings {
             total_ms: started.elapsed().as_millis() as u64,
             first_token_ms: first_token,
+            load_ms: engine.map(|e| e.load_ms.round() as u64),
+            prompt_ms: engine.map(|e| e.prompt_ms.round() as u64),
+            per_token_ms: engine.and_then(|e| e.per_token_ms).map(round2),
+            tokens_per_second: engine
+                .and_then(|e| e.per_token_ms)
+                .filter(|ms| *ms > 0.0)
+                .map(|ms| round2(1000.0 / ms)),
         },
         json,
     })
@@ -165,6 +175,9 @@ async fn run_one(
 ) -> Result<protocols::ChatResponse> {
     let provider = candidate.provider;
     let model = &candidate.model;
+    if provider.api == Api::Local {
+        return run_local(ctx, candidate, request, on_event, first_token, started);
+    }
     if !request.images.is_empty() && model.known && !model.accepts(Modality::Image) {
         return Err(Error::usage(format!(
             "model `{}` does not accept image input",
@@ -262,6 +275,56 @@ pub(crate) async fn chat_with_retries(
             None => return Err(error),
         }
     }
+}
+
+/// A GGUF model in this process: no credential, no HTTP, no retries.
+fn run_local(
+    ctx: &Context,
+    candidate: &Resolved<'_>,
+    request: &RunRequest<'_>,
+    on_event: RunSink<'_>,
+    first_token: &mut Option<u64>,
+    started: Instant,
+) -> Result<protocols::ChatResponse> {
+    let model = &candidate.model;
+    let local = LocalModel {
+        reference: model.reference(),
+        path: registry::local::model_file(model, &ctx.paths.state_dir),
+        models_dir: registry::local::models_dir(&ctx.paths.state_dir),
+        threads: local::threads_from_config(candidate.provider.threads),
+        context_window: model.context_window,
+        max_tokens: model.max_tokens,
+        engine_logs: ctx.log_level >= LogLevel::Debug,
+        deadline: request.deadline,
+    };
+    let chat_request = ChatRequest {
+        model: &model.id,
+        prompt: request.prompt,
+        images: request.images,
+        thinking: request.thinking,
+        max_tokens: model.max_tokens,
+        output_limit: model.max_tokens,
+        temperature: model.temperature,
+        stream: true,
+        // The engine has no constrained decoding; the answer is still checked
+        // (and repaired once) against the schema by the caller.
+        schema: None,
+    };
+    let mut forward = |event: ChatEvent<'_>| {
+        if first_token.is_none() {
+            *first_token = Some(started.elapsed().as_millis() as u64);
+        }
+        on_event(RunEvent::Chat(event));
+    };
+    let response = local::chat(&local, &chat_request, &mut forward)?;
+    if response.text.trim().is_empty() {
+        return Err(empty_answer(&response, request.thinking));
+    }
+    Ok(response)
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 fn empty_answer(response: &protocols::ChatResponse, thinking: Option<ThinkingLevel>) -> Error {

@@ -19,6 +19,9 @@ pub enum Api {
     GoogleGenerativeAi,
     #[serde(rename = "ollama")]
     Ollama,
+    /// GGUF models run inside this process (the `local-llm` feature).
+    #[serde(rename = "local")]
+    Local,
     /// A provider with no chat API (media or embedding only).
     #[serde(rename = "none")]
     None,
@@ -32,6 +35,7 @@ impl Api {
             Api::AnthropicMessages => "anthropic-messages",
             Api::GoogleGenerativeAi => "google-generative-ai",
             Api::Ollama => "ollama",
+            Api::Local => "local",
             Api::None => "none",
         }
     }
@@ -150,6 +154,7 @@ mod tests {
             "openrouter",
             "huggingface",
             "ollama",
+            "local",
         ] {
             assert!(
                 providers.iter().any(|p| p.id == required),
@@ -183,5 +188,7 @@ mod tests {
             ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
         );
         assert!(find("ollama").key_optional);
+        assert!(find("local").key_optional);
+        assert_eq!(find("local").api, Api::Local);
     }
 }

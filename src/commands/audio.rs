@@ -168,10 +168,7 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
         Ok(text) => {
             envelope.outputs =
                 vec![json!({"path": file.path, "text": text, "kind": "audio.transcription"})];
-            envelope.timings = Some(Timings {
-                total_ms: started.elapsed().as_millis() as u64,
-                first_token_ms: None,
-            });
+            envelope.timings = Some(Timings::since(started));
             Ok(Report::new(envelope, format!("{text}\n")))
         }
         Err(error) => Err(Failure::with(error, envelope)),

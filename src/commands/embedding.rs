@@ -230,10 +230,7 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
                 text.push('\n');
             }
             envelope.usage = usage;
-            envelope.timings = Some(Timings {
-                total_ms: started.elapsed().as_millis() as u64,
-                first_token_ms: None,
-            });
+            envelope.timings = Some(Timings::since(started));
             Ok(Report::new(envelope, text))
         }
         Err(error) => Err(Failure::with(error, envelope)),

@@ -16,7 +16,7 @@ use crate::cli::image::{
     ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs, ImageOptions,
 };
 use crate::context::Context;
-use crate::envelope::{Envelope, Input, Transport};
+use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::media;
 
@@ -145,10 +145,7 @@ async fn run_generation(
             value
         })
         .collect();
-    envelope.timings = Some(crate::envelope::Timings {
-        total_ms: started.elapsed().as_millis() as u64,
-        first_token_ms: None,
-    });
+    envelope.timings = Some(Timings::since(started));
     let text: String = written
         .iter()
         .map(|file| format!("{}\n", file.path.display()))

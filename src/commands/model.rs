@@ -1,5 +1,6 @@
 //! `infer model ...`: run, list, inspect, providers, auth.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
-use crate::registry::{Model, Registry, Resolved, discovery};
+use crate::registry::{Model, Registry, Resolved, discovery, local};
+use crate::{gguf, protocols};
 
 pub async fn run(
     ctx: &Context,
@@ -286,6 +288,10 @@ pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
             models.extend(provider.models.iter().cloned());
         }
     }
+    let models: Vec<Model> = models
+        .iter()
+        .map(|model| with_gguf_facts(ctx, model).into_owned())
+        .collect();
     let outputs = models
         .iter()
         .map(|m| serde_json::to_value(m).expect("model serializes"))
@@ -324,17 +330,82 @@ pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
 
 pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     let registry = ctx.registry()?;
-    let model = registry.find(&args.model).ok_or_else(|| {
-        Error::usage(format!("unknown model `{}`", args.model.trim()))
-            .with_hint("`openclaw infer model list` shows the known models")
-    })?;
-    let value = serde_json::to_value(&*model).expect("model serializes");
+    let model = match registry.find(&args.model) {
+        Some(model) => model.into_owned(),
+        // `local/<path or file stem>` need not be listed anywhere.
+        None if is_local_ref(&args.model) => registry.resolve(&args.model, ModelKind::Chat)?.model,
+        None => {
+            return Err(
+                Error::usage(format!("unknown model `{}`", args.model.trim()))
+                    .with_hint("`openclaw infer model list` shows the known models"),
+            );
+        }
+    };
+    let mut value = serde_json::to_value(&model).expect("model serializes");
+    if model.provider == local::PROVIDER {
+        let path = local::model_file(&model, &ctx.paths.state_dir);
+        let gguf =
+            protocols::local::open_model_file(&path, &local::models_dir(&ctx.paths.state_dir))?;
+        if let Value::Object(map) = &mut value {
+            if model.context_window.is_none() {
+                map.insert("contextWindow".into(), json!(gguf.context_length()));
+            }
+            map.insert("path".into(), json!(path.display().to_string()));
+            map.insert("gguf".into(), gguf_summary(&gguf));
+        }
+    }
     let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
     let mut envelope =
         Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
     envelope.provider = Some(model.provider.clone());
     envelope.model = Some(model.id.clone());
     Ok(Report::new(envelope, text))
+}
+
+fn is_local_ref(reference: &str) -> bool {
+    reference
+        .trim()
+        .split_once('/')
+        .is_some_and(|(provider, _)| provider.eq_ignore_ascii_case(local::PROVIDER))
+}
+
+/// A local model as `model list` shows it: the context window read from
+/// its GGUF header when the config does not set one.
+fn with_gguf_facts<'m>(ctx: &Context, model: &'m Model) -> Cow<'m, Model> {
+    if model.provider != local::PROVIDER || model.context_window.is_some() {
+        return Cow::Borrowed(model);
+    }
+    let path = local::model_file(model, &ctx.paths.state_dir);
+    match gguf::read(&path) {
+        Ok(header) => {
+            let mut model = model.clone();
+            model.context_window = header.context_length();
+            Cow::Owned(model)
+        }
+        Err(_) => Cow::Borrowed(model),
+    }
+}
+
+/// What `model inspect` shows of a GGUF file's header.
+fn gguf_summary(header: &gguf::Gguf) -> Value {
+    let supported = header.check_supported();
+    let mut summary = json!({
+        "version": header.version,
+        "architecture": header.architecture(),
+        "name": header.name(),
+        "contextLength": header.context_length(),
+        "quantization": header.file_type_name().map(str::to_owned)
+            .or_else(|| header.file_type().map(|t| format!("unknown ({t})"))),
+        "chatTemplate": header.chat_template().is_some(),
+        "tensorCount": header.tensor_count,
+        "tensorBytes": header.data_end - header.data_offset,
+        "fileSize": header.file_size,
+        "supported": supported.is_ok(),
+    });
+    if let (Err(why), Value::Object(map)) = (supported, &mut summary) {
+        map.insert("unsupportedReason".into(), json!(why));
+    }
+    summary
 }
 
 pub fn providers(ctx: &Context) -> Result<Report> {

@@ -111,10 +111,7 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
         }
     }
     envelope.outputs = vec![output];
-    envelope.timings = Some(Timings {
-        total_ms: started.elapsed().as_millis() as u64,
-        first_token_ms: None,
-    });
+    envelope.timings = Some(Timings::since(started));
     Ok(Report::new(envelope, format!("{}\n", path.display())))
 }
 

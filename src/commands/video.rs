@@ -116,10 +116,7 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
             value
         })
         .collect();
-    envelope.timings = Some(Timings {
-        total_ms: started.elapsed().as_millis() as u64,
-        first_token_ms: None,
-    });
+    envelope.timings = Some(Timings::since(started));
     let text = format!("{}\n", written[0].path.display());
     Ok(Report::new(envelope, text))
 }

@@ -36,6 +36,9 @@ pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
 pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
+/// Tests set this to take the path of a CPU without the instructions the
+/// in-process llama.cpp needs (AVX2...), which the test machine has.
+pub const TEST_CPU_WITHOUT_AVX2: &str = "OPENCLAW_TEST_CPU_WITHOUT_AVX2";
 
 /// SearXNG instance for `web search` when no `baseUrl` is configured.
 pub const SEARXNG_BASE_URL: &str = "SEARXNG_BASE_URL";

@@ -171,6 +171,8 @@ pub struct ProviderConfig {
     pub proxy: Option<EnvString>,
     /// Ask for a streamed answer (default true).
     pub streaming: Option<bool>,
+    /// CPU threads for in-process models (`local`); default 1, 0 = all cores.
+    pub threads: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -8,6 +8,9 @@ pub mod firecrawl;
 pub mod gemini;
 pub mod gemini_embeddings;
 pub mod images;
+pub mod local;
+#[cfg(feature = "local-llm")]
+mod local_llama;
 pub mod ollama;
 pub mod ollama_embeddings;
 pub mod openai_audio;
@@ -98,6 +101,16 @@ pub struct ChatResponse {
     pub thinking: String,
     pub usage: Option<Usage>,
     pub finish_reason: Option<String>,
+    /// Timings an in-process engine measured itself.
+    pub engine_timings: Option<EngineTimings>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineTimings {
+    pub load_ms: f64,
+    pub prompt_ms: f64,
+    /// Mean milliseconds per generated token (`None` when none was generated).
+    pub per_token_ms: Option<f64>,
 }
 
 /// Vectors in input order, and token usage when the provider reports it.
@@ -168,6 +181,9 @@ pub async fn chat(
         Api::AnthropicMessages => anthropic::chat(endpoint, request, on_event).await,
         Api::GoogleGenerativeAi => gemini::chat(endpoint, request, on_event).await,
         Api::Ollama => ollama::chat(endpoint, request, on_event).await,
+        Api::Local => Err(Error::internal(
+            "in-process models run through `protocols::local::chat`, not over HTTP",
+        )),
         Api::None => Err(Error::usage("this provider has no chat API")),
     }
 }

@@ -193,6 +193,7 @@ pub fn parse_completion(text: &str) -> Result<ChatResponse> {
         thinking: message.thinking().unwrap_or_default().to_owned(),
         usage: completion.usage.map(Usage::from),
         finish_reason,
+        engine_timings: None,
     })
 }
 

@@ -218,6 +218,7 @@ pub fn parse_response(text: &str) -> Result<ChatResponse> {
         thinking,
         usage: response.usage.map(Usage::from),
         finish_reason,
+        engine_timings: None,
     })
 }
 

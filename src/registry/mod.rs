@@ -2,6 +2,7 @@
 //! `models.providers` merged over it, and model-ref resolution.
 
 pub mod discovery;
+pub mod local;
 mod resolve;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,8 @@ pub struct Provider {
     pub request_timeout: Option<Duration>,
     pub proxy: Option<String>,
     pub streaming: bool,
+    /// CPU threads for in-process models (0: every available core).
+    pub threads: Option<u32>,
     pub defaults: BTreeMap<ModelKind, String>,
     pub models: Vec<Model>,
     pub in_catalog: bool,
@@ -272,6 +275,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
         request_timeout: None,
         proxy: None,
         streaming: true,
+        threads: None,
         defaults: entry.defaults.clone(),
         models: entry
             .models
@@ -323,6 +327,7 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
         request_timeout: None,
         proxy: None,
         streaming: true,
+        threads: None,
         defaults: BTreeMap::new(),
         models: Vec::new(),
         in_catalog: false,
@@ -362,6 +367,9 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     }
     if let Some(streaming) = settings.streaming {
         provider.streaming = streaming;
+    }
+    if settings.threads.is_some() {
+        provider.threads = settings.threads;
     }
     for model_config in &settings.models {
         match provider.models.iter_mut().find(|m| m.id == model_config.id) {

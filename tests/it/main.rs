@@ -2,6 +2,7 @@
 //! One test binary (faster to link); one module per capability.
 
 mod support;
+mod tls;
 
 mod audio;
 mod cli;
@@ -16,6 +17,7 @@ mod e2e_whisper;
 mod embedding;
 mod huggingface;
 mod images;
+mod local_model;
 mod model_auth;
 mod model_inventory;
 mod model_run;
