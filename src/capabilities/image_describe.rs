@@ -2,12 +2,12 @@
 //! image-capable chat model (any chat protocol `protocols::chat` speaks),
 //! with the candidate chain of `fallback::run`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::fallback::{self, ChainFailure, Success};
-use super::{model_run, remote_media};
+use super::{model_run, web_fetch};
 use crate::catalog::{Modality, ModelKind};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
@@ -112,26 +112,63 @@ pub fn source(value: &str) -> Result<Source> {
     media::read_image(std::path::Path::new(value)).map(Source::Local)
 }
 
-async fn load(source: &Source, deadline: Option<Instant>) -> Result<ImageFile> {
+async fn load(ctx: &Context, source: &Source, deadline: Option<Instant>) -> Result<ImageFile> {
     match source {
         Source::Local(image) => Ok(image.clone()),
         Source::Remote(url) => {
-            let fetched = remote_media::fetch(url, MAX_REMOTE_IMAGE_BYTES, deadline).await?;
-            match media::sniff(&fetched.bytes) {
+            let page = fetch_remote(ctx, url, deadline).await?;
+            match media::sniff(&page.body) {
                 Some(mime) if media::IMAGE_MIME_TYPES.contains(&mime) => Ok(ImageFile {
                     path: url.clone(),
                     mime_type: mime,
-                    bytes: fetched.bytes,
+                    bytes: page.body,
                 }),
                 other => Err(Error::usage(format!(
                     "{} is not a supported image ({}; server said {})",
                     http::redact_url(url),
                     other.unwrap_or("unrecognised type"),
-                    fetched.content_type.as_deref().unwrap_or("no content type")
+                    page.content_type.as_deref().unwrap_or("no content type")
                 ))),
             }
         }
     }
+}
+
+/// An image named by URL, through `web fetch`'s guarded fetcher: every
+/// hop's addresses are checked against `tools.web.fetch.ssrfPolicy` and
+/// pinned, redirects are re-checked, and the body is capped.
+async fn fetch_remote(
+    ctx: &Context,
+    url: &str,
+    deadline: Option<Instant>,
+) -> Result<crate::web::fetch::RawPage> {
+    use crate::web::{config, fetch, ssrf::Guard};
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|error| Error::usage(format!("--file {url} is not a valid URL: {error}")))?;
+    let settings = config::fetch_settings(ctx.config()?)?;
+    let options = fetch::FetchOptions {
+        max_response_bytes: MAX_REMOTE_IMAGE_BYTES,
+        timeout: deadline.map_or(Duration::from_secs(60), |d| {
+            d.saturating_duration_since(Instant::now())
+        }),
+        max_redirects: settings.max_redirects.unwrap_or(3),
+        user_agent: concat!("openclaw/", env!("CARGO_PKG_VERSION")).to_owned(),
+        guard: Guard::new(web_fetch::ssrf_policy(&settings)),
+    };
+    let page = fetch::fetch(&parsed, &options).await?;
+    let shown = http::redact_url(url);
+    if page.truncated {
+        return Err(Error::usage(format!(
+            "{shown} is larger than {} MB",
+            MAX_REMOTE_IMAGE_BYTES / (1024 * 1024)
+        )));
+    }
+    if !(200..300).contains(&page.status) {
+        let status =
+            reqwest::StatusCode::from_u16(page.status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        return Err(http::error_from_parts(status, None, "").context(format!("fetching {shown}")));
+    }
+    Ok(page)
 }
 
 /// One description, or why it failed.
@@ -145,12 +182,14 @@ pub async fn describe(
     deadline: Option<Instant>,
 ) -> Described {
     // Input preparation fails before any model is tried.
-    let image = load(source, deadline).await.map_err(|error| ChainFailure {
-        error,
-        attempts: Vec::new(),
-        provider: None,
-        model: None,
-    })?;
+    let image = load(ctx, source, deadline)
+        .await
+        .map_err(|error| ChainFailure {
+            error,
+            attempts: Vec::new(),
+            provider: None,
+            model: None,
+        })?;
     let images = [image];
     fallback::run(candidates, deadline, async |candidate, _| {
         describe_one(ctx, candidate, &images, prompt, deadline).await

@@ -10,7 +10,6 @@ pub mod local_embedding;
 pub mod media_models;
 pub mod model_run;
 pub mod provider_call;
-pub mod remote_media;
 pub mod structured;
 pub mod tts;
 pub mod video;

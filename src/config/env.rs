@@ -25,9 +25,6 @@ pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
 /// `1` makes the config file read-only: every writer refuses.
 pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
-/// Hosts (comma-separated) that `image describe --file <url>` may fetch
-/// even though they resolve to private or loopback addresses.
-pub const MEDIA_ALLOW_PRIVATE_HOSTS: &str = "OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS";
 /// The piper voice (`.onnx`) used by the `local` speech engine.
 pub const PIPER_VOICE: &str = "OPENCLAW_PIPER_VOICE";
 /// Directory of the `local` embedding model (`model.onnx` + tokenizer files).

@@ -556,6 +556,11 @@ mod describe {
         server
     }
 
+    /// `web fetch`'s SSRF policy, which image URLs go through, exempting
+    /// the loopback test server.
+    const ALLOW_LOOPBACK: &str =
+        r#"tools: { web: { fetch: { ssrfPolicy: { allowedHostnames: ["127.0.0.1"] } } } },"#;
+
     fn env_for(server: &MockServer, extra: &str) -> TestEnv {
         let env = TestEnv::new();
         env.write_config(&provider_config(&format!("{}/v1", server.uri()), extra));
@@ -614,16 +619,15 @@ mod describe {
         let out = env.run(&[
             "infer", "image", "describe", "--file", &url, "--model", "loop/m1", "--json",
         ]);
-        assert_eq!(out.code, 2, "{out:?}");
+        assert_eq!(out.code, 1, "{out:?}");
+        let message = out.json()["error"]["message"].as_str().unwrap().to_owned();
         assert!(
-            out.json()["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("private or local")
+            message.contains("refusing to fetch") && message.contains("loopback"),
+            "{message}"
         );
         assert!(server.received_requests().await.unwrap().is_empty());
 
-        let env = env_for(&server, "").env("OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
+        let env = env_for(&server, ALLOW_LOOPBACK);
         let out = env.run(&[
             "infer", "image", "describe", "--file", &url, "--model", "loop/m1", "--json",
         ]);
@@ -647,7 +651,7 @@ mod describe {
             .respond_with(ResponseTemplate::new(404))
             .mount(&server)
             .await;
-        let env = env_for(&server, "").env("OPENCLAW_MEDIA_ALLOW_PRIVATE_HOSTS", "127.0.0.1");
+        let env = env_for(&server, ALLOW_LOOPBACK);
         std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
         std::fs::write(env.path("b.webp"), webp(9, 9)).unwrap();
         std::fs::write(env.path("c.jpg"), jpeg(2, 2)).unwrap();
