@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::common::{aspect_ratio, dimensions, non_blank, positive_seconds, positive_u64};
+use super::common::{
+    StreamFormat, aspect_ratio, dimensions, non_blank, positive_seconds, positive_u64,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum VideoCommand {
@@ -57,6 +59,10 @@ pub struct VideoGenerateArgs {
     /// Where to write the video
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+
+    /// Print the job's progress as it is polled, one JSON object a line; the last line is the envelope
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub stream: Option<StreamFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,11 +11,13 @@ use crate::auth;
 use crate::capabilities::media_models;
 use crate::capabilities::video::{self, VideoFamily, VideoHints};
 use crate::catalog::ModelKind;
+use crate::cli::common::StreamFormat;
 use crate::cli::video::{VideoDescribeArgs, VideoGenerateArgs};
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::media;
+use crate::output;
 
 /// Without `--timeout-ms` or `mediaModels.video.timeoutMs`.
 const DEFAULT_VIDEO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -56,14 +58,22 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
     let started = Instant::now();
     let deadline = started + timeout;
 
+    let json_lines = args.stream == Some(StreamFormat::Json);
+    if json_lines {
+        ctx.set_json_lines();
+    }
     // A spinner only for a person watching: stderr a terminal, no --json.
-    let spinner = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
+    let spinner = (!ctx.wants_json() && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
         bar.set_message("submitting video job");
         bar
     });
     let mut on_status = |status: &str| {
+        if json_lines {
+            let event = json!({"type": "progress", "status": status, "elapsedMs": started.elapsed().as_millis() as u64});
+            output::stdout(&format!("{event}\n"));
+        }
         if let Some(bar) = &spinner {
             bar.set_message(format!(
                 "video job {status} ({} s)",

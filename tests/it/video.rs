@@ -553,3 +553,69 @@ fn providers_lists_video_backends() {
     assert_eq!(rows[2]["configured"], true);
     assert_eq!(rows[1]["defaultModel"], "veo-3.1-fast-generate-preview");
 }
+
+#[tokio::test]
+async fn stream_json_reports_each_poll_then_the_envelope() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/videos"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "queued"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/videos/v1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "in_progress"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/videos/v1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "completed"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/videos/v1/content"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4(), "video/mp4"))
+        .mount(&server)
+        .await;
+    let env = env_with("openai", &format!("{}/v1", server.uri()), "OPENAI_API_KEY");
+    let out = env.run(&[
+        "infer",
+        "video",
+        "generate",
+        "--model",
+        "openai/sora-2",
+        "--prompt",
+        "waves",
+        "--output",
+        "clip.mp4",
+        "--stream",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    let (envelope, events) = lines.split_last().unwrap();
+    assert!(!events.is_empty(), "{}", out.stdout);
+    assert!(
+        events
+            .iter()
+            .all(|e| e["type"] == "progress" && e["elapsedMs"].is_u64())
+    );
+    assert!(
+        events.iter().any(|e| e["status"] == "in_progress"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(envelope["ok"], true);
+    assert_eq!(envelope["outputs"][0]["mimeType"], "video/mp4");
+}
