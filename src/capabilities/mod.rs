@@ -176,8 +176,8 @@ pub const CAPABILITIES: &[Capability] = &[
         "tts.personas",
         LOCAL,
         "List speaking personas",
-        "{id, name}",
-        false,
+        "{id, label, description, provider, voice, model, active}",
+        true,
     ),
     capability(
         "tts.status",
@@ -200,7 +200,7 @@ pub const CAPABILITIES: &[Capability] = &[
         LOCAL,
         "Choose the active persona",
         "{persona}",
-        false,
+        true,
     ),
     capability(
         "video.generate",

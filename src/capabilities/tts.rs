@@ -38,6 +38,28 @@ pub struct TtsConfig {
     pub providers: BTreeMap<String, TtsProviderConfig>,
     pub timeout_ms: Option<u64>,
     pub max_text_length: Option<usize>,
+    /// The persona used when none is chosen with `tts set-persona`.
+    pub persona: Option<String>,
+    /// Named spoken identities: a provider, voice and model to use together.
+    #[serde(default)]
+    pub personas: BTreeMap<String, Persona>,
+}
+
+/// A stable spoken identity (`messages.tts.personas.<id>`): what `tts
+/// convert` uses when its flags do not say otherwise.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Persona {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -385,6 +407,10 @@ pub struct TtsState {
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// The persona chosen with `set-persona`; `""` means turned off (which
+    /// also overrides `messages.tts.persona`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persona: Option<String>,
 }
 
 impl TtsState {
@@ -407,6 +433,27 @@ impl TtsState {
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("state serializes") + "\n";
         crate::media::write_atomic(path, text.as_bytes(), Some(0o600))
+    }
+}
+
+/// The active persona: the one saved by `set-persona` (unless turned off),
+/// else `messages.tts.persona`. A name the config does not define is an error.
+pub fn active_persona<'c>(
+    config: &'c TtsConfig,
+    state: &TtsState,
+) -> Result<Option<(&'c str, &'c Persona)>> {
+    let chosen = match state.persona.as_deref() {
+        Some("") => return Ok(None),
+        Some(id) => Some(id),
+        None => config.persona.as_deref().filter(|id| !id.trim().is_empty()),
+    };
+    let Some(id) = chosen else { return Ok(None) };
+    match config.personas.get_key_value(id) {
+        Some((id, persona)) => Ok(Some((id.as_str(), persona))),
+        None => Err(Error::config(format!(
+            "the active speech persona `{id}` is not defined under `messages.tts.personas`"
+        ))
+        .with_hint("define it, or run `openclaw infer tts set-persona --off`")),
     }
 }
 

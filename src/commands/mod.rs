@@ -9,7 +9,6 @@ mod embedding;
 mod image;
 mod infer;
 mod model;
-mod not_available;
 mod onboard;
 mod tts;
 mod video;
@@ -252,11 +251,12 @@ async fn infer_command(
         InferCommand::Tts(TtsCommand::Enable(_)) => Ok(tts::set_enabled(ctx, true)?),
         InferCommand::Tts(TtsCommand::Disable(_)) => Ok(tts::set_enabled(ctx, false)?),
         InferCommand::Tts(TtsCommand::SetProvider(args)) => Ok(tts::set_provider(ctx, &args)?),
+        InferCommand::Tts(TtsCommand::Personas) => Ok(tts::personas(ctx)?),
+        InferCommand::Tts(TtsCommand::SetPersona(args)) => Ok(tts::set_persona(ctx, &args)?),
         InferCommand::Embedding(EmbeddingCommand::Create(args)) => {
             embedding::create(ctx, args).await
         }
         InferCommand::Embedding(EmbeddingCommand::Providers) => Ok(embedding::providers(ctx)?),
-        other => Err(not_available::error(capability_id(&other)).into()),
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Failure, Report};
 use crate::capabilities::tts::{self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState};
-use crate::cli::tts::{TtsConvertArgs, TtsSetProviderArgs, TtsVoicesArgs};
+use crate::cli::tts::{TtsConvertArgs, TtsSetPersonaArgs, TtsSetProviderArgs, TtsVoicesArgs};
 use crate::context::Context;
 use crate::envelope::{Envelope, Timings, Transport};
 use crate::error::{Error, Result};
@@ -43,6 +43,8 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
         }
     }
     let model_ref = args.model.as_deref().map(ModelRef::parse).transpose()?;
+    let state = TtsState::load(&TtsState::path(ctx))?;
+    let persona = tts::active_persona(&config, &state)?;
     let provider = match (&model_ref, args.provider.as_deref()) {
         (Some(model), Some(flag)) if normalize(flag) != normalize(&model.provider) => {
             return Err(Error::usage(format!(
@@ -55,9 +57,10 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
         }
         (Some(model), _) => normalize(&model.provider),
         (None, Some(flag)) => normalize(flag),
-        (None, None) => {
-            tts::active_provider(ctx, &config, &TtsState::load(&TtsState::path(ctx))?)?.0
-        }
+        (None, None) => match persona.and_then(|(_, p)| p.provider.as_deref()) {
+            Some(provider) => normalize(provider),
+            None => tts::active_provider(ctx, &config, &state)?.0,
+        },
     };
     let registry = ctx.registry()?;
     let protocol = SpeechProtocol::for_provider(registry, &provider)
@@ -78,8 +81,16 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
     envelope.model = model_ref.as_ref().map(|m| m.model.clone());
     let request = SpeechRequest {
         provider: &provider,
-        model: model_ref.as_ref().map(|m| m.model.as_str()),
-        voice: args.voice.as_deref().filter(|v| !v.trim().is_empty()),
+        // A persona fills in what the flags leave open, for its own provider only.
+        model: model_ref
+            .as_ref()
+            .map(|m| m.model.as_str())
+            .or(persona_for(persona, &provider).and_then(|p| p.model.as_deref())),
+        voice: args
+            .voice
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .or(persona_for(persona, &provider).and_then(|p| p.voice.as_deref())),
         text: &args.text,
         format: &format,
     };
@@ -261,6 +272,85 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     }
     Ok(Report::new(
         Envelope::success("tts.providers", Transport::Local).with_outputs(outputs),
+        text,
+    ))
+}
+
+/// The persona's settings when they apply to `provider` (a persona without
+/// a provider applies to whichever is used).
+fn persona_for<'p>(
+    persona: Option<(&str, &'p tts::Persona)>,
+    provider: &str,
+) -> Option<&'p tts::Persona> {
+    persona.map(|(_, p)| p).filter(|p| {
+        p.provider
+            .as_deref()
+            .is_none_or(|own| normalize(own) == provider)
+    })
+}
+
+pub fn personas(ctx: &Context) -> Result<Report> {
+    let config = TtsConfig::load(ctx)?;
+    let state = TtsState::load(&TtsState::path(ctx))?;
+    let active = tts::active_persona(&config, &state)?.map(|(id, _)| id.to_owned());
+    let mut outputs = Vec::new();
+    let mut text = String::new();
+    for (id, persona) in &config.personas {
+        let is_active = active.as_deref() == Some(id.as_str());
+        let mut row = serde_json::to_value(persona).expect("persona serializes");
+        row["id"] = json!(id);
+        row["active"] = json!(is_active);
+        outputs.push(row);
+        text.push_str(&format!(
+            "{}{id}  {}\n",
+            if is_active { "* " } else { "  " },
+            persona
+                .label
+                .as_deref()
+                .or(persona.description.as_deref())
+                .unwrap_or("")
+        ));
+    }
+    if config.personas.is_empty() {
+        text.push_str("no personas configured (messages.tts.personas)\n");
+    }
+    Ok(Report::new(
+        Envelope::success("tts.personas", Transport::Local).with_outputs(outputs),
+        text,
+    ))
+}
+
+pub fn set_persona(ctx: &Context, args: &TtsSetPersonaArgs) -> Result<Report> {
+    let config = TtsConfig::load(ctx)?;
+    let chosen = match (&args.persona, args.off) {
+        (_, true) => String::new(),
+        (Some(id), false) => {
+            let id = id.trim().to_owned();
+            if !config.personas.contains_key(&id) {
+                let known: Vec<&str> = config.personas.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "define personas under `messages.tts.personas` in the config".to_owned()
+                } else {
+                    format!("known personas: {}", known.join(", "))
+                };
+                return Err(Error::usage(format!("unknown persona `{id}`")).with_hint(hint));
+            }
+            id
+        }
+        (None, false) => return Err(Error::usage("pass `--persona ID` or `--off`")),
+    };
+    let path = TtsState::path(ctx);
+    let mut state = TtsState::load(&path)?;
+    state.persona = Some(chosen.clone());
+    state.save(&path)?;
+    let persona = (!chosen.is_empty()).then_some(chosen);
+    let text = match &persona {
+        Some(id) => format!("speech persona: {id}\n"),
+        None => "speech persona: off\n".to_owned(),
+    };
+    let value = json!({"persona": persona, "statePath": path.display().to_string()});
+    Ok(Report::new(
+        Envelope::success("tts.set-persona", Transport::Local).with_outputs(vec![value]),
         text,
     ))
 }

@@ -375,3 +375,83 @@ fn local_espeak_writes_a_real_wav_with_its_duration() {
     let seconds = output["durationSeconds"].as_f64().unwrap();
     assert!(seconds > 0.5 && seconds < 5.0, "{seconds}");
 }
+
+#[tokio::test]
+async fn personas_are_listed_chosen_and_applied() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/speech"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            b"ID3\x04\x00\x00\x00\x00\x00\x00fake-mp3".to_vec(),
+            "audio/mpeg",
+        ))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new().env("OPENAI_API_KEY", "sk-test");
+    env.write_config(&format!(
+        r#"{{
+  models: {{ providers: {{ openai: {{ baseUrl: "{}/v1" }} }} }},
+  messages: {{ tts: {{ personas: {{
+    narrator: {{ label: "Calm narrator", provider: "openai", voice: "sage", model: "gpt-4o-mini-tts" }},
+    robot: {{ label: "Robot", provider: "local" }},
+  }} }} }},
+}}"#,
+        server.uri()
+    ));
+    let out = env.run(&["infer", "tts", "personas", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["id"], "narrator");
+    assert_eq!(rows[0]["active"], false);
+
+    let out = env.run(&[
+        "infer",
+        "tts",
+        "set-persona",
+        "--persona",
+        "nobody",
+        "--json",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.json()["error"]["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("narrator")
+    );
+
+    let out = env.run(&[
+        "infer",
+        "tts",
+        "set-persona",
+        "--persona",
+        "narrator",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = env.run(&["infer", "tts", "personas", "--json"]);
+    assert_eq!(out.json()["outputs"][0]["active"], true);
+
+    // The persona picks provider, voice and model when the flags do not.
+    let out = env.run(&[
+        "infer", "tts", "convert", "--text", "hello", "--output", "a.mp3", "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let body: serde_json::Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(body["voice"], "sage");
+    assert_eq!(body["model"], "gpt-4o-mini-tts");
+    // A flag still wins.
+    env.run(&[
+        "infer", "tts", "convert", "--text", "hello", "--voice", "alloy", "--output", "b.mp3",
+    ]);
+    let body: serde_json::Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[1].body).unwrap();
+    assert_eq!(body["voice"], "alloy");
+
+    let out = env.run(&["infer", "tts", "set-persona", "--off", "--json"]);
+    assert_eq!(out.json()["outputs"][0]["persona"], serde_json::Value::Null);
+    let out = env.run(&["infer", "tts", "personas", "--json"]);
+    assert_eq!(out.json()["outputs"][0]["active"], false);
+}
