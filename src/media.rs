@@ -402,4 +402,5 @@ mod tests {
 /// serves these unit tests and the integration tests.
 #[cfg(test)]
 #[path = "../tests/it/support/images.rs"]
+#[allow(dead_code)] // the integration tests use the builders these do not
 pub mod test_images;

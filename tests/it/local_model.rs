@@ -13,6 +13,7 @@ use crate::support::TestEnv;
 use crate::support::write_png;
 
 const QUESTION: &str = "What is the capital of France? Answer in one word.";
+#[cfg(feature = "local-llm")]
 const MODEL_ID: &str = "SmolLM2-135M-Instruct.Q4_1";
 
 /// A GGUF file in memory: key/values, then F32 tensors.
