@@ -619,3 +619,89 @@ async fn stream_json_reports_each_poll_then_the_envelope() {
     assert_eq!(envelope["ok"], true);
     assert_eq!(envelope["outputs"][0]["mimeType"], "video/mp4");
 }
+
+/// A script's `timeout`/`kill` must not leave a half-written video behind.
+#[tokio::test]
+async fn sigterm_during_the_download_leaves_no_file() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/videos"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "v9", "status": "completed"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/videos/v9"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "v9", "status": "completed"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/videos/v9/content"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(mp4(), "video/mp4")
+                .set_delay(std::time::Duration::from_secs(30)),
+        )
+        .mount(&server)
+        .await;
+    let env = env_with("openai", &format!("{}/v1", server.uri()), "OPENAI_API_KEY");
+    let child = env
+        .std_command(&[
+            "infer",
+            "video",
+            "generate",
+            "--model",
+            "openai/sora-2",
+            "--prompt",
+            "waves",
+            "--output",
+            "clip.mp4",
+            "--json",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the download has been asked for, then kill.
+    let started = std::time::Instant::now();
+    loop {
+        let asked = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.url.path() == "/v1/videos/v9/content");
+        if asked {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the download never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143));
+    let envelope: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one envelope");
+    assert_eq!(envelope["error"]["reason"], "cancelled");
+    let leftovers: Vec<_> = std::fs::read_dir(env.home.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !leftovers
+            .iter()
+            .any(|name| name.to_string_lossy().contains("clip")
+                || name.to_string_lossy().starts_with(".openclaw-")),
+        "{leftovers:?}"
+    );
+}
