@@ -217,7 +217,13 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
             envelope.model = Some(resolved.model.id.clone());
             embedding::create(ctx, resolved, &args.texts)
                 .await
-                .map(|o| (o.vectors, o.usage))
+                .map(|o| {
+                    let usage = o.usage.map(|mut usage| {
+                        usage.cost = crate::cost::of(&usage, &resolved.model);
+                        usage
+                    });
+                    (o.vectors, usage)
+                })
         }
         (Target::Local(_), None) => unreachable!("local targets always have a checked directory"),
     };

@@ -75,6 +75,9 @@ async fn openai_default_model_one_batched_request_in_order() {
         ])
     );
     assert_eq!(envelope["usage"]["inputTokens"], 5);
+    // 5 tokens at the catalog's $0.02 per million.
+    assert_eq!(envelope["usage"]["cost"]["total"], 1e-7);
+    assert_eq!(envelope["usage"]["cost"]["source"], "catalog");
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1, "one batched request");
     assert_eq!(
