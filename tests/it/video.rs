@@ -554,36 +554,48 @@ fn providers_lists_video_backends() {
     assert_eq!(rows[1]["defaultModel"], "veo-3.1-fast-generate-preview");
 }
 
-#[tokio::test]
-async fn stream_json_reports_each_poll_then_the_envelope() {
+/// An OpenAI video job `id`: created queued, `in_progress` for the first
+/// `busy_polls` polls, then completed; its content answered by `content`.
+async fn openai_job(id: &str, busy_polls: u64, content: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
+    let job = |status: &str| {
+        ResponseTemplate::new(200).set_body_json(json!({"id": id, "status": status}))
+    };
     Mock::given(method("POST"))
         .and(path("/v1/videos"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "queued"})),
-        )
+        .respond_with(job("queued"))
+        .mount(&server)
+        .await;
+    let poll = format!("/v1/videos/{id}");
+    if busy_polls > 0 {
+        Mock::given(method("GET"))
+            .and(path(poll.as_str()))
+            .respond_with(job("in_progress"))
+            .up_to_n_times(busy_polls)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(poll.as_str()))
+        .respond_with(job("completed"))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v1/videos/v1"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "in_progress"})),
-        )
-        .up_to_n_times(1)
+        .and(path(format!("{poll}/content").as_str()))
+        .respond_with(content)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/videos/v1"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "v1", "status": "completed"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/videos/v1/content"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(mp4(), "video/mp4"))
-        .mount(&server)
-        .await;
+    server
+}
+
+#[tokio::test]
+async fn stream_json_reports_each_poll_then_the_envelope() {
+    let server = openai_job(
+        "v1",
+        1,
+        ResponseTemplate::new(200).set_body_raw(mp4(), "video/mp4"),
+    )
+    .await;
     let env = env_with("openai", &format!("{}/v1", server.uri()), "OPENAI_API_KEY");
     let out = env.run(&[
         "infer",
@@ -623,30 +635,10 @@ async fn stream_json_reports_each_poll_then_the_envelope() {
 /// A script's `timeout`/`kill` must not leave a half-written video behind.
 #[tokio::test]
 async fn sigterm_during_the_download_leaves_no_file() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/videos"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "v9", "status": "completed"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/videos/v9"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"id": "v9", "status": "completed"})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/videos/v9/content"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(mp4(), "video/mp4")
-                .set_delay(std::time::Duration::from_secs(30)),
-        )
-        .mount(&server)
-        .await;
+    let slow_download = ResponseTemplate::new(200)
+        .set_body_raw(mp4(), "video/mp4")
+        .set_delay(std::time::Duration::from_secs(30));
+    let server = openai_job("v9", 0, slow_download).await;
     let env = env_with("openai", &format!("{}/v1", server.uri()), "OPENAI_API_KEY");
     let child = env
         .std_command(&[
