@@ -101,15 +101,12 @@ pub fn run(cli: Cli) -> ExitCode {
     } else {
         global.profile.clone()
     };
+    // Only environment reads: no file is touched until a command needs it.
+    let paths = Paths::resolve(profile.as_deref());
     match cli.command {
         Command::Doctor(args) => {
-            let paths = Paths::resolve(profile.as_deref());
             let ctx = Context::new(args.json, args.agent.clone(), log_level, paths);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a current-thread runtime starts");
-            runtime.block_on(doctor::run(&ctx, args.online))
+            block_on(doctor::run(&ctx, args.online))
         }
         Command::Completion(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -119,12 +116,10 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Config(args) => {
-            let paths = Paths::resolve(profile.as_deref());
             crate::config::env::load_dotenv(&paths.dotenv_file());
             config::run(args.command, &paths, &diagnostics)
         }
         Command::Onboard(args) => {
-            let paths = Paths::resolve(profile.as_deref());
             let ctx = Context::new(args.json, None, log_level, paths);
             onboard::run(*args, &ctx, &diagnostics)
         }
@@ -132,15 +127,10 @@ pub fn run(cli: Cli) -> ExitCode {
             output: flags,
             command,
         }) => {
-            let paths = Paths::resolve(profile.as_deref());
             let ctx = Context::new(flags.json, flags.agent, log_level, paths);
             let capability = capability_id(&command);
             let transport = transport_of(&command);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a current-thread runtime starts");
-            let result = runtime.block_on(async {
+            let result = block_on(async {
                 tokio::select! {
                     result = infer_command(&ctx, &diagnostics, command) => result,
                     signal = interrupted() => {
@@ -152,6 +142,16 @@ pub fn run(cli: Cli) -> ExitCode {
             finish(&ctx, &diagnostics, capability, transport, result)
         }
     }
+}
+
+/// Run a command's future on a current-thread runtime, built only for the
+/// commands that do I/O (one request at a time needs no thread pool).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime starts")
+        .block_on(future)
 }
 
 /// Resolves with the signal number on SIGINT or SIGTERM. Dropping the

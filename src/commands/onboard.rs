@@ -130,11 +130,7 @@ struct Outcome {
 
 pub fn run(args: OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -> ExitCode {
     let json = args.json;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime starts");
-    match runtime.block_on(onboard(&args, ctx, diagnostics)) {
+    match super::block_on(onboard(&args, ctx, diagnostics)) {
         Ok(outcome) => {
             let value = json!({
                 "ok": true,
