@@ -544,7 +544,7 @@ fn providers_lists_generation_and_edit_support() {
 
 mod describe {
     use super::*;
-    use crate::support::{completion, provider_config};
+    use crate::support::{completion, env_for};
 
     async fn chat_server(answer: &str) -> MockServer {
         let server = MockServer::start().await;
@@ -560,12 +560,6 @@ mod describe {
     /// the loopback test server.
     const ALLOW_LOOPBACK: &str =
         r#"tools: { web: { fetch: { ssrfPolicy: { allowedHostnames: ["127.0.0.1"] } } } },"#;
-
-    fn env_for(server: &MockServer, extra: &str) -> TestEnv {
-        let env = TestEnv::new();
-        env.write_config(&provider_config(&format!("{}/v1", server.uri()), extra));
-        env
-    }
 
     #[tokio::test]
     async fn a_local_image_goes_to_the_chat_model_as_a_data_url() {

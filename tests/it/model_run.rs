@@ -6,9 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{
-    TestEnv, completion, completion_stream, provider_config, received_bodies, write_png,
-};
+use crate::support::{TestEnv, completion, completion_stream, env_for, received_bodies, write_png};
 
 async fn server_answering(response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
@@ -18,12 +16,6 @@ async fn server_answering(response: ResponseTemplate) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-fn env_for(server: &MockServer, extra: &str) -> TestEnv {
-    let env = TestEnv::new();
-    env.write_config(&provider_config(&format!("{}/v1", server.uri()), extra));
-    env
 }
 
 #[tokio::test]

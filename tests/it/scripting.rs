@@ -30,8 +30,7 @@ async fn stream_json_prints_events_then_the_envelope() {
         )
         .mount(&server)
         .await;
-    let env = TestEnv::new();
-    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let env = crate::support::env_for(&server, "");
     let out = env.run(&[
         "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--stream", "json",
     ]);
@@ -250,8 +249,7 @@ async fn answering_in_turn(answers: &[&str]) -> MockServer {
 #[tokio::test]
 async fn schema_goes_to_the_provider_and_the_answer_is_parsed() {
     let server = answering_in_turn(&[r#"{"city": "Paris"}"#]).await;
-    let env = TestEnv::new();
-    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let env = crate::support::env_for(&server, "");
     let out = env.run(&[
         "infer",
         "model",
@@ -296,8 +294,7 @@ async fn schema_goes_to_the_provider_and_the_answer_is_parsed() {
 #[tokio::test]
 async fn a_misfit_answer_is_repaired_once_and_recorded() {
     let server = answering_in_turn(&["The capital is Paris.", r#"{"city": "Paris"}"#]).await;
-    let env = TestEnv::new();
-    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let env = crate::support::env_for(&server, "");
     let out = env.run(&[
         "infer",
         "model",
@@ -328,8 +325,7 @@ async fn a_misfit_answer_is_repaired_once_and_recorded() {
 #[tokio::test]
 async fn an_answer_that_never_fits_is_a_schema_mismatch() {
     let server = answering_in_turn(&["Paris", r#"{"town": "Paris"}"#]).await;
-    let env = TestEnv::new();
-    env.write_config(&provider_config(&format!("{}/v1", server.uri()), ""));
+    let env = crate::support::env_for(&server, "");
     let out = env.run(&[
         "infer",
         "model",

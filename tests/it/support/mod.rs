@@ -111,6 +111,14 @@ pub fn provider_config(base_url: &str, extra: &str) -> String {
     )
 }
 
+/// A `TestEnv` whose config has the provider `loop` at `server` (see
+/// `provider_config`), plus `extra` top-level config text.
+pub fn env_for(server: &wiremock::MockServer, extra: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write_config(&provider_config(&format!("{}/v1", server.uri()), extra));
+    env
+}
+
 /// A tiny but real PNG (1x1), so MIME detection sees real bytes.
 pub fn write_png(path: &Path) {
     const PNG: &[u8] = &[
