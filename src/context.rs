@@ -128,6 +128,18 @@ impl Context {
         Ok(self.client.get_or_init(|| built))
     }
 
+    /// How many requests a fan-out (describe-many, doctor's probes) keeps
+    /// in flight: the command's `--concurrency`, else
+    /// `agents.defaults.maxConcurrent`, else the reference tool's default for
+    /// that key, four per CPU and at least eight.
+    pub fn concurrency(&self, flag: Option<std::num::NonZeroUsize>) -> Result<usize> {
+        if let Some(limit) = flag.or(self.config()?.agents.defaults.max_concurrent) {
+            return Ok(limit.get());
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok((cpus * 4).max(8))
+    }
+
     /// A `--log-level debug` line on stderr; never on stdout.
     pub fn debug(&self, message: impl FnOnce() -> String) {
         if self.log_level >= LogLevel::Debug {

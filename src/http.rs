@@ -34,51 +34,18 @@ pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
             Route::Direct => None,
             Route::Proxy { url, .. } => Some(url),
         }));
-    for certificate in extra_root_certificates()? {
-        builder = builder.add_root_certificate(certificate);
-    }
+    // Trust roots load on the first handshake (see tls.rs).
+    builder = builder.tls_backend_preconfigured(crate::tls::client_config());
     builder
         .build()
         .map_err(|error| Error::internal(format!("cannot build the HTTP client: {error}")))
 }
 
-/// Certificates from `SSL_CERT_FILE` (a PEM bundle) and `SSL_CERT_DIR`
-/// (PEM files), trusted in addition to the operating system's store: the
-/// usual way to add a corporate CA.
-fn extra_root_certificates() -> Result<Vec<reqwest::Certificate>> {
-    let mut certificates = Vec::new();
-    if let Some(file) = env::var(env::SSL_CERT_FILE) {
-        let pem = std::fs::read(&file)
-            .map_err(|error| Error::config(format!("cannot read SSL_CERT_FILE {file}: {error}")))?;
-        match reqwest::Certificate::from_pem_bundle(&pem) {
-            Ok(found) if !found.is_empty() => certificates.extend(found),
-            _ => {
-                return Err(Error::config(format!(
-                    "SSL_CERT_FILE {file} holds no PEM certificate"
-                )));
-            }
-        }
-    }
-    if let Some(dirs) = env::var(env::SSL_CERT_DIR) {
-        for dir in std::env::split_paths(&dirs) {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for path in entries.flatten().map(|entry| entry.path()) {
-                // Directories often hold hash links and non-PEM files: skip what does not parse.
-                if let Ok(found) =
-                    std::fs::read(&path).map(|pem| reqwest::Certificate::from_pem_bundle(&pem))
-                {
-                    certificates.extend(found.unwrap_or_default());
-                }
-            }
-        }
-    }
-    Ok(certificates)
-}
-
 /// Map a transport failure (no HTTP answer) to an error.
 pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
+    if let Some(error) = crate::tls::trust_error(&error) {
+        return error;
+    }
     let url = redact_url(url);
     if error.is_timeout() {
         return Error::provider(Reason::Timeout, format!("request to {url} timed out"));

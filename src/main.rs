@@ -20,6 +20,7 @@ mod protocols;
 mod proxy;
 mod registry;
 mod thinking;
+mod tls;
 mod usage_error;
 mod web;
 

@@ -19,9 +19,6 @@ use crate::registry::{Registry, Resolved};
 /// Largest image fetched from a URL.
 pub const MAX_REMOTE_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
-/// How many images `describe-many` sends at once.
-pub const CONCURRENCY: usize = 4;
-
 pub const DEFAULT_PROMPT: &str = "Describe this image in detail: the subject, setting, any visible \
 text, and anything notable.";
 
@@ -197,17 +194,18 @@ pub async fn describe(
     .await
 }
 
-/// Every source, at most `CONCURRENCY` at a time, results in input order.
+/// Every source, at most `concurrency` at a time, results in input order.
 pub async fn describe_many(
     ctx: &Context,
     candidates: &[Resolved<'_>],
     sources: &[Source],
     prompt: &str,
     deadline: Option<Instant>,
+    concurrency: usize,
 ) -> Vec<Described> {
     futures_util::stream::iter(sources)
         .map(|source| describe(ctx, candidates, source, prompt, deadline))
-        .buffered(CONCURRENCY)
+        .buffered(concurrency)
         .collect()
         .await
 }

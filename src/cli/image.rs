@@ -153,6 +153,10 @@ pub struct ImageDescribeManyArgs {
     #[arg(long = "file", value_name = "PATH|URL", required = true)]
     pub files: Vec<String>,
 
+    /// Images described at once (default: agents.defaults.maxConcurrent)
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<std::num::NonZeroUsize>,
+
     #[command(flatten)]
     pub options: DescribeOptions,
 }

@@ -286,7 +286,10 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
         .as_deref()
         .unwrap_or(image_describe::DEFAULT_PROMPT);
     let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
-    let results = image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline).await;
+    let concurrency = ctx.concurrency(args.concurrency)?;
+    let results =
+        image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline, concurrency)
+            .await;
 
     let mut envelope = Envelope::success("image.describe-many", Transport::Local);
     envelope.inputs = sources

@@ -1,6 +1,7 @@
 //! `infer model ...`: run, list, inspect, providers, auth.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
@@ -272,60 +273,74 @@ fn candidates<'r>(
 /// the router (cached for six hours) when a token is available.
 pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
     let registry = ctx.registry()?;
-    let mut models: Vec<Model> = Vec::new();
+    // Borrowed from the registry: a large config is not copied to be listed.
+    let mut models: Vec<Cow<'_, Model>> = Vec::new();
     for provider in &registry.providers {
         if provider.id == "huggingface" {
             match discovery::discover(ctx, provider).await {
-                Ok(found) => models.extend(discovery::merge(provider, &found)),
+                Ok(found) => models.extend(
+                    discovery::merge(provider, &found)
+                        .into_iter()
+                        .map(Cow::Owned),
+                ),
                 Err(note) => {
                     if !ctx.json {
                         diagnostics.info(&format!("note: {note}"));
                     }
-                    models.extend(provider.models.iter().cloned());
+                    models.extend(provider.models.iter().map(Cow::Borrowed));
                 }
             }
         } else {
-            models.extend(provider.models.iter().cloned());
+            models.extend(provider.models.iter().map(Cow::Borrowed));
         }
     }
-    let models: Vec<Model> = models
-        .iter()
-        .map(|model| with_gguf_facts(ctx, model).into_owned())
-        .collect();
+    for model in &mut models {
+        let read = match with_gguf_facts(ctx, model) {
+            Cow::Owned(found) => Some(found),
+            Cow::Borrowed(_) => None,
+        };
+        if let Some(found) = read {
+            *model = Cow::Owned(found);
+        }
+    }
     let outputs = models
         .iter()
         .map(|m| serde_json::to_value(m).expect("model serializes"))
         .collect();
+    let envelope = Envelope::success("model.list", Transport::Local).with_outputs(outputs);
+    if ctx.json {
+        return Ok(Report::new(envelope, String::new()));
+    }
+    Ok(Report::new(envelope, model_table(&models)))
+}
+
+fn model_table(models: &[Cow<'_, Model>]) -> String {
     let width = models
         .iter()
         .map(|m| m.reference().len())
         .max()
         .unwrap_or(0);
-    let text: String = models
-        .iter()
-        .map(|m| {
-            let context = m
-                .context_window
-                .map_or("-".to_owned(), |c| format!("{}k", c / 1000));
-            let input = m
-                .input
-                .iter()
-                .map(|i| format!("{i:?}").to_lowercase())
-                .collect::<Vec<_>>()
-                .join("+");
-            format!(
-                "{:width$}  {:>6}  {:10}  {}\n",
-                m.reference(),
-                context,
-                input,
-                m.name
-            )
-        })
-        .collect();
-    Ok(Report::new(
-        Envelope::success("model.list", Transport::Local).with_outputs(outputs),
-        text,
-    ))
+    let mut text = String::with_capacity(models.len() * (width + 40));
+    for m in models {
+        let context = m
+            .context_window
+            .map_or("-".to_owned(), |c| format!("{}k", c / 1000));
+        let input = m
+            .input
+            .iter()
+            .map(|i| format!("{i:?}").to_lowercase())
+            .collect::<Vec<_>>()
+            .join("+");
+        let _ = writeln!(
+            text,
+            "{:width$}  {:>6}  {:10}  {}",
+            m.reference(),
+            context,
+            input,
+            m.name
+        );
+    }
+    text
 }
 
 pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {

@@ -23,6 +23,8 @@ pub const FORCE_COLOR: &str = "FORCE_COLOR";
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// A directory of extra trusted CA certificates (PEM).
 pub const SSL_CERT_DIR: &str = "SSL_CERT_DIR";
+/// Tests set this to a PEM file that stands in for the OS trust store.
+pub const TEST_OS_CA_FILE: &str = "OPENCLAW_TEST_OS_CA_FILE";
 /// `1` makes the config file read-only: every writer refuses.
 pub const CONFIG_READONLY: &str = "OPENCLAW_CONFIG_READONLY";
 /// The piper voice (`.onnx`) used by the `local` speech engine.

@@ -67,6 +67,8 @@ pub struct AgentDefaults {
     pub media_max_mb: Option<f64>,
     /// Deadline for a whole run, in seconds.
     pub timeout_seconds: Option<f64>,
+    /// How many requests a fan-out command keeps in flight at once.
+    pub max_concurrent: Option<std::num::NonZeroUsize>,
     /// `{provider, model, ...}`: which embedding provider/model to use by default.
     pub memory_search: Option<Value>,
 }

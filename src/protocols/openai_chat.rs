@@ -1,6 +1,8 @@
 //! OpenAI chat completions (`POST {base}/chat/completions`), plain JSON and
 //! SSE streams. Spoken by OpenAI-compatible vendors and local servers.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -107,17 +109,30 @@ struct Message {
 }
 
 impl Message {
-    fn text(&self) -> Option<String> {
+    /// Borrowed when the content is a plain string (every streamed delta).
+    fn text(&self) -> Option<Cow<'_, str>> {
         match self.content.as_ref()? {
-            Value::String(text) => Some(text.clone()),
+            Value::String(text) => Some(Cow::Borrowed(text)),
             // Some servers answer with content parts.
-            Value::Array(parts) => Some(
+            Value::Array(parts) => Some(Cow::Owned(
                 parts
                     .iter()
                     .filter_map(|part| part.get("text").and_then(Value::as_str))
                     .collect::<String>(),
-            ),
+            )),
             _ => None,
+        }
+    }
+
+    fn into_text(mut self) -> Option<String> {
+        match self.content.take()? {
+            Value::String(text) => Some(text),
+            content => Message {
+                content: Some(content),
+                ..Message::default()
+            }
+            .text()
+            .map(Cow::into_owned),
         }
     }
 
@@ -188,9 +203,10 @@ pub fn parse_completion(text: &str) -> Result<ChatResponse> {
         Some(choice) => (choice.message.unwrap_or_default(), choice.finish_reason),
         None => (Message::default(), None),
     };
+    let thinking = message.thinking().unwrap_or_default().to_owned();
     Ok(ChatResponse {
-        text: message.text().unwrap_or_default(),
-        thinking: message.thinking().unwrap_or_default().to_owned(),
+        text: message.into_text().unwrap_or_default(),
+        thinking,
         usage: completion.usage.map(Usage::from),
         finish_reason,
         engine_timings: None,

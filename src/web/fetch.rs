@@ -58,6 +58,8 @@ fn client(options: &FetchOptions) -> Result<reqwest::Client> {
         .no_proxy()
         .dns_resolver(options.guard.resolver())
         .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+        // Same trust as provider requests, read only if a page uses TLS.
+        .tls_backend_preconfigured(crate::tls::client_config())
         .build()
         .map_err(|error| Error::internal(format!("cannot build the HTTP client: {error}")))
 }

@@ -697,6 +697,112 @@ mod describe {
         assert_eq!(chats, 4);
     }
 
+    /// A chat server that holds each answer a moment and records the most
+    /// requests it had in flight at once.
+    fn slow_chat_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let seen = peak.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (in_flight, peak) = (in_flight.clone(), peak.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    let _ = reader.read_exact(&mut body);
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    let answer = completion("Seen.").to_string();
+                    let mut stream = stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                });
+            }
+        });
+        (base, seen)
+    }
+
+    #[test]
+    fn describe_many_concurrency_comes_from_the_flag_or_max_concurrent() {
+        use std::sync::atomic::Ordering;
+        let files = ["a.png", "a.png", "a.png", "a.png"];
+        let run = |extra: &str, flag: Option<&str>| {
+            let (base, peak) = slow_chat_server();
+            let env = TestEnv::new();
+            env.write_config(&crate::support::provider_config(&base, extra));
+            std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
+            let mut args = vec![
+                "infer",
+                "image",
+                "describe-many",
+                "--model",
+                "loop/m1",
+                "--json",
+            ];
+            for file in files {
+                args.extend(["--file", file]);
+            }
+            if let Some(n) = flag {
+                args.extend(["--concurrency", n]);
+            }
+            let out = env.run(&args);
+            assert_eq!(out.code, 0, "{out:?}");
+            assert_eq!(out.json()["outputs"].as_array().unwrap().len(), 4);
+            peak.load(Ordering::SeqCst)
+        };
+        let serial = r#"agents: { defaults: { maxConcurrent: 1 } },"#;
+        assert_eq!(run(serial, None), 1, "maxConcurrent: 1 sends one at a time");
+        let parallel = run(serial, Some("4"));
+        assert!(
+            parallel > 1,
+            "--concurrency overrides the config: {parallel}"
+        );
+        assert!(run(r#"agents: { defaults: { maxConcurrent: 2 } },"#, None) <= 2);
+
+        let env = TestEnv::new();
+        env.write_config(&crate::support::provider_config(
+            "http://127.0.0.1:9/v1",
+            "",
+        ));
+        std::fs::write(env.path("a.png"), png(1, 1)).unwrap();
+        let out = env.run(&[
+            "infer",
+            "image",
+            "describe-many",
+            "--file",
+            "a.png",
+            "--model",
+            "loop/m1",
+            "--concurrency",
+            "0",
+        ]);
+        assert_eq!(out.code, 2, "{out:?}");
+    }
+
     #[tokio::test]
     async fn all_failed_is_a_failure_and_text_models_are_refused_up_front() {
         let server = MockServer::start().await;
