@@ -223,7 +223,7 @@ async fn plain_http_runs_read_no_certificate_file() {
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{models: {{providers: {{
-  local: {{ baseUrl: "{}/v1", models: [{{id: "m"}}] }},
+  plainhttp: {{ baseUrl: "{}/v1", models: [{{id: "m"}}] }},
 }}}}}}"#,
         server.uri()
     ));
@@ -240,7 +240,7 @@ async fn plain_http_runs_read_no_certificate_file() {
         .unwrap()
     };
 
-    let out = run("local/m");
+    let out = run("plainhttp/m");
     assert!(
         out.status.success(),
         "{}",
