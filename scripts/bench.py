@@ -173,7 +173,7 @@ def syscalls(argv, env):
         subprocess.run(["strace", "-f", "-e", "trace=open,openat", "-o", trace, *argv],
                        env=env, capture_output=True)
         with open(counts) as f:
-            total = next((int(line.split()[2]) for line in f if line.rstrip().endswith("total")), 0)
+            total = next((int(line.split()[3]) for line in f if line.rstrip().endswith("total")), 0)
         with open(trace) as f:
             certs = sum(1 for line in f if re.search(r'"(/etc/ssl/[^"]*|[^"]*\.(pem|crt))"', line)
                         and "ENOENT" not in line)
@@ -255,7 +255,7 @@ def main():
                 sides.append(("aichat", [aichat, "-m", f"{provider}:m1",
                                          *([] if stream else ["-S"]), "ping"], ai_env))
             mode = "streaming text" if stream else "model run --json"
-            rows = paired(sides, args.runs)
+            rows = paired(sides, args.runs, expect=b"po" if stream else b"pong")
             report(f"{mode} over {transport} (baseline curl)", rows)
             if aichat:
                 oc, ai = rows[1][1]["median"], rows[2][1]["median"]
