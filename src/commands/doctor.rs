@@ -19,7 +19,6 @@ use crate::output;
 use crate::proxy::ProxyRules;
 use crate::registry::Registry;
 
-/// Requests in flight at once with `--online`.
 const ONLINE_PROMPT: &str = "Reply with exactly: ok";
 const ONLINE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Programs other capabilities call when present.
@@ -237,7 +236,7 @@ fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
 }
 
 async fn probe_models(ctx: &Context, registry: &Registry, chain: &[String]) -> Vec<ModelProbe> {
-    // The config is loaded by now; a default stands in should it not be.
+    // `--online` has loaded the config by now; the fallback is never used.
     let concurrency = ctx.concurrency(None).unwrap_or(8);
     let probes = futures_util::stream::iter(chain.iter().enumerate())
         .map(|(index, reference)| async move { (index, probe(ctx, registry, reference).await) })
