@@ -193,7 +193,9 @@ async fn handshake(
     let challenge = async {
         loop {
             match next_frame(socket).await? {
-                Incoming::Event { event, .. } if event == "connect.challenge" => return Ok::<(), Error>(()),
+                Incoming::Event { event, .. } if event == "connect.challenge" => {
+                    return Ok::<(), Error>(());
+                }
                 _ => {}
             }
         }

@@ -5,6 +5,7 @@
 //! The differential tests run the reference CLI from the same install
 //! against the same gateway with the same arguments (10-15 s each).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -18,6 +19,10 @@ struct Gateway {
     node: String,
     cli: String,
 }
+
+/// One test at a time against the shared gateway: it is one node process,
+/// and a reference CLI run beside a timed check would skew the timing.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 fn gateway() -> Option<Gateway> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -135,6 +140,7 @@ fn run_args<'a>(model: Option<&'a str>) -> Vec<&'a str> {
 
 #[test]
 fn model_run_through_the_real_gateway_matches_the_reference() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(gw) = gateway() else { return };
     let out = gw.env().run(&run_args(None));
     assert_eq!(out.code, 0, "{out:?}");
@@ -154,6 +160,7 @@ fn model_run_through_the_real_gateway_matches_the_reference() {
 
 #[test]
 fn model_override_through_the_real_gateway_matches_the_reference() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(gw) = gateway() else { return };
     let args = run_args(Some(&gw.model));
     let out = gw.env().run(&args);
@@ -167,6 +174,7 @@ fn model_override_through_the_real_gateway_matches_the_reference() {
 
 #[test]
 fn tts_status_through_the_real_gateway_matches_the_reference() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(gw) = gateway() else { return };
     let args = ["infer", "tts", "status", "--json"];
     let out = gw.env().run(&args);
@@ -180,6 +188,7 @@ fn tts_status_through_the_real_gateway_matches_the_reference() {
 
 #[test]
 fn tts_providers_through_the_real_gateway() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(gw) = gateway() else { return };
     let out = gw
         .env()
@@ -198,6 +207,7 @@ fn tts_providers_through_the_real_gateway() {
 
 #[test]
 fn a_wrong_token_is_refused_quickly() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(gw) = gateway() else { return };
     let env = TestEnv::new()
         .env("OPENCLAW_GATEWAY_PORT", &gw.port)
@@ -226,6 +236,7 @@ fn a_wrong_token_is_refused_quickly() {
 
 #[test]
 fn nothing_listening_is_refused_at_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(_gw) = gateway() else { return };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
