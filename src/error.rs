@@ -46,6 +46,12 @@ pub enum Reason {
     Unsupported,
     Cancelled,
     SchemaMismatch,
+    /// Nothing answered at the gateway's address.
+    Unreachable,
+    /// The gateway refused the method for this socket's scopes.
+    Forbidden,
+    /// The gateway ran the request and its provider or run failed.
+    Provider,
 }
 
 impl Reason {
@@ -67,6 +73,9 @@ impl Reason {
             Reason::Unsupported => "unsupported",
             Reason::Cancelled => "cancelled",
             Reason::SchemaMismatch => "schema_mismatch",
+            Reason::Unreachable => "unreachable",
+            Reason::Forbidden => "forbidden",
+            Reason::Provider => "provider",
         }
     }
 

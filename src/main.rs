@@ -12,6 +12,7 @@ mod context;
 mod cost;
 mod envelope;
 mod error;
+mod gateway;
 mod gguf;
 mod http;
 mod media;

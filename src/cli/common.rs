@@ -2,8 +2,8 @@
 
 use clap::{Args, ValueEnum};
 
-/// `--local` / `--gateway`: where the work runs. This binary always runs
-/// in-process; `--gateway` is accepted so existing scripts parse.
+/// `--local` / `--gateway`: where the work runs; `--gateway` sends it to a
+/// running OpenClaw gateway (see `src/gateway/`).
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct TransportArgs {
     /// Run in this process (the default)

@@ -73,7 +73,11 @@ pub struct TransportOnly {
 
 #[derive(Debug, Args)]
 pub struct TtsStatusArgs {
-    /// Read the state of a running gateway
+    /// Read this machine's state even when a gateway is configured
+    #[arg(long, conflicts_with = "gateway")]
+    pub local: bool,
+
+    /// Read the state of a running gateway (the default when one is configured)
     #[arg(long)]
     pub gateway: bool,
 }

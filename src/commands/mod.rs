@@ -244,6 +244,9 @@ async fn infer_command(
         InferCommand::Video(VideoCommand::Providers) => Ok(video::providers(ctx)?),
         InferCommand::Audio(AudioCommand::Transcribe(args)) => audio::transcribe(ctx, args).await,
         InferCommand::Audio(AudioCommand::Providers) => Ok(audio::providers(ctx)?),
+        InferCommand::Tts(command) if tts::goes_to_gateway(ctx, &command)? => {
+            tts::on_gateway(ctx, &command).await
+        }
         InferCommand::Tts(TtsCommand::Convert(args)) => tts::convert(ctx, args).await,
         InferCommand::Tts(TtsCommand::Voices(args)) => Ok(tts::voices(ctx, args).await?),
         InferCommand::Tts(TtsCommand::Providers(_)) => Ok(tts::providers(ctx)?),

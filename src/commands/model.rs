@@ -28,10 +28,10 @@ pub async fn run(
     diagnostics: &Diagnostics,
     args: ModelRunArgs,
 ) -> Result<Report, Failure> {
-    if args.transport.gateway {
-        return Err(gateway_unavailable().into());
-    }
     let prompt = read_prompt(args.prompt.as_deref())?;
+    if args.transport.gateway {
+        return run_on_gateway(ctx, &args, &prompt).await;
+    }
     let schema = args
         .schema
         .as_deref()
@@ -199,11 +199,33 @@ fn summary_line(outcome: &model_run::RunOutcome) -> String {
     line
 }
 
-fn gateway_unavailable() -> Error {
-    Error::unsupported(
-        "`--gateway`: this build runs inference in-process and does not speak the gateway protocol",
-    )
-    .with_hint("use `--local` (the default) to run the request from this process")
+/// `--gateway`: the gateway runs the model; it has its own providers and
+/// fallbacks, so only the request's own flags travel.
+async fn run_on_gateway(
+    ctx: &Context,
+    args: &ModelRunArgs,
+    prompt: &str,
+) -> Result<Report, Failure> {
+    if args.schema.is_some() || args.stream.is_some() {
+        return Err(Error::usage(
+            "`--schema` and `--stream` run in this process only; drop them or `--gateway`",
+        )
+        .into());
+    }
+    let run = crate::gateway::ModelRun {
+        prompt,
+        model: args.model.as_deref(),
+        thinking: args.thinking.map(|t| t.as_str()),
+        files: &args.files,
+        timeout: args.timeout_ms.map(Duration::from_millis),
+    };
+    match crate::gateway::model_run(ctx, run).await {
+        Ok((envelope, text)) => Ok(Report::new(envelope, text)),
+        Err(error) => Err(Failure::with(
+            error,
+            Envelope::success("model.run", Transport::Gateway),
+        )),
+    }
 }
 
 /// `--prompt TEXT`, `--prompt -` (stdin), `--prompt @FILE`, or piped stdin

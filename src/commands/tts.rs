@@ -1,9 +1,9 @@
 //! `infer tts ...`: convert text to an audio file, list voices and
 //! providers, and the persisted enabled/provider state.
 //!
-//! This build has no gateway client: `status`, `providers`, `enable`,
-//! `disable` and `set-provider` accept `--gateway` but read and write the
-//! local state file (`<state>/tts-state.json`); `convert --gateway` is refused.
+//! Locally the state lives in `<state>/tts-state.json`; with `--gateway`
+//! (and for `status` whenever a gateway is configured) the command is one
+//! `tts.*` RPC to the gateway instead.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,9 @@ use serde_json::json;
 
 use super::{Failure, Report};
 use crate::capabilities::tts::{self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState};
-use crate::cli::tts::{TtsConvertArgs, TtsSetPersonaArgs, TtsSetProviderArgs, TtsVoicesArgs};
+use crate::cli::tts::{
+    TtsCommand, TtsConvertArgs, TtsSetPersonaArgs, TtsSetProviderArgs, TtsVoicesArgs,
+};
 use crate::context::Context;
 use crate::envelope::{Envelope, Timings, Transport};
 use crate::error::{Error, Result};
@@ -24,14 +26,60 @@ fn normalize(id: &str) -> String {
     id.trim().to_ascii_lowercase()
 }
 
-pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Failure> {
-    if args.transport.gateway {
-        return Err(Error::unsupported(
-            "`tts convert --gateway`: this build synthesizes in-process and has no gateway client",
-        )
-        .with_hint("drop `--gateway` (or pass `--local`) to synthesize from this process")
-        .into());
+/// Whether this `tts` leaf runs on the gateway: `--gateway` forces it,
+/// `--local` forbids it, and `status` goes there by default when a
+/// gateway is configured.
+pub fn goes_to_gateway(ctx: &Context, command: &TtsCommand) -> Result<bool> {
+    Ok(match command {
+        TtsCommand::Status(args) if args.gateway => true,
+        TtsCommand::Status(args) if args.local => false,
+        TtsCommand::Status(_) => crate::gateway::configured(ctx)?,
+        TtsCommand::Convert(args) => args.transport.gateway,
+        TtsCommand::Providers(args) | TtsCommand::Enable(args) | TtsCommand::Disable(args) => {
+            args.transport.gateway
+        }
+        TtsCommand::SetProvider(args) => args.transport.gateway,
+        TtsCommand::Voices(_) | TtsCommand::Personas | TtsCommand::SetPersona(_) => false,
+    })
+}
+
+pub async fn on_gateway(ctx: &Context, command: &TtsCommand) -> Result<Report, Failure> {
+    use crate::gateway::TtsCall;
+    let call = match command {
+        TtsCommand::Status(_) => TtsCall::Status,
+        TtsCommand::Providers(_) => TtsCall::Providers,
+        TtsCommand::Enable(_) => TtsCall::Enable,
+        TtsCommand::Disable(_) => TtsCall::Disable,
+        TtsCommand::SetProvider(args) => {
+            let provider = args.provider.trim();
+            if provider.is_empty() {
+                return Err(Error::usage("`--provider` must not be blank").into());
+            }
+            TtsCall::SetProvider(provider)
+        }
+        TtsCommand::Convert(args) => TtsCall::Convert {
+            text: &args.text,
+            provider: args.provider.as_deref(),
+            model: args.model.as_deref(),
+            voice: args.voice.as_deref(),
+            channel: args.channel.as_deref(),
+            output: args.output.as_deref(),
+        },
+        TtsCommand::Voices(_) | TtsCommand::Personas | TtsCommand::SetPersona(_) => {
+            return Err(Error::internal("this tts command has no gateway form").into());
+        }
+    };
+    let capability = call.capability();
+    match crate::gateway::tts(ctx, call, None).await {
+        Ok((envelope, text)) => Ok(Report::new(envelope, text)),
+        Err(error) => Err(Failure::with(
+            error,
+            Envelope::success(capability, Transport::Gateway),
+        )),
     }
+}
+
+pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Failure> {
     let config = TtsConfig::load(ctx)?;
     if let Some(limit) = config.max_text_length.filter(|l| *l > 0) {
         let length = args.text.chars().count();

@@ -19,6 +19,14 @@ pub const LOG_LEVEL: &str = "OPENCLAW_LOG_LEVEL";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Any value but `0` forces colour on.
 pub const FORCE_COLOR: &str = "FORCE_COLOR";
+/// `--gateway`: the gateway's WebSocket URL; then only the env token or password is used.
+pub const GATEWAY_URL: &str = "OPENCLAW_GATEWAY_URL";
+/// `--gateway`: the loopback port when no URL is set.
+pub const GATEWAY_PORT: &str = "OPENCLAW_GATEWAY_PORT";
+/// `--gateway`: the shared token (after `gateway.auth.token` for a local gateway).
+pub const GATEWAY_TOKEN: &str = "OPENCLAW_GATEWAY_TOKEN";
+/// `--gateway`: the shared password, when no token is set.
+pub const GATEWAY_PASSWORD: &str = "OPENCLAW_GATEWAY_PASSWORD";
 /// A PEM bundle of extra trusted CA certificates.
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// A directory of extra trusted CA certificates (PEM).

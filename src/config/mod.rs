@@ -34,8 +34,7 @@ pub struct Config {
     // line and column of errors.)
     pub tools: Option<Value>,
     pub plugins: Option<Value>,
-    /// Read by no command yet: this build has no gateway client.
-    #[allow(dead_code)]
+    /// `gateway.{mode, port, auth, remote}`: where `--gateway` connects.
     pub gateway: Option<Value>,
     pub messages: Option<Value>,
     /// `memory.search.{provider, model}`: the embedding defaults.

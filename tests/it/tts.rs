@@ -224,8 +224,10 @@ async fn bad_input_fails_before_any_request_and_writes_nothing() {
         "a.mp3",
         "--json",
     ]);
+    // No gateway credentials anywhere: refused before any connection.
     assert_eq!(out.code, 2);
-    assert_eq!(out.json()["error"]["reason"], "unsupported");
+    assert_eq!(out.json()["error"]["reason"], "config");
+    assert_eq!(out.json()["transport"], "gateway");
     assert!(server.received_requests().await.unwrap().is_empty());
     assert!(!env.path("a.mp3").exists());
 }
@@ -290,7 +292,8 @@ fn state_is_persisted_and_read_back() {
     .unwrap();
     assert_eq!(state, json!({"enabled": true, "provider": "elevenlabs"}));
 
-    let out = env.run(&["infer", "tts", "status", "--gateway", "--json"]);
+    // No gateway configured: status reports this machine's state.
+    let out = env.run(&["infer", "tts", "status", "--json"]);
     let status = &out.json()["outputs"][0];
     assert_eq!(
         (status["enabled"].as_bool(), status["provider"].as_str()),
