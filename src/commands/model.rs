@@ -107,7 +107,7 @@ pub async fn run(
                 LiveOutput::AtTheEnd => format!("{}\n", outcome.text.trim()),
                 LiveOutput::Nothing | LiveOutput::JsonLines => String::new(),
             };
-            let mut output = json!({"text": outcome.text});
+            let mut output = json!({"text": outcome.text, "mediaUrl": null});
             if let Some(value) = outcome.json {
                 output["json"] = value;
             }
@@ -117,6 +117,7 @@ pub async fn run(
             Ok(Report {
                 envelope,
                 text: Some(text),
+                data: None,
             })
         }
         Err(failure) => Err(Failure::chain(failure, envelope)),
@@ -292,10 +293,7 @@ pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
         .iter()
         .map(|model| with_gguf_facts(ctx, model).into_owned())
         .collect();
-    let outputs = models
-        .iter()
-        .map(|m| serde_json::to_value(m).expect("model serializes"))
-        .collect();
+    let outputs: Vec<Value> = models.iter().map(|m| reference_row(registry, m)).collect();
     let width = models
         .iter()
         .map(|m| m.reference().len())
@@ -322,8 +320,10 @@ pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
             )
         })
         .collect();
-    Ok(Report::new(
+    let data = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("model.list", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
@@ -341,7 +341,12 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
             );
         }
     };
-    let mut value = serde_json::to_value(&model).expect("model serializes");
+    let mut value = reference_row(registry, &model);
+    if let Some(provider) = registry.provider(&model.provider) {
+        value["api"] = json!(provider.api.as_str());
+        value["baseUrl"] = json!(provider.base_url);
+    }
+    value["configuredReasoning"] = json!(model.reasoning);
     if model.provider == local::PROVIDER {
         let path = local::model_file(&model, &ctx.paths.state_dir);
         let gguf =
@@ -356,10 +361,25 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     }
     let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
     let mut envelope =
-        Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
+        Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value.clone()]);
     envelope.provider = Some(model.provider.clone());
     envelope.model = Some(model.id.clone());
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, value, text))
+}
+
+/// A model as the reference's `model list` prints it (`status`,
+/// `providerOrder`: its place in its provider's list), then our own keys.
+fn reference_row(registry: &Registry, model: &Model) -> Value {
+    let mut value = serde_json::to_value(model).expect("model serializes");
+    let order = registry
+        .provider(&model.provider)
+        .and_then(|p| p.models.iter().position(|m| m.id == model.id))
+        .unwrap_or(0);
+    if let Value::Object(map) = &mut value {
+        map.insert("status".into(), json!("available"));
+        map.insert("providerOrder".into(), json!(order));
+    }
+    value
 }
 
 fn is_local_ref(reference: &str) -> bool {
@@ -427,12 +447,16 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         let available = credential.is_some() || provider.key_optional;
         let configured = provider.in_config || credential.is_some();
         let is_selected = selected.as_deref() == Some(provider.id.as_str());
+        // The reference lists the default model ids; ours by kind too.
+        let mut defaults: Vec<&String> = provider.defaults.values().collect();
+        defaults.dedup();
         outputs.push(json!({
             "provider": provider.id,
             "name": provider.name,
             "api": provider.api.as_str(),
             "count": provider.models.len(),
-            "defaults": provider.defaults,
+            "defaults": defaults,
+            "defaultsByKind": provider.defaults,
             "available": available,
             "configured": configured,
             "selected": is_selected,
@@ -450,8 +474,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             if is_selected { "  (selected)" } else { "" },
         ));
     }
-    Ok(Report::new(
+    let data = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("model.providers", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
@@ -538,8 +564,13 @@ pub fn auth_status(ctx: &Context) -> Result<Report> {
         text.push_str(&format!("{:14} {source}\n", provider.id));
         outputs.push(row);
     }
-    Ok(Report::new(
+    // `--json` prints the reference's status object, with every
+    // provider's row (ours) under `providers`.
+    let mut data = super::models::status(ctx)?.data.expect("status has data");
+    data["providers"] = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("model.auth.status", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
