@@ -65,6 +65,22 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
 /// code 1, as the reference's.
 fn validate(paths: &Paths, json: bool, diagnostics: &Diagnostics) -> ExitCode {
     use crate::config::validate::{self, Severity};
+    // A missing file is invalid, as in the reference.
+    if !paths.config_file.exists() {
+        let file = paths.config_file.display().to_string();
+        if json {
+            let document = json!({
+                "ok": false,
+                "valid": false,
+                "path": file,
+                "issues": [],
+                "error": {"type": "cli_error", "message": "file not found", "reason": "config"},
+            });
+            output::stdout(&(serde_json::to_string_pretty(&document).expect("json") + "\n"));
+        }
+        diagnostics.error(&Error::config(format!("config file not found: {file}")));
+        return ExitCode::from(1);
+    }
     let checked = read_text(paths).and_then(|text| validate::validate(&text));
     let findings = match checked {
         Ok(findings) => findings,
@@ -85,11 +101,17 @@ fn validate(paths: &Paths, json: bool, diagnostics: &Diagnostics) -> ExitCode {
             .iter()
             .map(|f| json!({"path": f.path, "message": f.message, "line": f.line, "column": f.column}))
             .collect();
+        let warnings: Vec<Value> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| json!({"path": f.path, "message": f.message, "line": f.line, "column": f.column}))
+            .collect();
         let mut document = json!({
             "ok": errors.is_empty(),
             "valid": errors.is_empty(),
             "path": file,
             "issues": issues,
+            "warnings": warnings,
             "findings": findings,
         });
         if !errors.is_empty() {

@@ -124,7 +124,9 @@ fn row(
         "name": model.name,
         "input": input,
         "contextWindow": model.context_window,
-        "local": model.provider == crate::registry::local::PROVIDER,
+        // The reference prints null where it does not know; we know only
+        // our in-process models to be local.
+        "local": (model.provider == crate::registry::local::PROVIDER).then_some(true),
         "available": available,
         "tags": tags,
         "missing": false,
@@ -235,6 +237,8 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "fallbacks": fallbacks,
         "imageModel": image,
         "imageFallbacks": image_fallbacks,
+        // No separate utility model here: small jobs use the default.
+        "utilityModel": primary.as_ref().map(|p| json!({"ref": p, "source": "default-model"})),
         "modelConfig": {
             "defaultSource": if primary.is_some() { "defaults" } else { "none" },
             "fallbacksSource": if fallbacks.is_empty() { "none" } else { "defaults" },

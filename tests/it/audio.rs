@@ -344,7 +344,7 @@ async fn providers_list_protocols_and_limits() {
     let env = TestEnv::new().env("DEEPGRAM_API_KEY", "k");
     let out = env.run(&["infer", "audio", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json().as_array().unwrap().clone();
     let find = |id: &str| {
         rows.iter()
             .find(|r| r["provider"] == id)

@@ -270,9 +270,9 @@ fn state_is_persisted_and_read_back() {
     env.write_config(r#"{ messages: { tts: { provider: "openai", auto: "off" } } }"#);
     let out = env.run(&["infer", "tts", "status", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.json()["outputs"][0]["enabled"], false);
-    assert_eq!(out.json()["outputs"][0]["provider"], "openai");
-    assert_eq!(out.json()["outputs"][0]["providerSource"], "config");
+    assert_eq!(out.json()["enabled"], false);
+    assert_eq!(out.json()["provider"], "openai");
+    assert_eq!(out.json()["providerSource"], "config");
 
     assert_eq!(env.run(&["infer", "tts", "enable"]).code, 0);
     let out = env.run(&[
@@ -291,7 +291,7 @@ fn state_is_persisted_and_read_back() {
     assert_eq!(state, json!({"enabled": true, "provider": "elevenlabs"}));
 
     let out = env.run(&["infer", "tts", "status", "--gateway", "--json"]);
-    let status = &out.json()["outputs"][0];
+    let status = &out.json();
     assert_eq!(
         (status["enabled"].as_bool(), status["provider"].as_str()),
         (Some(true), Some("elevenlabs"))
@@ -304,7 +304,7 @@ fn state_is_persisted_and_read_back() {
 
     assert_eq!(env.run(&["infer", "tts", "disable"]).code, 0);
     assert_eq!(
-        env.run(&["infer", "tts", "status", "--json"]).json()["outputs"][0]["enabled"],
+        env.run(&["infer", "tts", "status", "--json"]).json()["enabled"],
         false
     );
 
@@ -319,7 +319,7 @@ fn state_is_persisted_and_read_back() {
     assert_eq!(out.code, 2);
 
     let out = env.run(&["infer", "tts", "providers", "--json"]);
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json()["providers"].as_array().unwrap().clone();
     assert!(
         rows.iter()
             .any(|r| r["provider"] == "elevenlabs" && r["selected"] == true)

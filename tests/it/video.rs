@@ -544,7 +544,7 @@ fn providers_lists_video_backends() {
     let out = env.run(&["infer", "video", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
-    let rows = envelope["outputs"].as_array().unwrap();
+    let rows = envelope["providers"].as_array().unwrap();
     let ids: Vec<&str> = rows
         .iter()
         .map(|r| r["provider"].as_str().unwrap())
