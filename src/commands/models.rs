@@ -88,7 +88,8 @@ fn list(ctx: &Context, args: &ModelsListArgs) -> Result<Report> {
             } else {
                 format!("{key:48} {:>7}  {}\n", context_label(model), tags.join(","))
             });
-            rows.push(row(model, &key, available, tags, alias));
+            let local = local_endpoint(provider);
+            rows.push(row(model, &key, available, local, tags, alias));
         }
     }
     let data = json!({"count": rows.len(), "models": rows});
@@ -97,6 +98,29 @@ fn list(ctx: &Context, args: &ModelsListArgs) -> Result<Report> {
         data,
         text,
     ))
+}
+
+/// Whether a provider runs on this machine: in-process models, and
+/// configured providers whose URL is a loopback host. Catalog providers
+/// are null, as the reference prints them.
+fn local_endpoint(provider: &crate::registry::Provider) -> Option<bool> {
+    if provider.id == crate::registry::local::PROVIDER {
+        return Some(true);
+    }
+    if !provider.in_config {
+        return None;
+    }
+    let host = reqwest::Url::parse(&provider.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some(
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+    )
 }
 
 fn context_label(model: &Model) -> String {
@@ -110,6 +134,7 @@ fn row(
     model: &Model,
     key: &str,
     available: bool,
+    local: Option<bool>,
     tags: Vec<String>,
     alias: Option<String>,
 ) -> Value {
@@ -124,9 +149,7 @@ fn row(
         "name": model.name,
         "input": input,
         "contextWindow": model.context_window,
-        // The reference prints null where it does not know; we know only
-        // our in-process models to be local.
-        "local": (model.provider == crate::registry::local::PROVIDER).then_some(true),
+        "local": local,
         "available": available,
         "tags": tags,
         "missing": false,
@@ -218,8 +241,17 @@ pub fn status(ctx: &Context) -> Result<Report> {
             "profiles": {"count": saved, "oauth": 0, "token": 0, "apiKey": saved, "labels": []},
             "source": source,
         });
-        if let Source::Env { name } = &source {
-            row["env"] = json!({"value": name, "source": format!("env: {name}")});
+        match &source {
+            Source::Env { name } => {
+                row["env"] = json!({"value": name, "source": format!("env: {name}")});
+            }
+            Source::Config => {
+                row["modelsJson"] = json!({
+                    "value": format!("models.providers.{}.apiKey", provider.id),
+                    "source": format!("config: {}", ctx.paths.config_file.display()),
+                });
+            }
+            _ => {}
         }
         text.push_str(&format!("auth {:14} {source}\n", provider.id));
         providers.push(row);
@@ -238,7 +270,10 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "imageModel": image,
         "imageFallbacks": image_fallbacks,
         // No separate utility model here: small jobs use the default.
-        "utilityModel": primary.as_ref().map(|p| json!({"ref": p, "source": "default-model"})),
+        "utilityModel": match &primary {
+            Some(p) => json!({"ref": p, "source": "default-model"}),
+            None => json!({"ref": null, "source": "none"}),
+        },
         "modelConfig": {
             "defaultSource": if primary.is_some() { "defaults" } else { "none" },
             "fallbacksSource": if fallbacks.is_empty() { "none" } else { "defaults" },
