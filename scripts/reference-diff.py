@@ -319,6 +319,7 @@ def compare(case, reference, ours):
             problems.append(f"stdout: reference prints JSON, ours {our_out['kind']}")
         else:
             allowed = set(case.get("allow", []))
+            nullable = set(case.get("nullable", []))
             ref_shape, our_shape = ref_out["shape"], our_out["shape"]
             for path, entry in ref_shape.items():
                 if path in allowed:
@@ -333,7 +334,10 @@ def compare(case, reference, ours):
                     if entry["always"] and not parent_empty and not parent_missing:
                         problems.append(f"stdout: missing {path} ({'|'.join(entry['types'])})")
                     continue
-                if not covers(entry["types"], mine["types"]):
+                types = set(mine["types"])
+                if path in nullable:
+                    types.discard("null")
+                if not covers(entry["types"], types):
                     problems.append(
                         f"stdout: {path} is {'|'.join(mine['types'])}, "
                         f"the reference's is {'|'.join(entry['types'])}")

@@ -269,11 +269,8 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "fallbacks": fallbacks,
         "imageModel": image,
         "imageFallbacks": image_fallbacks,
-        // No separate utility model here: small jobs use the default.
-        "utilityModel": match &primary {
-            Some(p) => json!({"ref": p, "source": "default-model"}),
-            None => json!({"ref": null, "source": "none"}),
-        },
+        // This tool has no separate utility model.
+        "utilityModel": {"ref": null, "source": "none"},
         "modelConfig": {
             "defaultSource": if primary.is_some() { "defaults" } else { "none" },
             "fallbacksSource": if fallbacks.is_empty() { "none" } else { "defaults" },

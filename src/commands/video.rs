@@ -220,7 +220,8 @@ pub fn providers(ctx: &Context) -> Result<Report> {
                 "selected": false,
                 "id": provider.id,
                 "capabilities": ["video"],
-                "defaultModels": {"video": model},
+                // The same chat model reads images too.
+                "defaultModels": {"image": model, "video": model},
             }));
         }
         generation.push(json!({
@@ -233,12 +234,16 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             "models": models,
             "capabilities": {
                 "generate": {
+                    "maxVideos": 1,
                     "supportsSize": supports("size"),
                     "supportsAspectRatio": supports("aspectRatio"),
                     "supportsResolution": supports("resolution"),
                     "supportsAudio": false,
                     "supportsWatermark": false,
                 },
+                // Video from images or from another video is not offered.
+                "imageToVideo": {"enabled": false},
+                "videoToVideo": {"enabled": false},
             },
         }));
         outputs.push(json!({
