@@ -135,7 +135,7 @@ async fn openai_multipart_fields_exactly() {
     assert_eq!(envelope["model"], "whisper-1");
     assert_eq!(
         envelope["outputs"],
-        json!([{"path": "memo.wav", "text": "hello world", "kind": "audio.transcription"}])
+        json!([{"path": "memo.wav", "text": "hello world", "mediaUrl": null, "kind": "audio.transcription"}])
     );
     assert_eq!(envelope["inputs"][0]["mimeType"], "audio/x-wav");
 

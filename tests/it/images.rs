@@ -583,7 +583,7 @@ mod describe {
         assert_eq!(envelope["capability"], "image.describe");
         assert_eq!(
             envelope["outputs"],
-            json!([{"path": "shot.png", "text": "A blue rectangle.", "provider": "loop",
+            json!([{"path": "shot.png", "text": "A blue rectangle.", "mediaUrl": null, "provider": "loop",
                     "model": "m1", "kind": "image.description"}])
         );
         let body = &received_bodies(&server).await[0];

@@ -489,7 +489,7 @@ async fn gemini_describe_uploads_then_asks_about_the_file() {
     let envelope = out.json();
     assert_eq!(
         envelope["outputs"],
-        json!([{"path": "clip.mp4", "text": "Waves roll onto a beach.", "kind": "video.description"}])
+        json!([{"path": "clip.mp4", "text": "Waves roll onto a beach.", "mediaUrl": null, "kind": "video.description"}])
     );
     let requests = server.received_requests().await.unwrap();
     let upload = requests
