@@ -539,10 +539,12 @@ pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
     } else {
         format!("removed {}\n", removed.join(", "))
     };
-    let mut envelope = Envelope::success("model.auth.logout", Transport::Local)
-        .with_outputs(vec![json!({"provider": provider, "removed": removed})]);
+    // The reference's keys, then ours (`removed`, the same list).
+    let data = json!({"provider": provider, "removedProfiles": removed, "removed": removed});
+    let mut envelope =
+        Envelope::success("model.auth.logout", Transport::Local).with_outputs(vec![data.clone()]);
     envelope.provider = Some(provider);
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, data, text))
 }
 
 pub fn auth_status(ctx: &Context) -> Result<Report> {

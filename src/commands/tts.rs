@@ -326,8 +326,10 @@ pub fn personas(ctx: &Context) -> Result<Report> {
     if config.personas.is_empty() {
         text.push_str("no personas configured (messages.tts.personas)\n");
     }
-    Ok(Report::new(
+    let data = json!({"active": active, "personas": outputs});
+    Ok(Report::data(
         Envelope::success("tts.personas", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }

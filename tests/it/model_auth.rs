@@ -82,7 +82,7 @@ fn login_saves_a_private_profile_that_runs_then_use() {
     ]);
     assert_eq!(out.code, 0);
     assert_eq!(
-        out.json()["outputs"][0]["removed"],
+        out.json()["removedProfiles"],
         serde_json::json!(["openrouter:default"])
     );
     let saved: serde_json::Value =

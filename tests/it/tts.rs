@@ -397,7 +397,7 @@ async fn personas_are_listed_chosen_and_applied() {
     ));
     let out = env.run(&["infer", "tts", "personas", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json()["personas"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["id"], "narrator");
     assert_eq!(rows[0]["active"], false);
@@ -428,7 +428,7 @@ async fn personas_are_listed_chosen_and_applied() {
     ]);
     assert_eq!(out.code, 0, "{out:?}");
     let out = env.run(&["infer", "tts", "personas", "--json"]);
-    assert_eq!(out.json()["outputs"][0]["active"], true);
+    assert_eq!(out.json()["personas"][0]["active"], true);
 
     // The persona picks provider, voice and model when the flags do not.
     let out = env.run(&[
@@ -450,5 +450,5 @@ async fn personas_are_listed_chosen_and_applied() {
     let out = env.run(&["infer", "tts", "set-persona", "--off", "--json"]);
     assert_eq!(out.json()["outputs"][0]["persona"], serde_json::Value::Null);
     let out = env.run(&["infer", "tts", "personas", "--json"]);
-    assert_eq!(out.json()["outputs"][0]["active"], false);
+    assert_eq!(out.json()["personas"][0]["active"], false);
 }
