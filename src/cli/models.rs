@@ -4,9 +4,15 @@
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ModelsArgs {
+    /// Without a subcommand: `models status`
     #[command(subcommand)]
-    pub command: ModelsCommand,
+    pub command: Option<ModelsCommand>,
+
+    /// With no subcommand: print the status object as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -134,12 +134,21 @@ pub fn run(cli: Cli) -> ExitCode {
             config::run(args.command, &paths, &diagnostics)
         }
         Command::Models(args) => {
-            let (json, agent) = match &args.command {
-                crate::cli::models::ModelsCommand::List(a) => (a.json, a.agent.clone()),
-                crate::cli::models::ModelsCommand::Status(a) => (a.json, a.agent.clone()),
+            use crate::cli::models::{ModelsCommand, ModelsStatusArgs};
+            // Bare `models` is `models status`, as in the reference.
+            let command = args
+                .command
+                .unwrap_or(ModelsCommand::Status(ModelsStatusArgs {
+                    json: args.json,
+                    plain: false,
+                    agent: None,
+                }));
+            let (json, agent) = match &command {
+                ModelsCommand::List(a) => (a.json, a.agent.clone()),
+                ModelsCommand::Status(a) => (a.json, a.agent.clone()),
             };
             let ctx = Context::new(json, agent, log_level, paths);
-            models::run(args.command, &ctx, &diagnostics)
+            models::run(command, &ctx, &diagnostics)
         }
         Command::Onboard(args) => {
             let ctx = Context::new(args.json, None, log_level, paths);

@@ -166,4 +166,9 @@ fn models_list_shows_configured_models_and_all_shows_the_catalog() {
     assert_eq!(openai["provider"], "openai");
     assert_eq!(openai["effective"]["kind"], "env");
     assert!(!out.stdout.contains("sk-secret-value") && !out.stdout.contains("sk..."));
+
+    // Bare `models --json` is `models status --json`.
+    let bare = env.run(&["models", "--json"]);
+    assert_eq!(bare.code, 0, "{bare:?}");
+    assert_eq!(bare.json()["defaultModel"], "openai/gpt-5.6");
 }
