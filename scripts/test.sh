@@ -21,6 +21,9 @@ cache="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 export OPENCLAW_TEST_LOCAL_GGUF="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 cargo build --locked --tests
+# Ours against the reference tool's recorded outputs (tests/reference/):
+# JSON shapes, exit statuses and requests, in seconds.
+python3 scripts/reference-diff.py
 # Each wrapper starts one engine, exports its URL, and runs the rest.
 scripts/with-llama-server.sh \
     scripts/with-gateway.sh \

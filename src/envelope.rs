@@ -96,6 +96,9 @@ pub struct Timings {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorBody {
+    /// Always `cli_error`, as the reference tool marks its failures.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
     pub message: String,
     pub reason: Reason,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +110,7 @@ pub struct ErrorBody {
 impl From<&Error> for ErrorBody {
     fn from(error: &Error) -> Self {
         ErrorBody {
+            kind: "cli_error",
             message: error.message.clone(),
             reason: error.reason,
             status: error.status,
@@ -229,6 +233,7 @@ mod tests {
         let value: Value = serde_json::from_str(&envelope.to_json()).unwrap();
         assert_eq!(value["ok"], false);
         assert_eq!(value["error"]["reason"], "usage");
+        assert_eq!(value["error"]["type"], "cli_error");
         assert_eq!(value["error"]["message"], "--prompt must not be blank");
     }
 

@@ -66,7 +66,7 @@ impl ProviderSetup {
     }
 }
 
-fn key_env(id: &str) -> Option<&'static str> {
+pub fn key_env(id: &str) -> Option<&'static str> {
     match id {
         "brave" => Some(env::BRAVE_API_KEY),
         "perplexity" => Some(env::PERPLEXITY_API_KEY),

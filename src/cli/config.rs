@@ -18,8 +18,17 @@ pub enum ConfigCommand {
     Set(ConfigSetArgs),
     /// Remove the value at a path
     Unset(ConfigUnsetArgs),
-    /// Check the whole file: bad values (errors) and unknown keys (warnings)
+    /// Check the whole file against the reference's schema: bad values and unknown keys
     Validate(ConfigValidateArgs),
+    /// Print the JSON Schema of the config file
+    Schema(ConfigSchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigSchemaArgs {
+    /// Accepted for symmetry: the schema is JSON either way
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

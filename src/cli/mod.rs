@@ -9,6 +9,7 @@ pub mod embedding;
 pub mod image;
 pub mod infer;
 pub mod model;
+pub mod models;
 pub mod onboard;
 pub mod tts;
 pub mod video;
@@ -87,6 +88,9 @@ pub enum Command {
 
     /// Read and edit the config file by path (comments are kept)
     Config(config::ConfigArgs),
+
+    /// Model inventory and default-model status
+    Models(models::ModelsArgs),
 
     /// Set up a provider: save its key and choose the default model
     Onboard(Box<onboard::OnboardArgs>),

@@ -166,8 +166,9 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
     }];
     match audio::transcribe(ctx, &target, &file, &options).await {
         Ok(text) => {
-            envelope.outputs =
-                vec![json!({"path": file.path, "text": text, "kind": "audio.transcription"})];
+            envelope.outputs = vec![
+                json!({"path": file.path, "text": text, "mediaUrl": null, "kind": "audio.transcription"}),
+            ];
             envelope.timings = Some(Timings::since(started));
             Ok(Report::new(envelope, format!("{text}\n")))
         }
@@ -198,6 +199,9 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         let available = credential.is_some() || provider.key_optional;
         let is_selected = selected.as_deref() == Some(provider.id.as_str());
         outputs.push(json!({
+            "id": provider.id,
+            "capabilities": ["audio"],
+            "defaultModels": {"audio": default_model.clone().unwrap_or_default()},
             "provider": provider.id,
             "defaultModel": default_model,
             "protocol": protocol.as_str(),
@@ -218,8 +222,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             if is_selected { "  (selected)" } else { "" }
         ));
     }
-    Ok(Report::new(
+    let data = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("audio.providers", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }

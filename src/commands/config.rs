@@ -27,6 +27,7 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
         ConfigCommand::Set(args) => (args.json, "config.set"),
         ConfigCommand::Unset(args) => (args.json, "config.unset"),
         ConfigCommand::Validate(args) => (args.json, "config.validate"),
+        ConfigCommand::Schema(args) => (args.json, "config.schema"),
     };
     let result = match command {
         ConfigCommand::File(_) => Ok(Shown {
@@ -37,6 +38,7 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
         ConfigCommand::Set(args) => set(paths, &args, diagnostics),
         ConfigCommand::Unset(args) => unset(paths, &args),
         ConfigCommand::Validate(args) => return validate(paths, args.json, diagnostics),
+        ConfigCommand::Schema(_) => schema(),
     };
     match result {
         Ok(shown) => {
@@ -59,24 +61,66 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
 }
 
 /// Findings as `file:line:col: severity: message` (or JSON), every one of
-/// them; any error makes the exit code 2.
+/// them; any error (what the reference's schema rejects) makes the exit
+/// code 1, as the reference's.
 fn validate(paths: &Paths, json: bool, diagnostics: &Diagnostics) -> ExitCode {
     use crate::config::validate::{self, Severity};
-    let text = match read_text(paths) {
-        Ok(text) => text,
+    // A missing file is invalid, as in the reference.
+    if !paths.config_file.exists() {
+        let file = paths.config_file.display().to_string();
+        if json {
+            let document = json!({
+                "ok": false,
+                "valid": false,
+                "path": file,
+                "issues": [],
+                "error": {"type": "cli_error", "message": "file not found", "reason": "config"},
+            });
+            output::stdout(&(serde_json::to_string_pretty(&document).expect("json") + "\n"));
+        }
+        diagnostics.error(&Error::config(format!("config file not found: {file}")));
+        return ExitCode::from(1);
+    }
+    let checked = read_text(paths).and_then(|text| validate::validate(&text));
+    let findings = match checked {
+        Ok(findings) => findings,
         Err(error) => {
             diagnostics.error(&error);
             return ExitCode::from(error.exit_code());
         }
     };
-    let findings = validate::validate(&text);
     let file = paths.config_file.display().to_string();
-    let errors = findings
+    let errors: Vec<_> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .count();
+        .collect();
     if json {
-        let document = json!({"ok": errors == 0, "path": file, "findings": findings});
+        // The reference's keys (`valid`, `issues`, and on failure `ok` and
+        // `error`), then ours: every finding with its position.
+        let issues: Vec<Value> = errors
+            .iter()
+            .map(|f| json!({"path": f.path, "message": f.message, "line": f.line, "column": f.column}))
+            .collect();
+        let warnings: Vec<Value> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| json!({"path": f.path, "message": f.message, "line": f.line, "column": f.column}))
+            .collect();
+        let mut document = json!({
+            "ok": errors.is_empty(),
+            "valid": errors.is_empty(),
+            "path": file,
+            "issues": issues,
+            "warnings": warnings,
+            "findings": findings,
+        });
+        if !errors.is_empty() {
+            document["error"] = json!({
+                "type": "cli_error",
+                "message": format!("config is invalid: {file}"),
+                "reason": "config",
+            });
+        }
         output::stdout(&(serde_json::to_string_pretty(&document).expect("json") + "\n"));
     } else if findings.is_empty() {
         output::stdout(&format!("{file}: ok\n"));
@@ -94,11 +138,18 @@ fn validate(paths: &Paths, json: bool, diagnostics: &Diagnostics) -> ExitCode {
         }
         output::stdout(&lines);
     }
-    if errors > 0 {
-        ExitCode::from(2)
-    } else {
+    if errors.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
+}
+
+/// The reference's config schema (documentation strings stripped), pretty.
+fn schema() -> Result<Shown> {
+    let value = crate::config::schema::value()?;
+    let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
+    Ok(Shown { json: value, text })
 }
 
 fn read_text(paths: &Paths) -> Result<String> {

@@ -267,8 +267,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         let available = credential.is_some() || provider.key_optional;
         let is_selected = selected.as_deref() == Some(provider.id.as_str());
         outputs.push(json!({
+            "id": provider.id,
+            "transport": "remote",
             "provider": provider.id,
-            "defaultModel": default_model,
+            "defaultModel": default_model.clone().unwrap_or_default(),
             "protocol": protocol.as_str(),
             "batchLimit": embedding::batch_limit(provider, protocol),
             "available": available,
@@ -295,8 +297,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         .map(|n| n.to_string_lossy().into_owned());
     let local_selected = selected.as_deref() == Some("local");
     let mut local = json!({
+        "id": "local",
+        "transport": "local",
         "provider": "local",
-        "defaultModel": local_model,
+        "defaultModel": local_model.clone().unwrap_or_default(),
         "protocol": "in-process",
         "available": local_error.is_none(),
         "configured": local_dir.is_some(),
@@ -315,8 +319,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             .map_or("available", |e| e.message.as_str()),
         if local_selected { "  (selected)" } else { "" }
     ));
-    Ok(Report::new(
+    let data = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("embedding.providers", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }

@@ -193,14 +193,47 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             .as_deref()
             .is_some_and(|p| p.split('/').next() == Some(provider.id.as_str()));
         let hints: Vec<&str> = family.hints().iter().map(|h| h.name()).collect();
+        let supports = |hint: &str| hints.contains(&hint);
+        let mut output = json!({});
+        if supports("outputFormat") {
+            output["formats"] = json!(["png", "jpeg", "webp"]);
+        }
+        if supports("quality") {
+            output["qualities"] = json!(["low", "medium", "high", "auto"]);
+        }
+        if supports("background") {
+            output["backgrounds"] = json!(["transparent", "opaque", "auto"]);
+        }
+        // The reference's row first, then our own keys.
         outputs.push(json!({
+            "available": true,
+            "configured": configured,
+            "selected": selected,
+            "id": provider.id,
+            "label": provider.name,
+            "defaultModel": default_model.clone().or_else(|| models.first().map(|m| (*m).to_owned())).unwrap_or_default(),
+            "models": models,
+            "capabilities": {
+                "generate": {
+                    "maxCount": 4,
+                    "supportsSize": supports("size"),
+                    "supportsAspectRatio": supports("aspectRatio"),
+                    "supportsResolution": supports("resolution"),
+                },
+                "edit": {
+                    "enabled": family.edits(),
+                    "maxCount": 4,
+                    "maxInputImages": if family.edits() { 1 } else { 0 },
+                    "supportsSize": family.edits() && supports("size"),
+                    "supportsAspectRatio": family.edits() && supports("aspectRatio"),
+                    "supportsResolution": family.edits() && supports("resolution"),
+                },
+                "geometry": {},
+                "output": output,
+            },
             "provider": provider.id,
             "generate": true,
             "edit": family.edits(),
-            "configured": configured,
-            "selected": selected,
-            "defaultModel": default_model,
-            "models": models,
             "hints": hints,
             "envVars": provider.env_vars,
         }));
@@ -212,8 +245,9 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             default_model.unwrap_or_default()
         ));
     }
+    let data = Value::Array(outputs.clone());
     let envelope = Envelope::success("image.providers", Transport::Local).with_outputs(outputs);
-    Ok(Report::new(envelope, lines))
+    Ok(Report::data(envelope, data, lines))
 }
 
 fn describe_deadline(ctx: &Context, timeout_ms: Option<u64>) -> Result<Option<Instant>> {
@@ -234,6 +268,7 @@ fn description_json(label: &str, success: &Success<String>) -> Value {
     json!({
         "path": label,
         "text": success.value,
+        "mediaUrl": null,
         "provider": success.provider,
         "model": success.model,
         "kind": "image.description",

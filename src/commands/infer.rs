@@ -10,7 +10,7 @@ use crate::envelope::{Envelope, Transport};
 use crate::error::{Error, Result};
 
 pub fn list() -> Report {
-    let outputs = capabilities::CAPABILITIES.iter().map(summary).collect();
+    let outputs: Vec<Value> = capabilities::CAPABILITIES.iter().map(summary).collect();
     let width = capabilities::CAPABILITIES
         .iter()
         .map(|c| c.id.len())
@@ -36,8 +36,10 @@ pub fn list() -> Report {
             )
         })
         .collect();
-    Report::new(
+    let data = Value::Array(outputs.clone());
+    Report::data(
         Envelope::success("infer.list", Transport::Local).with_outputs(outputs),
+        data,
         text,
     )
 }
@@ -50,7 +52,16 @@ pub fn inspect(args: &InspectArgs) -> Result<Report> {
     })?;
     let flags = flags_of(capability);
     let mut detail = summary(capability);
+    // The reference lists bare flag names; the value names and help text
+    // go in a key of our own.
     detail["flags"] = Value::Array(
+        flags
+            .iter()
+            .map(|(flag, _)| json!(flag.split(' ').next().unwrap_or(flag)))
+            .collect(),
+    );
+    detail["resultShape"] = json!(capability.result);
+    detail["flagDetails"] = Value::Array(
         flags
             .iter()
             .map(|(flag, help)| json!({"flag": flag, "description": help}))
@@ -72,8 +83,9 @@ pub fn inspect(args: &InspectArgs) -> Result<Report> {
     for (flag, help) in &flags {
         text.push_str(&format!("    {flag:28} {help}\n"));
     }
-    Ok(Report::new(
-        Envelope::success("infer.inspect", Transport::Local).with_outputs(vec![detail]),
+    Ok(Report::data(
+        Envelope::success("infer.inspect", Transport::Local).with_outputs(vec![detail.clone()]),
+        detail,
         text,
     ))
 }

@@ -9,6 +9,7 @@ mod embedding;
 mod image;
 mod infer;
 mod model;
+mod models;
 mod onboard;
 mod tts;
 mod video;
@@ -32,6 +33,9 @@ use crate::output::{self, Diagnostics};
 pub struct Report {
     pub envelope: Envelope,
     pub text: Option<String>,
+    /// Informational commands: the document `--json` prints instead of
+    /// the envelope, shaped as the reference tool prints it.
+    pub data: Option<serde_json::Value>,
 }
 
 impl Report {
@@ -39,6 +43,16 @@ impl Report {
         Report {
             envelope,
             text: Some(text.into()),
+            data: None,
+        }
+    }
+
+    /// An informational command's result: `data` is what `--json` prints.
+    pub fn data(envelope: Envelope, data: serde_json::Value, text: impl Into<String>) -> Report {
+        Report {
+            envelope,
+            text: Some(text.into()),
+            data: Some(data),
         }
     }
 }
@@ -119,6 +133,23 @@ pub fn run(cli: Cli) -> ExitCode {
             crate::config::env::load_dotenv(&paths.dotenv_file());
             config::run(args.command, &paths, &diagnostics)
         }
+        Command::Models(args) => {
+            use crate::cli::models::{ModelsCommand, ModelsStatusArgs};
+            // Bare `models` is `models status`, as in the reference.
+            let command = args
+                .command
+                .unwrap_or(ModelsCommand::Status(ModelsStatusArgs {
+                    json: args.json,
+                    plain: false,
+                    agent: None,
+                }));
+            let (json, agent) = match &command {
+                ModelsCommand::List(a) => (a.json, a.agent.clone()),
+                ModelsCommand::Status(a) => (a.json, a.agent.clone()),
+            };
+            let ctx = Context::new(json, agent, log_level, paths);
+            models::run(command, &ctx, &diagnostics)
+        }
         Command::Onboard(args) => {
             let ctx = Context::new(args.json, None, log_level, paths);
             onboard::run(*args, &ctx, &diagnostics)
@@ -182,6 +213,8 @@ fn finish(
         Ok(report) => {
             if ctx.json_lines() {
                 output::stdout(&(report.envelope.to_json_line() + "\n"));
+            } else if let (true, Some(data)) = (ctx.json, &report.data) {
+                output::stdout(&(serde_json::to_string_pretty(data).expect("json") + "\n"));
             } else if ctx.json {
                 output::stdout(&(report.envelope.to_json() + "\n"));
             } else if let Some(text) = report.text {

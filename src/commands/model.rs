@@ -1,6 +1,7 @@
 //! `infer model ...`: run, list, inspect, providers, auth.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
@@ -108,7 +109,7 @@ pub async fn run(
                 LiveOutput::AtTheEnd => format!("{}\n", outcome.text.trim()),
                 LiveOutput::Nothing | LiveOutput::JsonLines => String::new(),
             };
-            let mut output = json!({"text": outcome.text});
+            let mut output = json!({"text": outcome.text, "mediaUrl": null});
             if let Some(value) = outcome.json {
                 output["json"] = value;
             }
@@ -118,6 +119,7 @@ pub async fn run(
             Ok(Report {
                 envelope,
                 text: Some(text),
+                data: None,
             })
         }
         Err(failure) => Err(Failure::chain(failure, envelope)),
@@ -325,15 +327,19 @@ pub async fn list(ctx: &Context, diagnostics: &Diagnostics) -> Result<Report> {
             *model = Cow::Owned(found);
         }
     }
-    let outputs = models
-        .iter()
-        .map(|m| serde_json::to_value(m).expect("model serializes"))
-        .collect();
-    let envelope = Envelope::success("model.list", Transport::Local).with_outputs(outputs);
-    if ctx.json {
-        return Ok(Report::new(envelope, String::new()));
+    let orders = provider_orders(registry);
+    let rows: Vec<Value> = models.iter().map(|m| reference_row(&orders, m)).collect();
+    // `--json` prints the rows alone; only the JSON-lines stream wraps them.
+    let envelope = Envelope::success("model.list", Transport::Local);
+    let text = if ctx.json {
+        String::new()
+    } else {
+        model_table(&models)
+    };
+    if ctx.json_lines() {
+        return Ok(Report::new(envelope.with_outputs(rows), text));
     }
-    Ok(Report::new(envelope, model_table(&models)))
+    Ok(Report::data(envelope, Value::Array(rows), text))
 }
 
 fn model_table(models: &[Cow<'_, Model>]) -> String {
@@ -378,7 +384,12 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
             );
         }
     };
-    let mut value = serde_json::to_value(&model).expect("model serializes");
+    let mut value = reference_row(&provider_orders(registry), &model);
+    if let Some(provider) = registry.provider(&model.provider) {
+        value["api"] = json!(provider.api.as_str());
+        value["baseUrl"] = json!(provider.base_url);
+    }
+    value["configuredReasoning"] = json!(model.reasoning);
     if model.provider == local::PROVIDER {
         let path = local::model_file(&model, &ctx.paths.state_dir);
         let gguf =
@@ -393,10 +404,41 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     }
     let text = serde_json::to_string_pretty(&value).expect("json") + "\n";
     let mut envelope =
-        Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value]);
+        Envelope::success("model.inspect", Transport::Local).with_outputs(vec![value.clone()]);
     envelope.provider = Some(model.provider.clone());
     envelope.model = Some(model.id.clone());
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, value, text))
+}
+
+/// A model as the reference's `model list` prints it (`status`,
+/// `providerOrder`: its place in its provider's list), then our own keys.
+/// Each model's position in its provider's list, as the reference's
+/// `providerOrder`: looked up once, not searched per row.
+fn provider_orders(registry: &Registry) -> HashMap<(&str, &str), usize> {
+    registry
+        .providers
+        .iter()
+        .flat_map(|provider| {
+            provider
+                .models
+                .iter()
+                .enumerate()
+                .map(|(order, model)| ((provider.id.as_str(), model.id.as_str()), order))
+        })
+        .collect()
+}
+
+fn reference_row(orders: &HashMap<(&str, &str), usize>, model: &Model) -> Value {
+    let mut value = serde_json::to_value(model).expect("model serializes");
+    let order = orders
+        .get(&(model.provider.as_str(), model.id.as_str()))
+        .copied()
+        .unwrap_or(0);
+    if let Value::Object(map) = &mut value {
+        map.insert("status".into(), json!("available"));
+        map.insert("providerOrder".into(), json!(order));
+    }
+    value
 }
 
 fn is_local_ref(reference: &str) -> bool {
@@ -464,12 +506,16 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         let available = credential.is_some() || provider.key_optional;
         let configured = provider.in_config || credential.is_some();
         let is_selected = selected.as_deref() == Some(provider.id.as_str());
+        // The reference lists the default model ids; ours by kind too.
+        let mut defaults: Vec<&String> = provider.defaults.values().collect();
+        defaults.dedup();
         outputs.push(json!({
             "provider": provider.id,
             "name": provider.name,
             "api": provider.api.as_str(),
             "count": provider.models.len(),
-            "defaults": provider.defaults,
+            "defaults": defaults,
+            "defaultsByKind": provider.defaults,
             "available": available,
             "configured": configured,
             "selected": is_selected,
@@ -487,8 +533,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             if is_selected { "  (selected)" } else { "" },
         ));
     }
-    Ok(Report::new(
+    let data = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("model.providers", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
@@ -550,10 +598,12 @@ pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
     } else {
         format!("removed {}\n", removed.join(", "))
     };
-    let mut envelope = Envelope::success("model.auth.logout", Transport::Local)
-        .with_outputs(vec![json!({"provider": provider, "removed": removed})]);
+    // The reference's keys, then ours (`removed`, the same list).
+    let data = json!({"provider": provider, "removedProfiles": removed, "removed": removed});
+    let mut envelope =
+        Envelope::success("model.auth.logout", Transport::Local).with_outputs(vec![data.clone()]);
     envelope.provider = Some(provider);
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, data, text))
 }
 
 pub fn auth_status(ctx: &Context) -> Result<Report> {
@@ -575,8 +625,13 @@ pub fn auth_status(ctx: &Context) -> Result<Report> {
         text.push_str(&format!("{:14} {source}\n", provider.id));
         outputs.push(row);
     }
-    Ok(Report::new(
+    // `--json` prints the reference's status object, with every
+    // provider's row (ours) under `providers`.
+    let mut data = super::models::status(ctx)?.data.expect("status has data");
+    data["providers"] = Value::Array(outputs.clone());
+    Ok(Report::data(
         Envelope::success("model.auth.status", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }

@@ -299,12 +299,22 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         };
         let selected = id == active;
         outputs.push(json!({
-            "provider": id,
-            "defaultModel": default_model,
-            "formats": protocol.formats(),
             "available": available,
             "configured": config.providers.contains_key(&id) || available,
             "selected": selected,
+            "id": id,
+            "name": registry.provider(&id).map_or_else(|| id.clone(), |p| p.name.clone()),
+            "models": registry.provider(&id).map(|p| {
+                p.models
+                    .iter()
+                    .filter(|m| m.kind == crate::catalog::ModelKind::Tts)
+                    .map(|m| m.id.clone())
+                    .collect::<Vec<_>>()
+            }).unwrap_or_default(),
+            "voices": [],
+            "provider": id,
+            "defaultModel": default_model,
+            "formats": protocol.formats(),
         }));
         text.push_str(&format!(
             "{:14} {:24} {}{}\n",
@@ -318,8 +328,10 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             if selected { "  (selected)" } else { "" }
         ));
     }
-    Ok(Report::new(
+    let data = json!({"providers": outputs, "active": active});
+    Ok(Report::data(
         Envelope::success("tts.providers", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
@@ -362,8 +374,10 @@ pub fn personas(ctx: &Context) -> Result<Report> {
     if config.personas.is_empty() {
         text.push_str("no personas configured (messages.tts.personas)\n");
     }
-    Ok(Report::new(
+    let data = json!({"active": active, "personas": outputs});
+    Ok(Report::data(
         Envelope::success("tts.personas", Transport::Local).with_outputs(outputs),
+        data,
         text,
     ))
 }
@@ -419,9 +433,10 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "{} · provider {provider} ({source})\n",
         if enabled { "enabled" } else { "disabled" }
     );
-    let mut envelope = Envelope::success("tts.status", Transport::Local).with_outputs(vec![value]);
+    let mut envelope =
+        Envelope::success("tts.status", Transport::Local).with_outputs(vec![value.clone()]);
     envelope.provider = Some(provider);
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, value, text))
 }
 
 pub fn set_enabled(ctx: &Context, enabled: bool) -> Result<Report> {

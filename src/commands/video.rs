@@ -178,8 +178,9 @@ pub async fn describe(ctx: &Context, args: VideoDescribeArgs) -> Result<Report, 
     envelope.model = Some(candidate.model.id.clone());
     match video::describe(ctx, &candidate, &file, deadline).await {
         Ok(text) => {
-            envelope.outputs =
-                vec![json!({"path": file.path, "text": text, "kind": "video.description"})];
+            envelope.outputs = vec![
+                json!({"path": file.path, "text": text, "mediaUrl": null, "kind": "video.description"}),
+            ];
             Ok(Report::new(envelope, format!("{text}\n")))
         }
         Err(error) => Err(Failure::with(error, envelope)),
@@ -190,6 +191,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let profiles = ctx.profiles()?;
     let mut outputs: Vec<Value> = Vec::new();
+    let (mut generation, mut description) = (Vec::new(), Vec::new());
     let mut lines = String::new();
     for provider in &registry.providers {
         let Some(family) = VideoFamily::of(provider) else {
@@ -203,10 +205,51 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             .filter(|m| m.kind == ModelKind::Video)
             .map(|m| m.id.as_str())
             .collect();
+        let hints = family.hints();
+        let supports = |hint: &str| hints.contains(&hint);
+        let describes = video::describe_route(provider).is_some();
+        if describes {
+            let model = provider
+                .defaults
+                .get(&ModelKind::Chat)
+                .cloned()
+                .unwrap_or_else(|| default_model.clone().unwrap_or_default());
+            description.push(json!({
+                "available": true,
+                "configured": configured,
+                "selected": false,
+                "id": provider.id,
+                "capabilities": ["video"],
+                // The same chat model reads images too.
+                "defaultModels": {"image": model, "video": model},
+            }));
+        }
+        generation.push(json!({
+            "available": true,
+            "configured": configured,
+            "selected": false,
+            "id": provider.id,
+            "label": provider.name,
+            "defaultModel": default_model.clone().or_else(|| models.first().map(|m| (*m).to_owned())).unwrap_or_default(),
+            "models": models,
+            "capabilities": {
+                "generate": {
+                    "maxVideos": 1,
+                    "supportsSize": supports("size"),
+                    "supportsAspectRatio": supports("aspectRatio"),
+                    "supportsResolution": supports("resolution"),
+                    "supportsAudio": false,
+                    "supportsWatermark": false,
+                },
+                // Video from images or from another video is not offered.
+                "imageToVideo": {"enabled": false},
+                "videoToVideo": {"enabled": false},
+            },
+        }));
         outputs.push(json!({
             "provider": provider.id,
             "generate": true,
-            "describe": video::describe_route(provider).is_some(),
+            "describe": describes,
             "configured": configured,
             "defaultModel": default_model,
             "models": models,
@@ -220,6 +263,8 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             default_model.unwrap_or_default()
         ));
     }
+    // Grouped as the reference groups them; our flat rows under `providers`.
+    let data = json!({"generation": generation, "description": description, "providers": outputs});
     let envelope = Envelope::success("video.providers", Transport::Local).with_outputs(outputs);
-    Ok(Report::new(envelope, lines))
+    Ok(Report::data(envelope, data, lines))
 }

@@ -104,15 +104,19 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         .map(|s| s.provider.id)
         .ok();
     let mut outputs = Vec::new();
+    let (mut search_rows, mut fetch_rows) = (Vec::new(), Vec::new());
     let mut lines = Vec::new();
     for id in SEARCH_PROVIDERS.iter().copied() {
         let setup = web_search::setup(config, id)?;
         let configured = setup.configured();
         let selected = selected_search == Some(id);
-        outputs.push(json!({
-            "provider": id, "kind": "search", "available": true, "configured": configured,
-            "selected": selected, "requiresKey": setup.requires_key, "keySource": setup.key_source,
-        }));
+        let row = json!({
+            "available": true, "configured": configured, "selected": selected, "id": id,
+            "envVars": web_search::key_env(id).into_iter().collect::<Vec<_>>(),
+            "provider": id, "kind": "search", "requiresKey": setup.requires_key, "keySource": setup.key_source,
+        });
+        search_rows.push(row.clone());
+        outputs.push(row);
         lines.push(provider_line("search", id, configured, selected));
     }
     let fetch = fetch_settings(config)?;
@@ -134,14 +138,18 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             }
         };
         let selected = selected_fetch == Some(provider);
-        outputs.push(json!({
-            "provider": id, "kind": "fetch", "available": true, "configured": configured,
-            "selected": selected, "requiresKey": false, "keySource": key_source,
-        }));
+        let row = json!({
+            "available": true, "configured": configured, "selected": selected, "id": id,
+            "envVars": if id == "firecrawl" { vec!["FIRECRAWL_API_KEY"] } else { Vec::new() },
+            "provider": id, "kind": "fetch", "requiresKey": false, "keySource": key_source,
+        });
+        fetch_rows.push(row.clone());
+        outputs.push(row);
         lines.push(provider_line("fetch", id, configured, selected));
     }
+    let data = json!({"search": search_rows, "fetch": fetch_rows});
     let envelope = Envelope::success("web.providers", Transport::Local).with_outputs(outputs);
-    Ok(Report::new(envelope, lines.join("\n") + "\n"))
+    Ok(Report::data(envelope, data, lines.join("\n") + "\n"))
 }
 
 fn provider_line(kind: &str, id: &str, configured: bool, selected: bool) -> String {

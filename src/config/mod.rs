@@ -7,6 +7,7 @@ pub mod env;
 mod env_string;
 pub(crate) mod load;
 pub mod paths;
+pub mod schema;
 pub mod validate;
 
 use std::collections::BTreeMap;

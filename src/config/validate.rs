@@ -1,8 +1,9 @@
-//! `openclaw config validate`: the whole file checked at once. Bad values
-//! are errors at their line and column; keys this tool and the reference
-//! tool do not know are warnings with a did-you-mean.
+//! `openclaw config validate`: the whole file checked at once against the
+//! reference tool's schema. What it rejects (bad values, unknown keys, with a
+//! did-you-mean) is an error at its line and column.
 
 use super::edit::{self, Segment};
+use crate::error::Result;
 
 /// One finding, located in the file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -21,198 +22,68 @@ pub enum Severity {
     Warning,
 }
 
-/// Keys known at each level. `*` stands for any key (a provider id, a model
-/// ref); a level not listed here is open (owned by features this tool does
-/// not have, so anything goes).
-const KNOWN: &[(&str, &[&str])] = &[
-    (
-        "",
-        &[
-            "$include",
-            "$schema",
-            "acp",
-            "agents",
-            "approvals",
-            "audio",
-            "audit",
-            "auth",
-            "bindings",
-            "broadcast",
-            "browser",
-            "canvasHost",
-            "channels",
-            "cloud",
-            "commands",
-            "cron",
-            "desktop",
-            "diagnostics",
-            "discovery",
-            "env",
-            "gateway",
-            "hooks",
-            "identity",
-            "logging",
-            "mcp",
-            "media",
-            "memory",
-            "messages",
-            "meta",
-            "models",
-            "nodeHost",
-            "plugins",
-            "secrets",
-            "session",
-            "skills",
-            "talk",
-            "telemetry",
-            "tools",
-            "ui",
-            "update",
-            "web",
-            "wizard",
-            "worktreeRoot",
-        ],
-    ),
-    ("agents", &["defaults", "list", "ownership"]),
-    (
-        "agents.defaults",
-        &[
-            "blockStreamingDefault",
-            "bootstrapMaxChars",
-            "bootstrapTotalMaxChars",
-            "compaction",
-            "contextInjection",
-            "contextLimits",
-            "contextPruning",
-            "cwd",
-            "decisionModel",
-            "embeddingModel",
-            "experimental",
-            "fastModeDefault",
-            "heartbeat",
-            "humanDelay",
-            "imageGenerationModel",
-            "imageMaxDimensionPx",
-            "imageModel",
-            "imageQuality",
-            "maxConcurrent",
-            "mediaMaxMb",
-            "mediaModels",
-            "memorySearch",
-            "model",
-            "modelPolicy",
-            "modelSelectionScope",
-            "models",
-            "pdfModel",
-            "reasoningDefault",
-            "repoRoot",
-            "sandbox",
-            "sessionStore",
-            "skills",
-            "skipBootstrap",
-            "skipOptionalBootstrapFiles",
-            "startupContext",
-            "subagents",
-            "systemAgent",
-            "thinkingDefault",
-            "timeoutSeconds",
-            "toolProgressDetail",
-            "userTimezone",
-            "utilityModel",
-            "videoGenerationModel",
-            "verboseDefault",
-            "workspace",
-        ],
-    ),
-    ("agents.defaults.model", &["primary", "fallbacks"]),
-    (
-        "agents.defaults.models.*",
-        &["alias", "params", "streaming", "thinking"],
-    ),
-    ("models", &["mode", "providers", "bedrockDiscovery"]),
-    (
-        "models.providers.*",
-        &[
-            "api",
-            "apiKey",
-            "auth",
-            "authHeader",
-            "baseUrl",
-            "compat",
-            "egressProxy",
-            "headers",
-            "injectNumCtxForOpenAICompat",
-            "models",
-            "params",
-            "proxy",
-            "request",
-            "streaming",
-            "threads",
-            "timeoutSeconds",
-        ],
-    ),
-    (
-        "models.providers.*.models.#",
-        &[
-            "alias",
-            "api",
-            "compat",
-            "contextTokens",
-            "contextWindow",
-            "cost",
-            "headers",
-            "id",
-            "input",
-            "maxTokens",
-            "name",
-            "params",
-            "path",
-            "reasoning",
-            "temperature",
-            "thinking",
-        ],
-    ),
-    (
-        "models.providers.*.models.#.cost",
-        &["input", "output", "cacheRead", "cacheWrite"],
-    ),
-];
-
-pub fn validate(text: &str) -> Vec<Finding> {
+/// Findings for the whole file. The reference's schema decides what is
+/// valid: anything it rejects (a wrong type, an unknown key) is an error;
+/// what this tool's own loader cannot use while the schema accepts it is a
+/// warning. A JSON5 syntax error is an error and stops there.
+pub fn validate(text: &str) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    if let Err(problem) = super::load::parse(text) {
-        findings.push(located(Severity::Error, &problem));
+    if text.trim().is_empty() {
+        return Ok(findings);
     }
-    match edit::key_positions(text) {
-        Ok(keys) => {
-            for (path, (line, column)) in keys {
-                let Some((parent, key)) = split_last_key(&path) else {
-                    continue;
-                };
-                let Some(known) = known_keys(&parent) else {
-                    continue;
-                };
-                if known.contains(&key) {
-                    continue;
-                }
-                let mut message = format!("unknown key `{key}`");
-                if let Some(close) = closest(key, known) {
-                    message.push_str(&format!(" (did you mean `{close}`?)"));
-                }
-                findings.push(Finding {
-                    severity: Severity::Warning,
-                    line,
-                    column,
-                    path: edit::display_path(&path),
-                    message,
-                });
+    let value = match edit::parse_value(text) {
+        Ok(value) => value,
+        Err(_) => {
+            if let Err(problem) = super::load::parse(text) {
+                findings.push(located(Severity::Error, &problem));
             }
+            return Ok(findings);
         }
-        // The syntax error is already reported by the typed parse.
-        Err(_) => {}
+    };
+    let positions = edit::key_positions(text).unwrap_or_default();
+    let schema = super::schema::value()?;
+    for problem in super::schema::check(&schema, &value)? {
+        let (line, column) = position_of(&positions, &problem.path);
+        findings.push(Finding {
+            severity: Severity::Error,
+            line,
+            column,
+            path: problem.path.join("."),
+            message: problem.message,
+        });
+    }
+    if let Err(problem) = super::load::parse(text) {
+        let mut finding = located(Severity::Warning, &problem);
+        if !findings.iter().any(|f| f.path == finding.path) {
+            finding.message = format!("{} (this tool cannot use it)", finding.message);
+            findings.push(finding);
+        }
     }
     findings.sort_by_key(|f| (f.line, f.column));
-    findings
+    Ok(findings)
+}
+
+/// Where the deepest key of `path` that is written in the file starts.
+fn position_of(positions: &[(Vec<Segment>, (usize, usize))], path: &[String]) -> (usize, usize) {
+    let same = |segments: &[Segment], parts: &[String]| {
+        segments.len() == parts.len()
+            && segments
+                .iter()
+                .zip(parts)
+                .all(|(segment, part)| match segment {
+                    Segment::Key(key) => key == part,
+                    Segment::Index(index) => index.to_string() == *part,
+                })
+    };
+    (0..=path.len())
+        .rev()
+        .find_map(|len| {
+            positions
+                .iter()
+                .find(|(segments, _)| same(segments, &path[..len]))
+                .map(|(_, at)| *at)
+        })
+        .unwrap_or((1, 1))
 }
 
 /// `3:14: at `x.y`: what` from the loader -> a finding.
@@ -240,39 +111,8 @@ fn located(severity: Severity, problem: &str) -> Finding {
     }
 }
 
-fn split_last_key(path: &[Segment]) -> Option<(Vec<Segment>, &str)> {
-    match path.last()? {
-        Segment::Key(key) => Some((path[..path.len() - 1].to_vec(), key.as_str())),
-        Segment::Index(_) => None,
-    }
-}
-
-/// The known keys of the object at `parent`, if that level is checked.
-fn known_keys(parent: &[Segment]) -> Option<&'static [&'static str]> {
-    KNOWN
-        .iter()
-        .find(|(pattern, _)| matches(pattern, parent))
-        .map(|(_, keys)| *keys)
-}
-
-fn matches(pattern: &str, path: &[Segment]) -> bool {
-    let parts: Vec<&str> = if pattern.is_empty() {
-        Vec::new()
-    } else {
-        pattern.split('.').collect()
-    };
-    parts.len() == path.len()
-        && parts
-            .iter()
-            .zip(path)
-            .all(|(part, segment)| match (part, segment) {
-                (&"*", Segment::Key(_)) | (&"#", Segment::Index(_)) => true,
-                (name, Segment::Key(key)) => name == key,
-                _ => false,
-            })
-}
-
-fn closest<'k>(typed: &str, known: &[&'k str]) -> Option<&'k str> {
+/// The known key nearest to a typo, if one is near enough.
+pub(crate) fn closest<'k>(typed: &str, known: &[&'k str]) -> Option<&'k str> {
     let typed_lower = typed.to_ascii_lowercase();
     known
         .iter()
@@ -309,30 +149,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn typos_get_a_suggestion_at_their_position() {
+    fn typos_are_errors_with_a_suggestion_at_their_position() {
         let findings = validate(
-            "{\n  agents: { defaults: { modle: 'a/b' } },\n  models: { providers: { x: { baseURL: 'http://h', models: [{ id: 'm', contextWindw: 5 }] } } },\n  channels: { anything: { goes: 1 } },\n}",
-        );
-        let warnings: Vec<_> = findings
+            "{\n  agents: { defaults: { modle: 'a/b' } },\n  models: { providers: { x: { baseUrl: 'http://h', models: [{ id: 'm', name: 'M', contextWindw: 5 }] } } },\n}",
+        )
+        .unwrap();
+        let errors: Vec<_> = findings
             .iter()
-            .map(|f| (f.line, f.path.as_str(), f.message.as_str()))
+            .map(|f| (f.severity, f.line, f.path.as_str(), f.message.as_str()))
             .collect();
         assert_eq!(
-            warnings,
+            errors,
             [
                 (
+                    Severity::Error,
                     2,
                     "agents.defaults.modle",
                     "unknown key `modle` (did you mean `model`?)"
                 ),
                 (
+                    Severity::Error,
                     3,
-                    "models.providers.x.baseURL",
-                    "unknown key `baseURL` (did you mean `baseUrl`?)"
-                ),
-                (
-                    3,
-                    "models.providers.x.models[0].contextWindw",
+                    "models.providers.x.models.0.contextWindw",
                     "unknown key `contextWindw` (did you mean `contextWindow`?)"
                 ),
             ]
@@ -341,16 +179,27 @@ mod tests {
 
     #[test]
     fn bad_values_are_errors_with_positions() {
-        let findings = validate("{\n  models: {\n    mode: 'mix',\n  },\n}");
-        assert_eq!(findings.len(), 1);
+        let findings = validate("{\n  models: {\n    mode: 'mix',\n  },\n}").unwrap();
+        assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].severity, Severity::Error);
         assert_eq!(findings[0].line, 3);
         assert_eq!(findings[0].path, "models.mode");
     }
 
     #[test]
+    fn a_syntax_error_is_one_error() {
+        let findings = validate("{ agents: ").unwrap();
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Error);
+    }
+
+    #[test]
     fn a_clean_file_has_no_findings() {
-        assert!(validate("{ agents: { defaults: { model: 'openai/gpt-5.4' } } }").is_empty());
-        assert!(validate("").is_empty());
+        assert!(
+            validate("{ agents: { defaults: { model: 'openai/gpt-5.4' } } }")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(validate("").unwrap().is_empty());
     }
 }

@@ -135,7 +135,7 @@ async fn openai_multipart_fields_exactly() {
     assert_eq!(envelope["model"], "whisper-1");
     assert_eq!(
         envelope["outputs"],
-        json!([{"path": "memo.wav", "text": "hello world", "kind": "audio.transcription"}])
+        json!([{"path": "memo.wav", "text": "hello world", "mediaUrl": null, "kind": "audio.transcription"}])
     );
     assert_eq!(envelope["inputs"][0]["mimeType"], "audio/x-wav");
 
@@ -344,7 +344,7 @@ async fn providers_list_protocols_and_limits() {
     let env = TestEnv::new().env("DEEPGRAM_API_KEY", "k");
     let out = env.run(&["infer", "audio", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json().as_array().unwrap().clone();
     let find = |id: &str| {
         rows.iter()
             .find(|r| r["provider"] == id)

@@ -24,14 +24,15 @@ fn capability_is_an_alias_for_infer() {
     let env = TestEnv::new();
     let out = env.run(&["capability", "list", "--json"]);
     assert_eq!(out.code, 0);
-    assert_eq!(out.json()["capability"], "infer.list");
+    assert_eq!(out.json()[0]["id"], "model.run");
 }
 
 #[test]
 fn list_and_inspect_describe_capabilities() {
     let env = TestEnv::new();
-    let envelope = env.run(&["infer", "list", "--json"]).json();
-    let ids: Vec<&str> = envelope["outputs"]
+    // The reference's shape: a bare array of rows, not the envelope.
+    let rows = env.run(&["infer", "list", "--json"]).json();
+    let ids: Vec<&str> = rows
         .as_array()
         .unwrap()
         .iter()
@@ -50,21 +51,33 @@ fn list_and_inspect_describe_capabilities() {
     }
     let out = env.run(&["infer", "inspect", "--name", "model.run", "--json"]);
     assert_eq!(out.code, 0);
-    let detail = &out.json()["outputs"][0];
+    let detail = out.json();
     assert_eq!(
         detail["transports"],
         serde_json::json!(["local", "gateway"])
     );
+    // Bare flag names as the reference lists them; ours with value names.
     let flags: Vec<&str> = detail["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        flags.contains(&"--prompt") && flags.contains(&"--thinking"),
+        "{flags:?}"
+    );
+    let details: Vec<&str> = detail["flagDetails"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["flag"].as_str().unwrap())
         .collect();
     assert!(
-        flags.contains(&"--prompt <TEXT>") && flags.contains(&"--thinking <LEVEL>"),
-        "{flags:?}"
+        details.contains(&"--prompt <TEXT>") && details.contains(&"--thinking <LEVEL>"),
+        "{details:?}"
     );
+    assert!(detail["resultShape"].is_string());
 
     let out = env.run(&["infer", "inspect", "--name", "nope.nothing", "--json"]);
     assert_eq!(out.code, 2);
@@ -74,8 +87,8 @@ fn list_and_inspect_describe_capabilities() {
 #[test]
 fn every_capability_in_the_list_is_available() {
     let env = TestEnv::new();
-    let envelope = env.run(&["infer", "list", "--json"]).json();
-    let unavailable: Vec<&str> = envelope["outputs"]
+    let rows = env.run(&["infer", "list", "--json"]).json();
+    let unavailable: Vec<&str> = rows
         .as_array()
         .unwrap()
         .iter()

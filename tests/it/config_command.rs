@@ -203,32 +203,101 @@ fn validate_lists_every_finding_with_positions() {
     env.write_config(
         "{\n  agents: { defaults: { modle: 'a/b' } },\n  models: {\n    mode: 'mix',\n    providers: { x: { baseURL: 'http://h' } },\n  },\n}\n",
     );
+    // Checked against the reference's schema: unknown keys are errors
+    // (with a did-you-mean) and the exit code is 1, as the reference's.
     let out = env.run(&["config", "validate"]);
-    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.code, 1, "{out:?}");
     let file = env.config_path().display().to_string();
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", out.stdout);
-    assert_eq!(
-        lines[0],
-        format!("{file}:2:25: warning: unknown key `modle` (did you mean `model`?)")
+    assert!(
+        lines.contains(
+            &format!("{file}:2:25: error: unknown key `modle` (did you mean `model`?)").as_str()
+        ),
+        "{}",
+        out.stdout
     );
     assert!(
-        lines[1].starts_with(&format!("{file}:4:"))
-            && lines[1].contains("error")
-            && lines[1].contains("mix"),
+        lines.iter().any(|l| l.starts_with(&format!("{file}:4:"))
+            && l.contains("error")
+            && l.contains("mix")),
         "{}",
-        lines[1]
+        out.stdout
     );
-    assert!(lines[2].contains("`baseURL` (did you mean `baseUrl`?)"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("error: unknown key `baseURL` (did you mean `baseUrl`?)")),
+        "{}",
+        out.stdout
+    );
 
     let out = env.run(&["config", "validate", "--json"]);
+    assert_eq!(out.code, 1);
     let report = out.json();
     assert_eq!(report["ok"], false);
-    assert_eq!(report["findings"][1]["path"], "models.mode");
-    assert_eq!(report["findings"][1]["severity"], "error");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["error"]["type"], "cli_error");
+    let issue = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "models.mode")
+        .expect("models.mode reported");
+    assert_eq!(issue["line"], 4);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "models.mode" && f["severity"] == "error")
+    );
 
     env.write_config("{ agents: { defaults: { model: 'openai/gpt-5.4' } } }");
     let out = env.run(&["config", "validate"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.ends_with(": ok\n"));
+}
+
+#[test]
+fn validate_suggests_the_top_level_key_and_schema_prints_the_reference_schema() {
+    let env = TestEnv::new();
+    env.write_config("{ modles: {} }");
+    let out = env.run(&["config", "validate", "--json"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let report = out.json();
+    assert_eq!(report["issues"][0]["path"], "modles");
+    assert_eq!(
+        report["issues"][0]["message"],
+        "unknown key `modles` (did you mean `models`?)"
+    );
+    // Other commands load what they use and do not fail on unknown keys.
+    let out = env.run(&["infer", "model", "providers", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    // A provider config written as the reference's docs show it is valid.
+    env.write_config(
+        r#"{
+  models: { mode: "merge", providers: { minimax: {
+    baseUrl: "https://api.minimax.io/anthropic", apiKey: "${MINIMAX_API_KEY}", api: "anthropic-messages",
+    models: [{ id: "MiniMax-M2.7", name: "MiniMax M2.7", reasoning: true, input: ["text"],
+      cost: { input: 0.3, output: 1.2, cacheRead: 0.03, cacheWrite: 0.12 }, contextWindow: 200000, maxTokens: 8192 }],
+  } } },
+  agents: { defaults: { model: { primary: "minimax/MiniMax-M2.7" } } },
+}"#,
+    );
+    let out = env.run(&["config", "validate", "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["valid"], true);
+
+    for args in [
+        &["config", "schema"][..],
+        &["config", "schema", "--json"][..],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.code, 0, "{out:?}");
+        let schema = out.json();
+        assert_eq!(schema["type"], "object");
+        assert!(schema["properties"]["models"]["properties"]["providers"].is_object());
+        assert!(!out.stdout.contains("\"description\": \"Base URL"));
+    }
 }

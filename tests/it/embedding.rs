@@ -273,7 +273,7 @@ async fn config_selects_provider_and_model() {
 
     let out = env.run(&["infer", "embedding", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json().as_array().unwrap().clone();
     let mine = rows.iter().find(|r| r["provider"] == "myemb").unwrap();
     assert_eq!(mine["selected"], true);
     assert!(

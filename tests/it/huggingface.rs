@@ -53,9 +53,8 @@ async fn model_gets(server: &MockServer) -> Vec<wiremock::Request> {
         .collect()
 }
 
-fn hf_models(envelope: &Value) -> Vec<Value> {
-    envelope["outputs"]
-        .as_array()
+fn hf_models(rows: &Value) -> Vec<Value> {
+    rows.as_array()
         .unwrap()
         .iter()
         // Chat models: the router list is about chat; the catalog also holds
@@ -248,7 +247,7 @@ async fn policy_suffix_reaches_the_router_unchanged() {
     ]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(
-        out.json()["outputs"][0]["contextWindow"],
+        out.json()["contextWindow"],
         131072,
         "the base model's metadata"
     );
@@ -288,7 +287,7 @@ fn provider_page_examples_load_and_resolve() {
                 let alias = settings["alias"].as_str().unwrap();
                 let out = env.run(&["infer", "model", "inspect", "--model", alias, "--json"]);
                 assert_eq!(out.code, 0, "{name}: alias {alias}: {out:?}");
-                let model = &out.json()["outputs"][0];
+                let model = &out.json();
                 assert_eq!(
                     format!("huggingface/{}", model["id"].as_str().unwrap()),
                     *reference,

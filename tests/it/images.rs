@@ -532,7 +532,7 @@ fn providers_lists_generation_and_edit_support() {
     let out = env.run(&["infer", "image", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
-    let rows = envelope["outputs"].as_array().unwrap();
+    let rows = envelope.as_array().unwrap();
     let find = |id: &str| -> &Value { rows.iter().find(|r| r["provider"] == id).unwrap() };
     assert_eq!(find("fal")["configured"], true);
     assert_eq!(find("openai")["configured"], false);
@@ -583,7 +583,7 @@ mod describe {
         assert_eq!(envelope["capability"], "image.describe");
         assert_eq!(
             envelope["outputs"],
-            json!([{"path": "shot.png", "text": "A blue rectangle.", "provider": "loop",
+            json!([{"path": "shot.png", "text": "A blue rectangle.", "mediaUrl": null, "provider": "loop",
                     "model": "m1", "kind": "image.description"}])
         );
         let body = &received_bodies(&server).await[0];

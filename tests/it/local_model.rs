@@ -122,7 +122,7 @@ fn local_inspect_reads_the_gguf_header_in_every_build() {
 
     let out = env.run(&["infer", "model", "list", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let models = out.json()["outputs"].as_array().unwrap().clone();
+    let models = out.json().as_array().unwrap().clone();
     let tiny = models
         .iter()
         .find(|m| m["provider"] == "local" && m["id"] == "tiny")
@@ -138,7 +138,7 @@ fn local_inspect_reads_the_gguf_header_in_every_build() {
         "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    let gguf = &out.json()["outputs"][0]["gguf"];
+    let gguf = &out.json()["gguf"];
     assert_eq!(gguf["architecture"], "qwen2");
     assert_eq!(gguf["contextLength"], 4096);
     assert_eq!(gguf["quantization"], "F32");
@@ -151,7 +151,7 @@ fn local_inspect_reads_the_gguf_header_in_every_build() {
     let reference = format!("local/{}", other.display());
     let out = env.run(&["infer", "model", "inspect", "--model", &reference, "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let gguf = &out.json()["outputs"][0]["gguf"];
+    let gguf = &out.json()["gguf"];
     assert_eq!(gguf["supported"], false);
     assert!(
         gguf["unsupportedReason"]

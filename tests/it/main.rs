@@ -26,6 +26,7 @@ mod model_run;
 mod network;
 mod onboard;
 mod protocols;
+mod reference_shapes;
 mod scripting;
 mod tts;
 mod video;

@@ -45,7 +45,7 @@ fn login_saves_a_private_profile_that_runs_then_use() {
     let out = env.run(&["infer", "model", "auth", "status", "--json"]);
     assert_eq!(out.code, 0);
     assert!(!out.stdout.contains("sk-or-secret"));
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json()["providers"].as_array().unwrap().clone();
     let row = rows.iter().find(|r| r["provider"] == "openrouter").unwrap();
     assert_eq!(
         row["source"],
@@ -59,7 +59,7 @@ fn login_saves_a_private_profile_that_runs_then_use() {
         .output()
         .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = status["outputs"]
+    let row = status["providers"]
         .as_array()
         .unwrap()
         .iter()
@@ -82,7 +82,7 @@ fn login_saves_a_private_profile_that_runs_then_use() {
     ]);
     assert_eq!(out.code, 0);
     assert_eq!(
-        out.json()["outputs"][0]["removed"],
+        out.json()["removedProfiles"],
         serde_json::json!(["openrouter:default"])
     );
     let saved: serde_json::Value =
@@ -128,7 +128,7 @@ fn agent_flag_selects_whose_profiles_are_used() {
             .exists()
     );
     let out = env.run(&["infer", "model", "auth", "status", "--json"]);
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json()["providers"].as_array().unwrap().clone();
     assert_eq!(
         rows.iter().find(|r| r["provider"] == "groq").unwrap()["source"]["type"],
         "none"

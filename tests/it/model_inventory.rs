@@ -13,7 +13,7 @@ fn list_merges_config_models_over_the_catalog() {
     );
     let out = env.run(&["infer", "model", "list", "--json"]);
     assert_eq!(out.code, 0);
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json().as_array().unwrap().clone();
     let row = rows
         .iter()
         .find(|r| r["provider"] == "myllm" && r["id"] == "m1")
@@ -54,7 +54,7 @@ fn inspect_matches_full_ref_then_bare_id() {
         "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.json()["outputs"][0]["id"], "claude-opus-5");
+    assert_eq!(out.json()["id"], "claude-opus-5");
     let out = env.run(&[
         "infer",
         "model",
@@ -81,7 +81,7 @@ fn providers_show_credentials_and_selection() {
     env.write_config(r#"{agents: {defaults: {model: "mistral/mistral-large-latest"}}}"#);
     let out = env.run(&["infer", "model", "providers", "--json"]);
     assert_eq!(out.code, 0);
-    let rows = out.json()["outputs"].as_array().unwrap().clone();
+    let rows = out.json().as_array().unwrap().clone();
     let mistral = rows.iter().find(|r| r["provider"] == "mistral").unwrap();
     assert_eq!(mistral["available"], true);
     assert_eq!(mistral["configured"], true);

@@ -41,7 +41,10 @@ async fn json_answer_and_the_exact_request() {
     assert_eq!(envelope["provider"], "loop");
     assert_eq!(envelope["model"], "m1");
     assert_eq!(envelope["attempts"], json!([]));
-    assert_eq!(envelope["outputs"], json!([{"text": "Paris"}]));
+    assert_eq!(
+        envelope["outputs"],
+        json!([{"text": "Paris", "mediaUrl": null}])
+    );
     assert_eq!(envelope["error"], json!(null));
     assert_eq!(envelope["usage"]["inputTokens"], 7);
     assert_eq!(envelope["usage"]["outputTokens"], 2);

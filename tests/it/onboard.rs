@@ -58,7 +58,7 @@ fn hugging_face_non_interactive_as_documented() {
     assert_eq!(saved["profiles"]["huggingface:default"]["type"], "api_key");
     // The saved key is the one `auth status` finds.
     let out = env.run(&["infer", "model", "auth", "status", "--json"]);
-    let hf = out.json()["outputs"]
+    let hf = out.json()["providers"]
         .as_array()
         .unwrap()
         .iter()

@@ -96,7 +96,10 @@ async fn openai_responses_plain_answer_and_exact_request() {
         &["--thinking", "low", "--file", image.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{envelope}");
-    assert_eq!(envelope["outputs"], json!([{"text": "Paris"}]));
+    assert_eq!(
+        envelope["outputs"],
+        json!([{"text": "Paris", "mediaUrl": null}])
+    );
     assert_eq!(envelope["usage"]["inputTokens"], 11);
     assert_eq!(envelope["usage"]["outputTokens"], 5);
     assert_eq!(envelope["usage"]["reasoningTokens"], 3);
@@ -252,7 +255,10 @@ async fn anthropic_plain_answer_and_exact_request() {
         &["--thinking", "minimal", "--file", image.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{envelope}");
-    assert_eq!(envelope["outputs"], json!([{"text": "Paris"}]));
+    assert_eq!(
+        envelope["outputs"],
+        json!([{"text": "Paris", "mediaUrl": null}])
+    );
     assert_eq!(envelope["usage"]["inputTokens"], 14);
     assert_eq!(envelope["usage"]["outputTokens"], 9);
 
@@ -404,7 +410,10 @@ async fn gemini_plain_answer_and_exact_request() {
         &["--thinking", "medium", "--file", image.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{envelope}");
-    assert_eq!(envelope["outputs"], json!([{"text": "Paris"}]));
+    assert_eq!(
+        envelope["outputs"],
+        json!([{"text": "Paris", "mediaUrl": null}])
+    );
     assert_eq!(envelope["usage"]["inputTokens"], 6);
     assert_eq!(envelope["usage"]["outputTokens"], 5);
     assert_eq!(envelope["usage"]["reasoningTokens"], 4);
@@ -543,7 +552,10 @@ async fn ollama_plain_answer_and_exact_request() {
         &["--thinking", "on", "--file", image.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{envelope}");
-    assert_eq!(envelope["outputs"], json!([{"text": "Paris"}]));
+    assert_eq!(
+        envelope["outputs"],
+        json!([{"text": "Paris", "mediaUrl": null}])
+    );
     assert_eq!(envelope["usage"]["inputTokens"], 13);
     assert_eq!(envelope["usage"]["outputTokens"], 4);
 

@@ -489,7 +489,7 @@ async fn gemini_describe_uploads_then_asks_about_the_file() {
     let envelope = out.json();
     assert_eq!(
         envelope["outputs"],
-        json!([{"path": "clip.mp4", "text": "Waves roll onto a beach.", "kind": "video.description"}])
+        json!([{"path": "clip.mp4", "text": "Waves roll onto a beach.", "mediaUrl": null, "kind": "video.description"}])
     );
     let requests = server.received_requests().await.unwrap();
     let upload = requests
@@ -544,7 +544,7 @@ fn providers_lists_video_backends() {
     let out = env.run(&["infer", "video", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
     let envelope = out.json();
-    let rows = envelope["outputs"].as_array().unwrap();
+    let rows = envelope["providers"].as_array().unwrap();
     let ids: Vec<&str> = rows
         .iter()
         .map(|r| r["provider"].as_str().unwrap())

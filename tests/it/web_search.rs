@@ -354,9 +354,12 @@ fn providers_show_available_configured_selected() {
     env.write_config(r#"{ tools: { web: { fetch: { provider: "firecrawl" } } } }"#);
     let out = env.run(&["infer", "web", "providers", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["capability"], "web.providers");
-    let rows = envelope["outputs"].as_array().unwrap();
+    // The reference's grouping: `{search: [...], fetch: [...]}`.
+    let document = out.json();
+    let rows: Vec<Value> = ["search", "fetch"]
+        .iter()
+        .flat_map(|kind| document[*kind].as_array().unwrap().clone())
+        .collect();
     let row = |kind: &str, id: &str| {
         rows.iter()
             .find(|r| r["kind"] == kind && r["provider"] == id)
