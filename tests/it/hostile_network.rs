@@ -377,7 +377,11 @@ fn a_silent_server_ends_at_the_stall_timeout() {
 #[test]
 fn an_endless_stream_stops_at_the_answer_limit() {
     let provider = Hostile::serve(|_, stream| {
-        let piece = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]}\n\n".repeat(64);
+        // Big events, so the byte cap (not the per-event work) is reached first.
+        let piece = format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{}\"}}}}]}}\n\n",
+            "a".repeat(60 * 1024)
+        );
         hostile::drip(
             "text/event-stream",
             piece.as_bytes(),
