@@ -518,3 +518,100 @@ fn too_many_response_headers_fail_cleanly() {
     assert!(took < Duration::from_secs(10));
     assert_no_secret(&out);
 }
+
+// ------------------------------------------------------------ handed-back URLs
+
+/// A fal provider whose answer names an image on `file_host`.
+fn fal_pointing_at(file_host: String) -> Hostile {
+    Hostile::serve(move |_, stream| {
+        let body = serde_json::json!({
+            "images": [{"url": format!("{file_host}/files/out.png"), "width": 20, "height": 10}],
+            "seed": 7,
+        });
+        hostile::whole(
+            "200 OK",
+            "application/json",
+            &serde_json::to_vec(&body).unwrap(),
+            stream,
+        );
+    })
+}
+
+fn fal_env(provider: &Hostile, extra: &str) -> TestEnv {
+    let env = TestEnv::new().env("FAL_KEY", KEY);
+    env.write_config(&format!(
+        r#"{{ models: {{ providers: {{ fal: {{ baseUrl: "{}", headers: {{ "x-team-token": "{HEADER_SECRET}" }} }} }} }}, {extra} }}"#,
+        provider.url
+    ));
+    env
+}
+
+fn generate(env: &TestEnv) -> crate::support::Outcome {
+    env.run(&[
+        "infer",
+        "image",
+        "generate",
+        "--model",
+        "fal/fal-ai/flux/dev",
+        "--prompt",
+        "a cat",
+        "--output",
+        "cat.png",
+        "--json",
+    ])
+}
+
+#[test]
+fn a_result_on_another_origin_is_fetched_without_credentials() {
+    let files = Hostile::serve(|_, stream| {
+        hostile::whole(
+            "200 OK",
+            "image/png",
+            &crate::support::images::png(20, 10),
+            stream,
+        );
+    });
+    let provider = fal_pointing_at(files.url.clone());
+    // Both servers are 127.0.0.1; the SSRF policy must let the file host in.
+    let env = fal_env(
+        &provider,
+        r#"tools: { web: { fetch: { ssrfPolicy: { allowedHostnames: ["127.0.0.1"] } } } }"#,
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        provider.received()[0].header("authorization").unwrap(),
+        format!("Key {KEY}")
+    );
+    let fetched = files.received();
+    assert_eq!(fetched.len(), 1);
+    assert!(fetched[0].header("authorization").is_none(), "{fetched:?}");
+    assert!(fetched[0].header("x-team-token").is_none(), "{fetched:?}");
+    assert!(!fetched[0].head.contains(KEY));
+    assert_no_secret(&out);
+}
+
+#[test]
+fn a_result_on_a_private_address_is_refused_by_the_ssrf_guard() {
+    let files = Hostile::serve(|_, stream| {
+        hostile::whole(
+            "200 OK",
+            "image/png",
+            &crate::support::images::png(20, 10),
+            stream,
+        );
+    });
+    let provider = fal_pointing_at(files.url.clone());
+    let env = fal_env(&provider, "");
+    let out = generate(&env);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refusing to fetch"),
+        "{out:?}"
+    );
+    assert!(files.received().is_empty());
+    assert_no_secret(&out);
+}
