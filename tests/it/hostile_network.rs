@@ -615,3 +615,62 @@ fn a_result_on_a_private_address_is_refused_by_the_ssrf_guard() {
     assert!(files.received().is_empty());
     assert_no_secret(&out);
 }
+
+// ------------------------------------------------------------ signals
+
+/// SIGTERM while a compressed answer is being received and inflated ends
+/// the run at once with the cancelled envelope.
+#[test]
+fn sigterm_while_inflating_a_body_ends_the_run() {
+    let provider = Hostile::serve(|_, stream| {
+        use std::io::Write;
+        // Half a gzip member, then silence: the client is mid-inflate.
+        let _ = stream.write_all(
+            hostile::head(
+                "200 OK",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Content-Encoding", "gzip"),
+                ],
+            )
+            .as_bytes(),
+        );
+        let start = hostile::gzip(&vec![b' '; 1 << 20]);
+        let _ = stream.write_all(&start[..start.len() / 2]);
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let env = env_with(
+        "openai-completions",
+        &format!("{}/v1", provider.url),
+        false,
+        "",
+    );
+    let child = env
+        .std_command(&[
+            "infer", "model", "run", "--model", "p/m1", "--prompt", "hi", "--json",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while provider.received().is_empty() && waited.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "must end at once"
+    );
+    assert_eq!(output.status.code(), Some(143), "{output:?}");
+    let envelope: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(envelope["error"]["reason"], "cancelled");
+}
