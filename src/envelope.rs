@@ -28,6 +28,9 @@ pub struct Attempt {
     /// How long this try took.
     #[serde(rename = "tookMs", skip_serializing_if = "Option::is_none")]
     pub took_ms: Option<u64>,
+    /// What arrived before a cut-short answer (reason `truncated`).
+    #[serde(rename = "partialText", skip_serializing_if = "Option::is_none")]
+    pub partial_text: Option<String>,
 }
 
 impl Attempt {
@@ -44,6 +47,7 @@ impl Attempt {
             reason: error.reason,
             status: error.status,
             took_ms: Some(started.elapsed().as_millis() as u64),
+            partial_text: error.partial_text.clone(),
         }
     }
 }

@@ -52,6 +52,9 @@ pub enum Reason {
     Forbidden,
     /// The gateway ran the request and its provider or run failed.
     Provider,
+    /// The answer ended before the protocol's end marker (a cut stream or
+    /// a body cut short).
+    Truncated,
 }
 
 impl Reason {
@@ -76,6 +79,7 @@ impl Reason {
             Reason::Unreachable => "unreachable",
             Reason::Forbidden => "forbidden",
             Reason::Provider => "provider",
+            Reason::Truncated => "truncated",
         }
     }
 
@@ -83,7 +87,11 @@ impl Reason {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            Reason::RateLimit | Reason::Overloaded | Reason::Timeout | Reason::ServerError
+            Reason::RateLimit
+                | Reason::Overloaded
+                | Reason::Timeout
+                | Reason::ServerError
+                | Reason::Truncated
         )
     }
 
@@ -113,6 +121,8 @@ pub struct Error {
     pub status: Option<u16>,
     /// How long the provider asked us to wait before trying again.
     pub retry_after: Option<Duration>,
+    /// Text that arrived before the answer was cut short (`truncated`).
+    pub partial_text: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -126,6 +136,7 @@ impl Error {
             hints: Vec::new(),
             status: None,
             retry_after: None,
+            partial_text: None,
         }
     }
 
@@ -174,6 +185,14 @@ impl Error {
 
     pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
         self.retry_after = wait;
+        self
+    }
+
+    /// Keep the text received before the failure, when there is any.
+    pub fn with_partial_text(mut self, text: &str) -> Self {
+        if !text.is_empty() {
+            self.partial_text = Some(text.to_owned());
+        }
         self
     }
 

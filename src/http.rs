@@ -1,5 +1,6 @@
 //! The HTTP client (rustls on ring, built on first use), failure
-//! classification into `Reason`, and retries with backoff.
+//! classification into `Reason`, retries with backoff, and the bounds on
+//! what a server can make us hold or wait for (docs/reliability.md).
 
 use std::time::{Duration, Instant};
 
@@ -14,13 +15,44 @@ use crate::proxy::{ProxyRules, Route};
 const MAX_TRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A server asking for a longer pause than this is not waited for: the
+/// failure is final for this candidate and the fallback chain moves on.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// `Retry-After` values are clamped to this before anything else.
+const RETRY_AFTER_CLAMP: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// An error body is read only this far: enough for any message.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// A JSON or text answer (after decompression).
+pub const ANSWER_LIMIT: usize = 64 * 1024 * 1024;
+/// Binary answers (speech, generated media) read whole.
+pub const MEDIA_LIMIT: usize = 512 * 1024 * 1024;
+/// One line of an event stream, and one event's accumulated data.
+pub const SSE_LINE_LIMIT: usize = 16 * 1024 * 1024;
+/// Events in one stream.
+pub const SSE_EVENT_LIMIT: usize = 1_000_000;
+/// Redirects followed on the provider's own origin.
+pub const MAX_REDIRECTS: usize = 5;
+/// Response header fields (HTTP/1) and header list bytes (HTTP/2).
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_LIST_BYTES: u32 = 64 * 1024;
+/// One request (headers and body) ends by then unless a deadline of its
+/// own (provider `timeoutSeconds`, `--timeout-ms`) says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// No byte for this long ends the request (`OPENCLAW_STALL_TIMEOUT_MS`).
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
     // Picking the provider here keeps aws-lc out of the build (crates.md).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("openclaw/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(DEFAULT_REQUEST_TIMEOUT)
+        .read_timeout(stall_timeout())
+        .redirect(same_origin_redirects())
+        .http1_max_headers(MAX_HEADERS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES);
     let rules = match proxy {
         Some(proxy) => ProxyRules::fixed(proxy)
             .ok_or_else(|| Error::config(format!("invalid proxy URL `{}`", redact_url(proxy))))?,
@@ -41,6 +73,138 @@ pub fn build_client(proxy: Option<&str>) -> Result<reqwest::Client> {
         .map_err(|error| Error::internal(format!("cannot build the HTTP client: {error}")))
 }
 
+/// The idle-read limit: `OPENCLAW_STALL_TIMEOUT_MS` when it is a whole
+/// number of milliseconds from 1 to one day, the default otherwise.
+pub fn stall_timeout() -> Duration {
+    env::var(env::STALL_TIMEOUT_MS)
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=86_400_000).contains(ms))
+        .map_or(DEFAULT_STALL_TIMEOUT, Duration::from_millis)
+}
+
+/// `scheme://host:port` of a URL, for messages and comparisons.
+pub fn origin_of(url: &reqwest::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Whether two URLs share scheme, host and port.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin().is_tuple() && a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// Redirects are followed only while they stay on the first request's
+/// origin, so keys and configured headers never reach another host. A
+/// redirect elsewhere is handed back as the 3xx answer itself, which
+/// `redirect_error` turns into a clear failure (or a download follows
+/// through the SSRF guard without credentials).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(|url| url.origin());
+        if first.is_some_and(|origin| origin != attempt.url().origin()) {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The failure for a redirect that was not followed because it leaves the
+/// provider's origin.
+pub fn redirect_error(from: &str, response: &reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let from = reqwest::Url::parse(from).map_or_else(|_| redact_url(from), |u| origin_of(&u));
+    let to = redirect_target(response)
+        .map_or_else(|| "an unreadable Location".to_owned(), |u| origin_of(&u));
+    Error::provider(
+        Reason::Network,
+        format!("{from} redirected (HTTP {status}) to another origin, {to}; not followed, so the credentials stay with {from}"),
+    )
+    .with_status(status)
+    .with_hint("point the provider's baseUrl at the final address")
+}
+
+/// Where a 3xx answer points, resolved against the URL that gave it.
+pub fn redirect_target(response: &reqwest::Response) -> Option<reqwest::Url> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    response.url().join(location).ok()
+}
+
+/// Read a whole body, at most `limit` decompressed bytes. A body longer
+/// than that is an error naming the limit; a connection lost mid-body is
+/// `truncated`; a read that stalls or passes the deadline is `timeout`.
+pub async fn read_body(response: reqwest::Response, limit: usize, url: &str) -> Result<Vec<u8>> {
+    use futures_util::StreamExt;
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(too_large(url, limit));
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| body_error(error, url))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(url, limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `read_body` as text (invalid UTF-8 replaced).
+pub async fn read_text(response: reqwest::Response, limit: usize, url: &str) -> Result<String> {
+    let bytes = read_body(response, limit, url).await?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    })
+}
+
+pub fn too_large(url: &str, limit: usize) -> Error {
+    Error::provider(
+        Reason::Format,
+        format!(
+            "the answer from {} is larger than the {} limit",
+            redact_url(url),
+            human_bytes(limit)
+        ),
+    )
+}
+
+fn human_bytes(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes / 1024)
+    }
+}
+
+/// A failure while reading a body whose headers had arrived: a timeout
+/// stays a timeout, anything else means the answer was cut short.
+pub fn body_error(error: reqwest::Error, url: &str) -> Error {
+    if error.is_timeout() {
+        return transport_error(error, url);
+    }
+    Error::provider(
+        Reason::Truncated,
+        format!(
+            "the answer from {} was cut short: {}",
+            redact_url(url),
+            root_cause(&error)
+        ),
+    )
+}
+
 /// Map a transport failure (no HTTP answer) to an error.
 pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
     if let Some(error) = crate::tls::trust_error(&error) {
@@ -48,7 +212,14 @@ pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
     }
     let url = redact_url(url);
     if error.is_timeout() {
-        return Error::provider(Reason::Timeout, format!("request to {url} timed out"));
+        return Error::provider(Reason::Timeout, format!("request to {url} timed out"))
+            .with_hint("`--timeout-ms`, the provider's `timeoutSeconds` or OPENCLAW_STALL_TIMEOUT_MS set the limits");
+    }
+    if error.is_redirect() {
+        return Error::provider(
+            Reason::Network,
+            format!("request to {url} failed: {}", root_cause(&error)),
+        );
     }
     if error.is_connect() {
         let detail = root_cause(&error);
@@ -84,8 +255,24 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 pub async fn error_from_response(response: reqwest::Response) -> Error {
     let status = response.status();
     let retry_after = retry_after(response.headers());
-    let body = response.text().await.unwrap_or_default();
+    let body = read_error_body(response).await;
     error_from_parts(status, retry_after, &body)
+}
+
+/// The first `ERROR_BODY_LIMIT` bytes of an error answer; the rest is never
+/// read (nor decompressed).
+async fn read_error_body(response: reqwest::Response) -> String {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = ERROR_BODY_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 pub fn error_from_parts(status: StatusCode, retry_after: Option<Duration>, body: &str) -> Error {
@@ -252,29 +439,46 @@ pub fn provider_message(body: &str) -> Option<String> {
     Some(text)
 }
 
-/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`.
+/// `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, clamped to
+/// a day. Values that are not finite numbers, are negative, or do not parse
+/// count as absent.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok()) {
-        if let Ok(ms) = ms.trim().parse::<f64>() {
-            return Some(Duration::from_secs_f64((ms / 1000.0).max(0.0)));
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|ms| ms.parse::<f64>().ok()) {
+        if let Some(wait) = bounded_seconds(ms / 1000.0) {
+            return Some(wait);
         }
     }
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    let value = text(reqwest::header::RETRY_AFTER.as_str())?;
+    match value.parse::<f64>() {
+        Ok(seconds) => bounded_seconds(seconds),
+        Err(_) => httpdate_seconds_from_now(value),
     }
-    httpdate_seconds_from_now(value)
+}
+
+/// Seconds from a server as a duration: `None` unless finite and not
+/// negative; capped at `RETRY_AFTER_CLAMP`.
+pub fn bounded_seconds(seconds: f64) -> Option<Duration> {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(seconds.min(RETRY_AFTER_CLAMP.as_secs_f64()))
+            .unwrap_or(RETRY_AFTER_CLAMP),
+    )
 }
 
 fn httpdate_seconds_from_now(value: &str) -> Option<Duration> {
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .min(RETRY_AFTER_CLAMP),
     )
 }
 
@@ -319,6 +523,13 @@ pub fn retry_delay(error: &Error, tries: u32, deadline: Option<Instant>) -> Opti
     let backoff = FIRST_BACKOFF
         .saturating_mul(1 << (tries - 1).min(16))
         .min(MAX_BACKOFF);
+    // Asked to wait longer than we would: give up on this candidate now.
+    if error
+        .retry_after
+        .is_some_and(|asked| asked > MAX_RETRY_WAIT)
+    {
+        return None;
+    }
     let wait = match (
         env::var(env::TEST_NO_RETRY_DELAY).is_some(),
         error.retry_after,
@@ -478,6 +689,71 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
         headers.insert("retry-after-ms", "150".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_bounded() {
+        let of = |name: &str, value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            retry_after(&headers)
+        };
+        for value in ["inf", "-inf", "NaN", "-5", "abc", ""] {
+            assert_eq!(of("retry-after", value), None, "{value}");
+        }
+        assert_eq!(of("retry-after", "1e20"), Some(RETRY_AFTER_CLAMP));
+        assert_eq!(of("retry-after-ms", "1e300"), Some(RETRY_AFTER_CLAMP));
+        assert_eq!(
+            of("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(RETRY_AFTER_CLAMP)
+        );
+        assert_eq!(
+            of("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn a_long_asked_wait_is_not_waited_for() {
+        let error = Error::provider(Reason::RateLimit, "x")
+            .with_retry_after(Some(MAX_RETRY_WAIT + Duration::from_secs(1)));
+        assert_eq!(retry_delay(&error, 1, None), None);
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin("http://a:1/x", "http://a:1/y?z"));
+        assert!(same_origin("https://a/x", "https://a:443/"));
+        assert!(!same_origin("http://a:1/", "http://a:2/"));
+        assert!(!same_origin("http://a/", "https://a/"));
+        assert!(!same_origin("http://a/", "http://b/"));
+        assert!(!same_origin("data:x", "data:x"));
+    }
+
+    proptest::proptest! {
+        /// Whatever text a server puts in the headers, parsing never
+        /// panics and never yields more than a day.
+        #[test]
+        fn retry_after_never_panics(value in "\\PC{0,40}", ms in "\\PC{0,40}", seconds in proptest::num::f64::ANY) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = value.parse() {
+                headers.insert(reqwest::header::RETRY_AFTER, value);
+            }
+            if let Ok(ms) = ms.parse() {
+                headers.insert("retry-after-ms", ms);
+            }
+            if let Some(wait) = retry_after(&headers) {
+                proptest::prop_assert!(wait <= RETRY_AFTER_CLAMP);
+            }
+            let mut numeric = HeaderMap::new();
+            numeric.insert(reqwest::header::RETRY_AFTER, seconds.to_string().parse().unwrap());
+            if let Some(wait) = retry_after(&numeric) {
+                proptest::prop_assert!(wait <= RETRY_AFTER_CLAMP);
+            }
+        }
     }
 
     #[test]

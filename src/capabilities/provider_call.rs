@@ -16,6 +16,8 @@ pub struct Connection<'p> {
     pub provider: &'p Provider,
     pub client: reqwest::Client,
     pub credential: Option<Credential>,
+    /// Checks URLs the provider hands back on another origin.
+    pub guard: crate::web::ssrf::Guard,
 }
 
 impl<'p> Connection<'p> {
@@ -27,10 +29,16 @@ impl<'p> Connection<'p> {
             Some(proxy) => http::build_client(Some(proxy))?,
             None => ctx.client()?.clone(),
         };
+        // A broken `tools.web` section must not stop provider calls; such
+        // downloads then get the default (strictest) policy.
+        let policy = crate::web::config::fetch_settings(ctx.config()?)
+            .map(|settings| super::web_fetch::ssrf_policy(&settings))
+            .unwrap_or_default();
         Ok(Connection {
             provider,
             client,
             credential,
+            guard: crate::web::ssrf::Guard::new(policy),
         })
     }
 
@@ -41,6 +49,7 @@ impl<'p> Connection<'p> {
             api_key: self.credential.as_ref().map(|c| &c.secret),
             headers: &self.provider.headers,
             deadline,
+            guard: Some(&self.guard),
         }
     }
 

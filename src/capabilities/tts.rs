@@ -214,6 +214,7 @@ pub async fn synthesize(
                 api_key: key.as_ref(),
                 headers: &headers,
                 deadline,
+                guard: None,
             };
             if protocol == SpeechProtocol::OpenAi {
                 let model = request
@@ -371,6 +372,7 @@ pub async fn voices(ctx: &Context, config: &TtsConfig, id: &str) -> Result<Vec<(
                 api_key: key.as_ref(),
                 headers: &headers,
                 deadline,
+                guard: None,
             };
             let list = with_retries(|| elevenlabs::voices(endpoint)).await?;
             Ok(list.into_iter().map(|(id, name, _)| (id, name)).collect())

@@ -41,6 +41,8 @@ pub const PIPER_VOICE: &str = "OPENCLAW_PIPER_VOICE";
 pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
 /// The ONNX Runtime shared library for `local` embeddings (read by `ort` itself).
 pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
+/// Milliseconds without a byte from a server before a request fails.
+pub const STALL_TIMEOUT_MS: &str = "OPENCLAW_STALL_TIMEOUT_MS";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 /// Tests set this to take the path of a CPU without the instructions the

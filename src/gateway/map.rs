@@ -73,6 +73,7 @@ fn attempt(raw: &Value) -> Attempt {
         "model_not_found" => Reason::ModelNotFound,
         "server_error" => Reason::ServerError,
         "network" => Reason::Network,
+        "truncated" => Reason::Truncated,
         _ => Reason::Unknown,
     };
     Attempt {
@@ -85,6 +86,7 @@ fn attempt(raw: &Value) -> Attempt {
             .and_then(Value::as_u64)
             .and_then(|s| u16::try_from(s).ok()),
         took_ms: None,
+        partial_text: None,
     }
 }
 

@@ -120,10 +120,12 @@ pub async fn chat(
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             let mut state = StreamState::default();
-            super::read_sse(body, &url, |_, data| {
+            // Only `message_stop` stops the read.
+            let read = super::read_sse(body, &url, |_, data| {
                 apply_event(data, &mut answer, &mut state, on_event)
             })
-            .await?;
+            .await;
+            super::stream_end(read, false, &url, &answer)?;
             return Ok(answer);
         }
         super::Answer::Whole(text) => text,

@@ -53,7 +53,8 @@ pub async fn scrape(
         .timeout(request.timeout + Duration::from_secs(5));
     let builder = super::KeyStyle::Bearer.apply(builder, api_key);
     let response = super::send_checked(builder, &url).await?;
-    let value: Value = response.json().await.map_err(|error| {
+    let text = super::text_of(response, &url).await?;
+    let value: Value = serde_json::from_str(&text).map_err(|error| {
         Error::provider(
             Reason::Format,
             format!("Firecrawl answered with something that is not JSON: {error}"),

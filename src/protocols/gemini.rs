@@ -104,10 +104,13 @@ pub async fn chat(
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             let mut blocked = None;
-            super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, |_, data| {
                 apply_chunk(data, &mut answer, &mut blocked, on_event)
             })
-            .await?;
+            .await;
+            // Gemini has no end event: the last chunk carries `finishReason`.
+            let complete = answer.finish_reason.is_some() || blocked.is_some();
+            super::stream_end(read, complete, &url, &answer)?;
             match blocked {
                 Some(error) if answer.text.is_empty() => Err(error),
                 _ => Ok(answer),

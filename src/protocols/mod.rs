@@ -18,6 +18,7 @@ pub mod openai_chat;
 pub mod openai_embeddings;
 pub mod openai_responses;
 pub mod search;
+pub(crate) mod sse;
 pub mod video;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,9 @@ pub struct Endpoint<'a> {
     pub headers: &'a BTreeMap<String, String>,
     /// The whole request (headers and body) must finish by then.
     pub deadline: Option<Instant>,
+    /// The SSRF guard for URLs the provider hands back on another origin
+    /// (`tools.web.fetch.ssrfPolicy`; the default policy when `None`).
+    pub guard: Option<&'a crate::web::ssrf::Guard>,
 }
 
 impl Endpoint<'_> {
@@ -188,6 +192,25 @@ pub async fn chat(
     }
 }
 
+/// Refuse to send the key to a URL the provider handed back unless it is on
+/// the provider's own origin (a job's status or result address).
+pub(crate) fn own_origin(endpoint: &Endpoint<'_>, url: &str, what: &str) -> Result<()> {
+    if http::same_origin(url, endpoint.base_url) {
+        return Ok(());
+    }
+    let origin = |u: &str| {
+        reqwest::Url::parse(u).map_or_else(|_| http::redact_url(u), |u| http::origin_of(&u))
+    };
+    Err(Error::provider(
+        Reason::Format,
+        format!(
+            "the provider at {} named {} for {what}; not sent, so its key stays with its own origin",
+            origin(endpoint.base_url),
+            origin(url)
+        ),
+    ))
+}
+
 /// How a protocol presents the API key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum KeyStyle {
@@ -231,6 +254,9 @@ pub(crate) async fn send_checked(
         .send()
         .await
         .map_err(|error| http::transport_error(error, url))?;
+    if response.status().is_redirection() {
+        return Err(http::redirect_error(url, &response));
+    }
     if !response.status().is_success() {
         return Err(http::error_from_response(response).await);
     }
@@ -265,7 +291,8 @@ pub(crate) async fn post_json(
     send(endpoint, builder, url, key_style).await
 }
 
-/// `send`, then the whole body parsed as JSON (a format error otherwise).
+/// `send`, then the whole body parsed as JSON (a format error otherwise,
+/// `truncated` when it stops mid-document).
 pub(crate) async fn send_json(
     endpoint: &Endpoint<'_>,
     builder: reqwest::RequestBuilder,
@@ -274,24 +301,50 @@ pub(crate) async fn send_json(
 ) -> Result<serde_json::Value> {
     let response = send(endpoint, builder, url, key_style).await?;
     let text = text_of(response, url).await?;
-    serde_json::from_str(&text).map_err(format_error)
+    serde_json::from_str(&text).map_err(|error| json_error(error, url))
 }
 
-/// The whole body of a successful answer as text.
+/// The whole body of a successful answer as text, at most
+/// `http::ANSWER_LIMIT` bytes. A JSON document that stops before its end
+/// is `truncated`.
 pub(crate) async fn text_of(response: reqwest::Response, url: &str) -> Result<String> {
-    response
-        .text()
-        .await
-        .map_err(|error| http::transport_error(error, url))
+    let text = http::read_text(response, http::ANSWER_LIMIT, url).await?;
+    check_whole(&text, url)?;
+    Ok(text)
 }
 
-/// The whole body of a successful answer as bytes.
+/// The whole body of a successful answer as bytes, at most
+/// `http::MEDIA_LIMIT`.
 pub(crate) async fn bytes_of(response: reqwest::Response, url: &str) -> Result<Vec<u8>> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    Ok(bytes.to_vec())
+    http::read_body(response, http::MEDIA_LIMIT, url).await
+}
+
+/// A body that starts as JSON but ends mid-document was cut short.
+fn check_whole(text: &str, url: &str) -> Result<()> {
+    let start = text.trim_start();
+    if start.starts_with('{') || start.starts_with('[') {
+        if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(start) {
+            if error.is_eof() {
+                return Err(json_error(error, url));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON parse failure: `truncated` when the text simply stops, a format
+/// error otherwise.
+pub(crate) fn json_error(error: serde_json::Error, url: &str) -> Error {
+    if error.is_eof() {
+        return Error::provider(
+            Reason::Truncated,
+            format!(
+                "the answer from {} stops before its end: {error}",
+                http::redact_url(url)
+            ),
+        );
+    }
+    format_error(error)
 }
 
 /// Whether the answer is labelled as a server-sent event stream.
@@ -316,6 +369,7 @@ pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<
     if is_event_stream(&response) {
         return Ok(Answer::Events(response.bytes_stream().boxed()));
     }
+    // `text_of` already refuses a JSON document that stops early.
     let text = text_of(response, url).await?;
     let start = text.trim_start();
     if start.starts_with("data:") || start.starts_with("event:") {
@@ -326,27 +380,72 @@ pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<
 }
 
 /// Read an SSE body, handing each event's name and data to `apply`, which
-/// returns false to stop early.
+/// returns false at the protocol's end marker. Returns whether that end
+/// was seen: a stream that just stops was cut short. Lines, events and the
+/// whole stream are bounded (see `http`), and the parse is linear in the
+/// input whatever the chunking.
 pub(crate) async fn read_sse(
-    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send,
     url: &str,
     mut apply: impl FnMut(&str, &str) -> Result<bool>,
-) -> Result<()> {
+) -> Result<bool> {
     use eventsource_stream::Eventsource;
     use futures_util::StreamExt;
-    let mut events = std::pin::pin!(body.eventsource());
+    let body = body.map(|chunk| chunk.map_err(|error| http::body_error(error, url)));
+    let lines = sse::Lines::new(body, sse::Limits::default(), url);
+    let mut events = std::pin::pin!(lines.eventsource());
+    let mut count = 0usize;
     while let Some(event) = events.next().await {
         let event = event.map_err(|error| match error {
-            eventsource_stream::EventStreamError::Transport(error) => {
-                http::transport_error(error, url)
-            }
+            eventsource_stream::EventStreamError::Transport(error) => error,
             other => format_error(other),
         })?;
+        count += 1;
+        if count > http::SSE_EVENT_LIMIT {
+            return Err(Error::provider(
+                Reason::Format,
+                format!(
+                    "the event stream from {} sent more than {} events",
+                    http::redact_url(url),
+                    http::SSE_EVENT_LIMIT
+                ),
+            ));
+        }
         if !apply(&event.event, &event.data)? {
-            break;
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
+}
+
+/// How a streamed chat answer ended: the read's own failure (with the text
+/// so far), or `truncated` when neither the end marker (`stopped`) nor
+/// another sign of completion (`complete`) was seen.
+pub(crate) fn stream_end(
+    read: Result<bool>,
+    complete: bool,
+    url: &str,
+    answer: &ChatResponse,
+) -> Result<()> {
+    match read {
+        Ok(stopped) if stopped || complete => Ok(()),
+        Ok(_) => Err(truncated(url).with_partial_text(&answer.text)),
+        Err(error) if matches!(error.reason, Reason::Truncated | Reason::Timeout) => {
+            Err(error.with_partial_text(&answer.text))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A stream that ended before the protocol's end marker.
+pub(crate) fn truncated(url: &str) -> Error {
+    Error::provider(
+        Reason::Truncated,
+        format!(
+            "the answer from {} ended before the protocol's end marker",
+            http::redact_url(url)
+        ),
+    )
 }
 
 /// The answer did not have the documented shape.

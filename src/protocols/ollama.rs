@@ -65,44 +65,80 @@ pub async fn chat(
     )
     .await?;
     let mut answer = ChatResponse::default();
-    let mut lines = LineBuffer::default();
-    let mut body = std::pin::pin!(response.bytes_stream());
-    let mut done = false;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|error| http::transport_error(error, &url))?;
-        for line in lines.push(&chunk) {
-            done = !apply_line(&line, &mut answer, on_event)?;
-            if done {
-                break;
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    if !done {
-        if let Some(line) = lines.finish() {
-            apply_line(&line, &mut answer, on_event)?;
-        }
-    }
+    let read = read_lines(response, &url, &mut answer, on_event).await;
+    // Only a line with `done: true` says the answer is whole.
+    super::stream_end(read, false, &url, &answer)?;
     Ok(answer)
 }
 
-/// Splits a byte stream into complete lines, whatever the chunking.
+/// Fold the NDJSON body into `answer`; true once a `done` line is seen.
+/// A last line cut mid-object counts as the stream ending early.
+async fn read_lines(
+    response: reqwest::Response,
+    url: &str,
+    answer: &mut ChatResponse,
+    on_event: EventSink<'_>,
+) -> Result<bool> {
+    let mut lines = LineBuffer::default();
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut total = 0usize;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|error| http::body_error(error, url))?;
+        total += chunk.len();
+        if total > http::ANSWER_LIMIT {
+            return Err(http::too_large(url, http::ANSWER_LIMIT));
+        }
+        for line in lines.push(&chunk, url)? {
+            if !apply_line(&line, answer, on_event)? {
+                return Ok(true);
+            }
+        }
+    }
+    match lines.finish() {
+        Some(line) => match apply_line(&line, answer, on_event) {
+            Ok(more) => Ok(!more),
+            Err(error) if error.reason == Reason::Format => Ok(false),
+            Err(error) => Err(error),
+        },
+        None => Ok(false),
+    }
+}
+
+/// Splits a byte stream into complete lines, whatever the chunking; each
+/// byte is scanned once and a line may not pass `http::SSE_LINE_LIMIT`.
 #[derive(Debug, Default)]
 pub struct LineBuffer {
     pending: Vec<u8>,
 }
 
 impl LineBuffer {
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+    pub fn push(&mut self, bytes: &[u8], url: &str) -> Result<Vec<String>> {
+        let scanned = self.pending.len();
         self.pending.extend_from_slice(bytes);
         let mut lines = Vec::new();
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            lines.push(String::from_utf8_lossy(&line).trim().to_owned());
+        let mut start = 0;
+        for at in scanned..self.pending.len() {
+            if self.pending[at] == b'\n' {
+                lines.push(
+                    String::from_utf8_lossy(&self.pending[start..=at])
+                        .trim()
+                        .to_owned(),
+                );
+                start = at + 1;
+            }
         }
-        lines
+        self.pending.drain(..start);
+        if self.pending.len() > http::SSE_LINE_LIMIT {
+            return Err(Error::provider(
+                Reason::Format,
+                format!(
+                    "the stream from {} sent a line longer than {} MiB",
+                    http::redact_url(url),
+                    http::SSE_LINE_LIMIT / (1024 * 1024)
+                ),
+            ));
+        }
+        Ok(lines)
     }
 
     /// What is left after the body ended without a final newline.
@@ -232,6 +268,7 @@ mod tests {
                 api_key: None,
                 headers: &headers,
                 deadline: None,
+                guard: None,
             };
             assert_eq!(url(&endpoint), "http://h:11434/api/chat", "{base}");
         }
@@ -286,8 +323,8 @@ mod tests {
         for cut in 0..=stream.len() {
             let mut lines = LineBuffer::default();
             let mut answer = ChatResponse::default();
-            let mut all = lines.push(&stream[..cut]);
-            all.extend(lines.push(&stream[cut..]));
+            let mut all = lines.push(&stream[..cut], "u").unwrap();
+            all.extend(lines.push(&stream[cut..], "u").unwrap());
             all.extend(lines.finish());
             let mut finished = false;
             for line in all {

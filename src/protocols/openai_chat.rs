@@ -70,10 +70,14 @@ pub async fn chat(
     match super::answer_of(response, &url).await? {
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
-            super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, |_, data| {
                 apply_chunk(data, &mut answer, on_event)
             })
-            .await?;
+            .await;
+            // `[DONE]` ends the stream; a `finish_reason` alone also says
+            // the answer is whole (some servers omit `[DONE]`).
+            let complete = answer.finish_reason.is_some();
+            super::stream_end(read, complete, &url, &answer)?;
             Ok(answer)
         }
         super::Answer::Whole(text) => {

@@ -66,10 +66,12 @@ pub async fn chat(
     let text = match super::answer_of(response, &url).await? {
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
-            super::read_sse(body, &url, |_, data| {
+            // Only a terminal `response.*` event stops the read.
+            let read = super::read_sse(body, &url, |_, data| {
                 apply_event(data, &mut answer, on_event)
             })
-            .await?;
+            .await;
+            super::stream_end(read, false, &url, &answer)?;
             return Ok(answer);
         }
         super::Answer::Whole(text) => text,

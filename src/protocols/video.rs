@@ -279,6 +279,8 @@ pub async fn fal_generate(
         .and_then(Value::as_str)
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{base}/{}/requests/{id}", request.model));
+    super::own_origin(&endpoint, &status_url, "the job status")?;
+    super::own_origin(&endpoint, &response_url, "the job result")?;
     loop {
         let builder = endpoint.client.get(&status_url);
         let status = send_json(&endpoint, builder, &status_url, FAL_KEY).await?;
@@ -435,6 +437,7 @@ pub async fn gemini_describe(
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| format_error("no `x-goog-upload-url` header"))?
         .to_owned();
+    super::own_origin(&endpoint, &upload_url, "the upload")?;
     let builder = endpoint
         .client
         .post(&upload_url)

@@ -190,10 +190,11 @@ pub async fn discover_with_key(
     if !status.is_success() {
         return Err(failed(format!("HTTP {}", status.as_u16())));
     }
-    let body: Value = response
-        .json()
+    let text = http::read_text(response, http::ANSWER_LIMIT, &url)
         .await
-        .map_err(|e| failed(format!("unreadable answer: {e}")))?;
+        .map_err(|e| failed(e.message))?;
+    let body: Value =
+        serde_json::from_str(&text).map_err(|e| failed(format!("unreadable answer: {e}")))?;
     if body.get("data").and_then(Value::as_array).is_none() {
         return Err(failed("the answer has no `data` list".to_owned()));
     }

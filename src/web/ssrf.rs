@@ -197,6 +197,14 @@ pub struct Guard {
     pins: Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>,
 }
 
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
 fn refused(url: &Url, detail: String) -> Error {
     Error::provider(Reason::Unknown, format!("refusing to fetch {}: {detail}", crate::http::redact_url(url.as_str())))
         .with_hint("web fetch only reaches public addresses; `tools.web.fetch.ssrfPolicy.allowedHostnames` exempts exact trusted hosts")

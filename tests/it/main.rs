@@ -17,6 +17,7 @@ mod e2e_searx;
 mod e2e_whisper;
 mod embedding;
 mod gateway;
+mod hostile_network;
 mod huggingface;
 mod images;
 mod local_model;

@@ -1,6 +1,7 @@
 //! `TestEnv`: a sealed environment for running `openclaw`: no inherited
 //! variables, a temp home, and a config pointing providers at loopback.
 
+pub mod hostile;
 pub mod images;
 
 use std::path::{Path, PathBuf};
