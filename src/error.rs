@@ -46,6 +46,8 @@ pub enum Reason {
     Unsupported,
     Cancelled,
     SchemaMismatch,
+    /// A bug in openclaw (a panic caught by the hook).
+    Internal,
 }
 
 impl Reason {
@@ -67,6 +69,7 @@ impl Reason {
             Reason::Unsupported => "unsupported",
             Reason::Cancelled => "cancelled",
             Reason::SchemaMismatch => "schema_mismatch",
+            Reason::Internal => "internal",
         }
     }
 
@@ -141,7 +144,7 @@ impl Error {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, Reason::Unknown, message)
+        Self::new(ErrorKind::Internal, Reason::Internal, message)
     }
 
     pub fn cancelled(signal: i32) -> Self {

@@ -24,6 +24,7 @@ mod model_run;
 mod network;
 mod onboard;
 mod protocols;
+mod reliability;
 mod scripting;
 mod tts;
 mod video;
