@@ -190,7 +190,7 @@ mod tests {
         for bad in ["NaN", "Infinity", "-Infinity", "-1", "0", "1e20"] {
             let error = parse(&format!("{{\n timeout: {bad} }}")).err().unwrap();
             assert!(error.contains("seconds"), "{bad}: {error}");
-            assert!(error.contains("2:"), "{bad}: {error}");
+            assert!(error.contains("line 2"), "{bad}: {error}");
         }
         assert!(parse("{ ms: 1e30 }").is_err());
         assert!(parse("{ ms: -5 }").is_err());
