@@ -140,6 +140,39 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_with_a_position_not_a_stack_overflow() {
+        for open in ["[", "{a:"] {
+            let text = format!("{{\n x: {}", open.repeat(100_000));
+            let error = parse(&text).unwrap_err();
+            assert!(error.starts_with("2:"), "{error}");
+            assert!(error.contains("deeper than 128"), "{error}");
+        }
+    }
+
+    #[test]
+    fn text_after_the_value_is_an_error() {
+        let error = parse("{ agents: {} }\n{}").unwrap_err();
+        assert!(error.starts_with("2:1:"), "{error}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_loader_never_panics_on_any_text(text in "\\PC{0,300}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn the_loader_never_panics_on_config_shaped_text(
+            text in "[\\[\\]{}:,\"'a-zA-Z0-9 .eE+\\-\n/*$]{0,300}",
+            number in proptest::num::f64::ANY,
+        ) {
+            let _ = parse(&text);
+            let _ = parse(&format!("{{agents: {{defaults: {{timeoutSeconds: {number}, mediaMaxMb: {number}}}}}}}"));
+            let _ = parse(&format!("{{models: {{providers: {{p: {{timeoutSeconds: {number}, models: [{{id: 'm', temperature: {number}}}]}}}}}}}}"));
+        }
+    }
+
+    #[test]
     fn missing_variable_is_reported_where_it_is_used() {
         let error = parse(
             "{\n models: { providers: { x: {\n  apiKey: \"${OPENCLAW_SURELY_UNSET_VAR}\" } } } }",
