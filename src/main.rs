@@ -62,7 +62,7 @@ fn install_panic_hook() {
 fn main() -> ExitCode {
     install_panic_hook();
     #[cfg(debug_assertions)]
-    if std::env::var_os("OPENCLAW_TEST_PANIC").is_some_and(|v| !v.is_empty()) {
+    if config::env::var(config::env::TEST_PANIC).is_some() {
         panic!("test panic requested by OPENCLAW_TEST_PANIC");
     }
     match cli::Cli::parse_args() {

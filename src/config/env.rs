@@ -33,6 +33,10 @@ pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
 pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Cap in MB on a prompt (`--prompt @file`, stdin) and an image `--file`.
 pub const MAX_INPUT_MB: &str = "OPENCLAW_MAX_INPUT_MB";
+/// Debug builds only: any value makes the process panic at start, so tests
+/// can check the panic hook.
+#[cfg(debug_assertions)]
+pub const TEST_PANIC: &str = "OPENCLAW_TEST_PANIC";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 /// Tests set this to take the path of a CPU without the instructions the
