@@ -189,10 +189,10 @@ fn redact(value: &mut Value, secret: bool) {
             }
         }
         Value::String(s) => {
-            if let Ok(mut url) = url::Url::parse(s)
-                && url.password().is_some()
-                && url.set_password(Some(REDACTED)).is_ok()
-            {
+            let Ok(mut url) = url::Url::parse(s) else {
+                return;
+            };
+            if url.password().is_some() && url.set_password(Some(REDACTED)).is_ok() {
                 *s = url.to_string();
             }
         }

@@ -37,13 +37,39 @@ pub fn with_lock<T>(target: &Path, work: impl FnOnce() -> Result<T>) -> Result<T
     let file: File = options
         .open(&path)
         .map_err(|error| Error::io(format!("cannot open lock {}: {error}", path.display())))?;
-    file.lock()
+    lock_exclusive(&file)
         .map_err(|error| Error::io(format!("cannot lock {}: {error}", path.display())))?;
     remove_stale_temps(target);
     let result = work();
     // Closing the file releases the lock, also when `work` failed.
     drop(file);
     result
+}
+
+/// Wait for the exclusive `flock` of `file`; the kernel drops it when the
+/// descriptor closes, including when the process is killed.
+#[cfg(unix)]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: `flock` only reads the descriptor, which `file` keeps
+        // open for the whole call.
+        let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if status == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// No advisory lock off Unix: writes stay atomic, but concurrent edits
+/// are not serialised.
+#[cfg(not(unix))]
+fn lock_exclusive(_file: &File) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Temp copies of `target` (and of its `.bak`) that a killed writer left:
