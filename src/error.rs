@@ -55,6 +55,8 @@ pub enum Reason {
     /// The answer ended before the protocol's end marker (a cut stream or
     /// a body cut short).
     Truncated,
+    /// A bug in openclaw (a panic caught by the hook).
+    Internal,
 }
 
 impl Reason {
@@ -80,6 +82,7 @@ impl Reason {
             Reason::Forbidden => "forbidden",
             Reason::Provider => "provider",
             Reason::Truncated => "truncated",
+            Reason::Internal => "internal",
         }
     }
 
@@ -161,7 +164,7 @@ impl Error {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, Reason::Unknown, message)
+        Self::new(ErrorKind::Internal, Reason::Internal, message)
     }
 
     pub fn cancelled(signal: i32) -> Self {

@@ -27,8 +27,7 @@ pub struct ImageFile {
 
 pub fn read_image(path: &Path) -> Result<ImageFile> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    let bytes = crate::input::read_file(path, "--file", crate::input::max_input_bytes()?)?;
     let mime = sniff(&bytes);
     match mime {
         Some(mime) if IMAGE_MIME_TYPES.contains(&mime) => Ok(ImageFile {
@@ -227,6 +226,13 @@ pub fn write_outputs(
     Ok(written)
 }
 
+/// Name prefix of the temp copies of a file called `name`:
+/// `.openclaw-<name>.tmp-`, so the writers of that file can find and remove
+/// copies a killed run left.
+pub fn temp_prefix(name: &str) -> String {
+    format!(".openclaw-{name}.tmp-")
+}
+
 /// Write `bytes` to `path` through a temp file in the same directory.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     let directory = match path.parent() {
@@ -235,8 +241,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
     };
     std::fs::create_dir_all(directory)
         .map_err(|error| Error::io(format!("cannot create {}: {error}", directory.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut file = tempfile::Builder::new()
-        .prefix(".openclaw-")
+        .prefix(&temp_prefix(&name))
         .tempfile_in(directory)
         .map_err(|error| Error::io(format!("cannot write in {}: {error}", directory.display())))?;
     #[cfg(unix)]

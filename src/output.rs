@@ -1,5 +1,8 @@
 //! The only place that writes to stdout and stderr. Stdout carries results
 //! (one JSON envelope, or the bare text); everything else goes to stderr.
+//! Every string passes `redact::clean` on the way out: known secrets are
+//! masked and control characters escaped (JSON already escapes its own, so
+//! a document stays valid).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
@@ -7,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::LogLevel;
 use crate::config::env;
 use crate::error::Error;
+use crate::redact;
 
 /// Whether stderr diagnostics may use colour.
 pub fn color_enabled(no_color_flag: bool) -> bool {
@@ -21,16 +25,23 @@ pub fn color_enabled(no_color_flag: bool) -> bool {
 
 /// Write to stdout. A closed pipe (`| head`) is not an error worth reporting.
 pub fn stdout(text: &str) {
+    let text = redact::clean(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 pub fn stderr_line(text: &str) {
+    raw_stderr_line(&redact::clean(text));
+}
+
+/// A line already cleaned (and maybe painted with our own colour codes).
+fn raw_stderr_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// A question on stderr, without a newline, for the answer to follow.
 pub fn stderr_prompt(text: &str) {
+    let text = redact::clean(text);
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
@@ -54,16 +65,30 @@ impl Diagnostics {
         if self.level == LogLevel::Silent {
             return;
         }
-        let mut text = format!("{}: {}", self.paint("error", "1;31"), error.message);
+        // Cleaned before painting, so our own colour codes survive and a
+        // server's do not; a message stays on its own line(s).
+        let mut text = format!(
+            "{}: {}",
+            self.paint("error", "1;31"),
+            redact::clean(&error.message)
+        );
         for hint in &error.hints {
-            text.push_str(&format!("\n{}: {hint}", self.paint("hint", "1;36")));
+            text.push_str(&format!(
+                "\n{}: {}",
+                self.paint("hint", "1;36"),
+                redact::clean(hint)
+            ));
         }
-        stderr_line(&text);
+        raw_stderr_line(&text);
     }
 
     pub fn warn(&self, message: &str) {
         if self.level >= LogLevel::Warn {
-            stderr_line(&format!("{}: {message}", self.paint("warning", "1;33")));
+            raw_stderr_line(&format!(
+                "{}: {}",
+                self.paint("warning", "1;33"),
+                redact::clean(message)
+            ));
         }
     }
 

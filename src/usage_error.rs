@@ -17,6 +17,9 @@ pub fn report(error: clap::Error) -> ExitCode {
             | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if !is_help {
+        register_saved_secrets();
+    }
     if !is_help && args.iter().any(|arg| arg == "--json") {
         // The rendered error up to the usage line, on one line.
         let rendered = error.render().to_string();
@@ -34,13 +37,33 @@ pub fn report(error: clap::Error) -> ExitCode {
         let envelope = Envelope::failure(capability_from_args(&args), Transport::Local, &failure);
         output::stdout(&(envelope.to_json() + "\n"));
     }
-    // Help and version go to stdout with exit 0; errors to stderr with exit 2.
-    let _ = error.print();
-    ExitCode::from(if is_help { 0 } else { 2 })
+    // Help and version go to stdout with exit 0; errors to stderr with exit
+    // 2, through the printer: the message may quote a secret given to the
+    // wrong flag.
+    if is_help {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = error.render().to_string();
+    output::stderr_line(rendered.trim_end());
+    ExitCode::from(2)
+}
+
+/// No command ran, so nothing read the config or the saved keys yet; read
+/// them (best effort, errors ignored) so a key pasted into the wrong flag
+/// is masked in the message that quotes it.
+fn register_saved_secrets() {
+    let profile = crate::config::env::var(crate::config::env::PROFILE);
+    let paths = crate::config::Paths::resolve(profile.as_deref());
+    crate::config::env::load_dotenv(&paths.dotenv_file());
+    let _ = crate::config::load(&paths.config_file);
+    let _ = crate::auth::AuthProfiles::load(
+        &paths.auth_profiles_file(crate::config::paths::DEFAULT_AGENT),
+    );
 }
 
 /// `infer model run --prompt` -> `model.run`: the words after `infer`.
-fn capability_from_args(args: &[String]) -> String {
+pub fn capability_from_args(args: &[String]) -> String {
     let words: Vec<&str> = args
         .iter()
         .map(String::as_str)

@@ -18,8 +18,11 @@ pub use profiles::AuthProfiles;
 pub struct Secret(String);
 
 impl Secret {
+    /// The value is registered with `redact`, so no printed string shows it.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        crate::redact::register(&value);
+        Secret(value)
     }
 
     pub fn expose(&self) -> &str {
@@ -71,19 +74,19 @@ pub fn lookup(provider: &Provider, profiles: &AuthProfiles) -> Option<Credential
     for name in &provider.env_vars {
         if let Some(value) = env::var(name) {
             return Some(Credential {
-                secret: Secret(value),
+                secret: Secret::new(value),
                 source: Source::Env { name: name.clone() },
             });
         }
     }
     if let Some(key) = &provider.config_key {
         return Some(Credential {
-            secret: Secret(key.clone()),
+            secret: Secret::new(key.clone()),
             source: Source::Config,
         });
     }
     profiles.key_for(&provider.id).map(|(id, key)| Credential {
-        secret: Secret(key.to_owned()),
+        secret: Secret::new(key),
         source: Source::Profile { id: id.to_owned() },
     })
 }

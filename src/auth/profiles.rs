@@ -39,14 +39,20 @@ impl AuthProfiles {
     /// Read the file; a missing file is an empty set.
     pub fn load(path: &Path) -> Result<AuthProfiles> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|error| {
-                Error::config(format!(
-                    "invalid auth profiles {}:{}:{}: {error}",
-                    path.display(),
-                    error.line(),
-                    error.column()
-                ))
-            }),
+            Ok(text) => {
+                let profiles: AuthProfiles = serde_json::from_str(&text).map_err(|error| {
+                    Error::config(format!(
+                        "invalid auth profiles {}:{}:{}: {error}",
+                        path.display(),
+                        error.line(),
+                        error.column()
+                    ))
+                })?;
+                for key in profiles.profiles.values().filter_map(|p| p.key.as_deref()) {
+                    crate::redact::register(key);
+                }
+                Ok(profiles)
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Ok(AuthProfiles::default())
             }

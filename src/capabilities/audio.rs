@@ -77,8 +77,7 @@ pub fn read_audio(path: &Path, limit: u64, provider: &str) -> Result<AudioFile> 
         ))
         .with_hint("shorten or re-encode the audio (e.g. a lower-bitrate mp3/ogg), or pick a provider with a larger limit"));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    let bytes = crate::input::read_file(path, "--file", limit)?;
     let mime_type = match crate::media::sniff(&bytes) {
         Some(mime) if mime.starts_with("audio/") || mime == "video/mp4" || mime == "video/webm" => {
             mime

@@ -47,7 +47,7 @@ pub fn select<'r>(
     let configured_timeout = media
         .and_then(|m| m.timeout_ms)
         .filter(|ms| *ms > 0)
-        .map(Duration::from_millis);
+        .map(crate::config::bounds::millis);
     if let Some(reference) = model {
         return Ok(Selection {
             candidates: vec![registry.resolve(reference, kind)?],

@@ -28,9 +28,8 @@ impl OutputSchema {
         let (text, origin) = if trimmed.starts_with('{') {
             (trimmed.to_owned(), "--schema".to_owned())
         } else {
-            let text = std::fs::read_to_string(Path::new(trimmed)).map_err(|error| {
-                Error::usage(format!("cannot read --schema file {trimmed}: {error}"))
-            })?;
+            let text =
+                crate::input::read_text(Path::new(trimmed), "--schema file", 4 * 1024 * 1024)?;
             (text, format!("--schema file {trimmed}"))
         };
         let value: Value = serde_json::from_str(&text)

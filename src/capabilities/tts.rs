@@ -36,6 +36,7 @@ pub struct TtsConfig {
     pub provider: Option<String>,
     #[serde(default)]
     pub providers: BTreeMap<String, TtsProviderConfig>,
+    #[serde(default, deserialize_with = "crate::config::bounds::opt_millis")]
     pub timeout_ms: Option<u64>,
     pub max_text_length: Option<usize>,
     /// The persona used when none is chosen with `tts set-persona`.
@@ -200,7 +201,7 @@ pub async fn synthesize(
     let settings = config.provider_settings(request.provider);
     let timeout = config
         .timeout_ms
-        .map(Duration::from_millis)
+        .map(crate::config::bounds::millis)
         .unwrap_or(DEFAULT_TIMEOUT);
     match protocol {
         SpeechProtocol::Local => local::synthesize(&settings, request, timeout).await,

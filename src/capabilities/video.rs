@@ -226,8 +226,7 @@ pub fn read_video(path: &std::path::Path) -> Result<VideoFile> {
             MAX_DESCRIBE_BYTES / (1024 * 1024)
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|error| Error::usage(format!("cannot read --file {shown}: {error}")))?;
+    let bytes = crate::input::read_file(path, "--file", MAX_DESCRIBE_BYTES)?;
     match crate::media::sniff(&bytes) {
         Some(mime) if mime.starts_with("video/") => Ok(VideoFile {
             path: shown,

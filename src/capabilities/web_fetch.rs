@@ -157,7 +157,7 @@ fn limits(settings: &FetchSettings) -> Result<Limits> {
     Ok(Limits {
         max_chars: max_chars as usize,
         max_response_bytes: max_response_bytes as usize,
-        timeout: Duration::from_secs_f64(timeout),
+        timeout: crate::config::bounds::seconds(timeout, Duration::from_secs(30)),
         max_redirects: settings.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
     })
 }
@@ -408,7 +408,9 @@ async fn with_firecrawl(
         .or_else(|| env::var(env::FIRECRAWL_BASE_URL))
         .unwrap_or_else(|| firecrawl::DEFAULT_BASE_URL.to_owned());
     let timeout = match plugin.number("timeoutSeconds")? {
-        Some(seconds) if seconds > 0.0 && seconds.is_finite() => Duration::from_secs_f64(seconds),
+        Some(seconds) if seconds > 0.0 && seconds.is_finite() => {
+            crate::config::bounds::seconds(seconds, Duration::from_secs(60))
+        }
         Some(_) => {
             return Err(Error::config(format!(
                 "{}.timeoutSeconds: must be a positive number",

@@ -234,7 +234,9 @@ pub async fn run(
                 "tools.web.search.timeoutSeconds: must be a positive number",
             ));
         }
-        Some(s) => Duration::from_secs_f64(s),
+        Some(s) => {
+            crate::config::bounds::seconds(s, Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS))
+        }
         None => Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS),
     };
     let provider = &selection.provider;

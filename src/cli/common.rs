@@ -44,12 +44,31 @@ pub fn positive_u64(value: &str) -> Result<u64, String> {
     }
 }
 
-/// A positive number of seconds, fractions allowed (`--duration 2.5`).
+/// `--timeout-ms`: a whole number of milliseconds from 1 up to a week.
+pub fn timeout_ms(value: &str) -> Result<u64, String> {
+    let number = positive_u64(value)?;
+    let max = crate::config::bounds::MAX_TIMEOUT_MS;
+    if number > max {
+        return Err(format!("`{number}` is more than a week ({max} ms)"));
+    }
+    Ok(number)
+}
+
+/// A positive number of seconds, fractions allowed (`--duration 2.5`), at
+/// most a week.
 pub fn positive_seconds(value: &str) -> Result<f64, String> {
     let trimmed = value.trim();
     match trimmed.parse::<f64>() {
-        Ok(number) if number.is_finite() && number > 0.0 => Ok(number),
-        _ => Err(format!("`{trimmed}` is not a positive number of seconds")),
+        Ok(number)
+            if number.is_finite()
+                && number > 0.0
+                && number <= crate::config::bounds::MAX_TIMEOUT_SECONDS =>
+        {
+            Ok(number)
+        }
+        _ => Err(format!(
+            "`{trimmed}` is not a positive number of seconds up to a week"
+        )),
     }
 }
 
@@ -104,5 +123,11 @@ mod tests {
         assert!(aspect_ratio("16/9").is_err());
         assert!(positive_seconds("2.5").is_ok());
         assert!(positive_seconds("0").is_err());
+        assert!(positive_seconds("1e20").is_err());
+        assert!(positive_seconds("NaN").is_err());
+        assert!(positive_seconds("-1").is_err());
+        assert_eq!(timeout_ms("1500"), Ok(1500));
+        assert!(timeout_ms("18446744073709551615").is_err());
+        assert!(timeout_ms("1e20").is_err());
     }
 }

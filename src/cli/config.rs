@@ -54,6 +54,11 @@ pub struct ConfigGetArgs {
     /// Print the value as JSON
     #[arg(long)]
     pub json: bool,
+
+    /// Print secret values (API keys, tokens, passwords, header values)
+    /// instead of masking them
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::common::{aspect_ratio, dimensions, non_blank, positive_u64};
+use super::common::{aspect_ratio, dimensions, non_blank, positive_u64, timeout_ms};
 
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
@@ -89,7 +89,7 @@ pub struct ImageOptions {
     pub quality: Option<Quality>,
 
     /// Give up after this many milliseconds
-    #[arg(long, value_name = "MS", value_parser = positive_u64)]
+    #[arg(long, value_name = "MS", value_parser = timeout_ms)]
     pub timeout_ms: Option<u64>,
 
     /// Where to write the image (numbered when several)
@@ -172,6 +172,6 @@ pub struct DescribeOptions {
     pub model: Option<String>,
 
     /// Give up after this many milliseconds
-    #[arg(long, value_name = "MS", value_parser = positive_u64)]
+    #[arg(long, value_name = "MS", value_parser = timeout_ms)]
     pub timeout_ms: Option<u64>,
 }

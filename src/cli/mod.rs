@@ -15,7 +15,7 @@ pub mod tts;
 pub mod video;
 pub mod web;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use infer::{InferArgs, InferCommand};
 
@@ -34,6 +34,23 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parse the process arguments. An environment variable set to the
+    /// empty string counts as unset, as it does for every other read
+    /// (`config::env::var`); clap alone would take `""` as the value.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        let command = Cli::command().mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.is_empty());
+            if empty { arg.env(None) } else { arg }
+        });
+        let mut matches = command.try_get_matches()?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::common::{StreamFormat, TransportArgs, positive_u64};
+use super::common::{StreamFormat, TransportArgs, timeout_ms};
 use crate::thinking::ThinkingLevel;
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +41,7 @@ pub struct ModelRunArgs {
     pub thinking: Option<ThinkingLevel>,
 
     /// Give up after this many milliseconds (default: config `timeoutSeconds`)
-    #[arg(long, value_name = "MS", value_parser = positive_u64)]
+    #[arg(long, value_name = "MS", value_parser = timeout_ms)]
     pub timeout_ms: Option<u64>,
 
     /// Print events as they happen, one JSON object a line; the last line is the envelope

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::common::{
-    StreamFormat, aspect_ratio, dimensions, non_blank, positive_seconds, positive_u64,
+    StreamFormat, aspect_ratio, dimensions, non_blank, positive_seconds, timeout_ms,
 };
 
 #[derive(Debug, Subcommand)]
@@ -53,7 +53,7 @@ pub struct VideoGenerateArgs {
     pub watermark: bool,
 
     /// Give up after this many milliseconds
-    #[arg(long, value_name = "MS", value_parser = positive_u64)]
+    #[arg(long, value_name = "MS", value_parser = timeout_ms)]
     pub timeout_ms: Option<u64>,
 
     /// Where to write the video

@@ -35,8 +35,8 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
             text: format!("{}\n", paths.config_file.display()),
         }),
         ConfigCommand::Get(args) => get(paths, &args),
-        ConfigCommand::Set(args) => set(paths, &args, diagnostics),
-        ConfigCommand::Unset(args) => unset(paths, &args),
+        ConfigCommand::Set(args) => locked(paths, args.dry_run, || set(paths, &args, diagnostics)),
+        ConfigCommand::Unset(args) => locked(paths, args.dry_run, || unset(paths, &args)),
         ConfigCommand::Validate(args) => return validate(paths, args.json, diagnostics),
         ConfigCommand::Schema(_) => schema(),
     };
@@ -58,6 +58,16 @@ pub fn run(command: ConfigCommand, paths: &Paths, diagnostics: &Diagnostics) -> 
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// A writing command holds the config's lock from its read to its write,
+/// so concurrent edits of different keys all land. A dry run or a
+/// read-only config takes no lock (the command itself refuses to write).
+fn locked(paths: &Paths, dry_run: bool, work: impl FnOnce() -> Result<Shown>) -> Result<Shown> {
+    if dry_run || edit::ensure_writable(&paths.config_file).is_err() {
+        return work();
+    }
+    config::lock::with_lock(&paths.config_file, work)
 }
 
 /// Findings as `file:line:col: severity: message` (or JSON), every one of
@@ -153,14 +163,7 @@ fn schema() -> Result<Shown> {
 }
 
 fn read_text(paths: &Paths) -> Result<String> {
-    match std::fs::read_to_string(&paths.config_file) {
-        Ok(text) => Ok(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(error) => Err(Error::io(format!(
-            "cannot read config {}: {error}",
-            paths.config_file.display()
-        ))),
-    }
+    Ok(config::load::read_text(&paths.config_file)?.unwrap_or_default())
 }
 
 fn parse_file(paths: &Paths, text: &str) -> Result<Value> {
@@ -195,11 +198,16 @@ fn get(paths: &Paths, args: &ConfigGetArgs) -> Result<Shown> {
         )));
     };
     let mut value = value.clone();
-    let last_key = path.iter().rev().find_map(|s| match s {
-        Segment::Key(key) => Some(key.as_str()),
-        Segment::Index(_) => None,
+    // Everything under a secret key or a `headers` map is secret.
+    let inside_secret = path.iter().any(|s| match s {
+        Segment::Key(key) => is_secret_key(key) || key == "headers",
+        Segment::Index(_) => false,
     });
-    redact(&mut value, last_key);
+    if args.show_secrets {
+        crate::redact::show_secrets();
+    } else {
+        redact(&mut value, inside_secret);
+    }
     let text = match &value {
         Value::String(s) => format!("{s}\n"),
         Value::Object(_) | Value::Array(_) => {
@@ -220,22 +228,31 @@ fn is_secret_key(key: &str) -> bool {
         || key == "key"
 }
 
-/// Blank out secret-looking string values; `${VAR}` references stay.
-fn redact(value: &mut Value, key: Option<&str>) {
+/// Blank out secret string values (under a secret-looking key or a
+/// `headers` map) and URL passwords; `${VAR}` references stay.
+fn redact(value: &mut Value, secret: bool) {
     match value {
-        Value::String(s) if key.is_some_and(is_secret_key) => {
+        Value::String(s) if secret => {
             let reference =
                 s.starts_with("${") && s.ends_with('}') && !s[2..s.len() - 1].contains('}');
             if !reference && !s.is_empty() {
                 *s = REDACTED.to_owned();
             }
         }
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                redact(v, Some(k));
+        Value::String(s) => {
+            let Ok(mut url) = url::Url::parse(s) else {
+                return;
+            };
+            if url.password().is_some() && url.set_password(Some(REDACTED)).is_ok() {
+                *s = url.to_string();
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, key)),
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                redact(v, secret || is_secret_key(k) || k == "headers");
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, secret)),
         _ => {}
     }
 }
@@ -274,10 +291,26 @@ fn drops_entries(old: &Value, new: &Value) -> bool {
 
 pub fn parse_value(raw: &str, strict: bool) -> Result<Value> {
     if strict {
+        // serde_json stops at 128 levels by itself.
         return serde_json::from_str(raw).map_err(|error| {
             Error::usage(format!("the value is not valid JSON ({error})"))
                 .with_hint("quote strings as JSON (`'\"text\"'`), or drop `--strict-json` to take the text as a string")
         });
+    }
+    // JSON has no NaN or infinities; JSON5 does, and they would be stored
+    // as `null` without a word.
+    let bare = raw.trim().trim_start_matches(['+', '-']);
+    if bare == "NaN" || bare == "Infinity" {
+        return Err(Error::usage(format!(
+            "`{}` is not a finite number",
+            raw.trim()
+        )));
+    }
+    if edit::too_deep(raw).is_some() {
+        return Err(Error::usage(format!(
+            "the value nests objects or arrays deeper than {} levels",
+            edit::MAX_DEPTH
+        )));
     }
     Ok(json5::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.to_owned())))
 }
@@ -463,10 +496,12 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_but_references_kept() {
-        let mut value = json!({"apiKey": "sk-1", "headers": {"X-Token": "t"}, "other": "${HF_TOKEN}", "token": "${HF_TOKEN}", "name": "n"});
-        redact(&mut value, None);
+        let mut value = json!({"apiKey": "sk-1", "headers": {"X-Token": "t", "Authorization": "Bearer b"}, "other": "${HF_TOKEN}", "token": "${HF_TOKEN}", "name": "n", "proxy": "http://u:pw@h:1"});
+        redact(&mut value, false);
         assert_eq!(value["apiKey"], REDACTED);
         assert_eq!(value["headers"]["X-Token"], REDACTED);
+        assert_eq!(value["headers"]["Authorization"], REDACTED);
+        assert_eq!(value["proxy"], format!("http://u:{REDACTED}@h:1/"));
         assert_eq!(value["token"], "${HF_TOKEN}");
         assert_eq!(value["name"], "n");
     }

@@ -178,11 +178,15 @@ pub fn run(cli: Cli) -> ExitCode {
 /// Run a command's future on a current-thread runtime, built only for the
 /// commands that do I/O (one request at a time needs no thread pool).
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a current-thread runtime starts")
-        .block_on(future)
+        .expect("a current-thread runtime starts");
+    let output = runtime.block_on(future);
+    // A run cancelled while reading stdin leaves that read blocked on its
+    // thread; the process is ending, so do not wait for it.
+    runtime.shutdown_background();
+    output
 }
 
 /// Resolves with the signal number on SIGINT or SIGTERM. Dropping the

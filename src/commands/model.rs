@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -29,7 +29,7 @@ pub async fn run(
     diagnostics: &Diagnostics,
     args: ModelRunArgs,
 ) -> Result<Report, Failure> {
-    let prompt = read_prompt(args.prompt.as_deref())?;
+    let prompt = read_prompt(args.prompt.as_deref()).await?;
     if args.transport.gateway {
         return run_on_gateway(ctx, &args, &prompt).await;
     }
@@ -232,17 +232,16 @@ async fn run_on_gateway(
 
 /// `--prompt TEXT`, `--prompt -` (stdin), `--prompt @FILE`, or piped stdin
 /// when the flag is absent. What is read is sent unchanged.
-fn read_prompt(flag: Option<&str>) -> Result<String> {
+async fn read_prompt(flag: Option<&str>) -> Result<String> {
+    let cap = crate::input::max_input_bytes()?;
     let prompt = match flag {
-        Some("-") => read_stdin()?,
+        Some("-") => read_stdin(cap).await?,
         Some(value) if value.starts_with('@') && value.len() > 1 => {
             let path = &value[1..];
-            std::fs::read_to_string(path).map_err(|error| {
-                Error::usage(format!("cannot read --prompt file {path}: {error}"))
-            })?
+            crate::input::read_text(std::path::Path::new(path), "--prompt file", cap)?
         }
         Some(value) => value.to_owned(),
-        None if !std::io::stdin().is_terminal() => read_stdin()?,
+        None if !std::io::stdin().is_terminal() => read_stdin(cap).await?,
         None => {
             return Err(Error::usage("`--prompt` is required").with_hint(
                 "pass `--prompt \"...\"`, `--prompt @file.txt`, or pipe the prompt on stdin",
@@ -255,12 +254,9 @@ fn read_prompt(flag: Option<&str>) -> Result<String> {
     Ok(prompt)
 }
 
-fn read_stdin() -> Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|error| Error::usage(format!("cannot read the prompt from stdin: {error}")))?;
-    Ok(text)
+async fn read_stdin(cap: u64) -> Result<String> {
+    let bytes = crate::input::read_stdin("the prompt", cap).await?;
+    String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on stdin is not UTF-8 text"))
 }
 
 /// `--model` alone when given (a smoke test runs exactly that model);
@@ -557,9 +553,13 @@ pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {
         .ok_or_else(|| registry.unknown_provider(&args.provider))?;
     let key = read_secret(&provider.id)?;
     let path = ctx.paths.auth_profiles_file(&ctx.agent);
-    let mut profiles = ctx.profiles()?.clone();
-    let profile = profiles.set_api_key(&provider.id, &key);
-    profiles.save(&path)?;
+    // Re-read under the lock so a concurrent login for another provider is kept.
+    let profile = crate::config::lock::with_lock(&path, || {
+        let mut profiles = crate::auth::AuthProfiles::load(&path)?;
+        let profile = profiles.set_api_key(&provider.id, &key);
+        profiles.save(&path)?;
+        Ok(profile)
+    })?;
     let value =
         json!({"provider": provider.id, "profile": profile, "path": path.display().to_string()});
     let text = format!("saved {profile} in {}\n", path.display());
@@ -576,7 +576,9 @@ fn read_secret(provider: &str) -> Result<String> {
         rpassword::prompt_password(format!("API key for {provider}: "))
             .map_err(|error| Error::usage(format!("cannot read the key: {error}")))?
     } else {
-        read_stdin()?
+        // A key is short; a cap keeps `< /dev/zero` from eating the memory.
+        let bytes = crate::input::read_stdin_blocking("the API key", 64 * 1024)?;
+        String::from_utf8(bytes).map_err(|_| Error::usage("the API key on stdin is not UTF-8"))?
     };
     let key = key.trim().to_owned();
     if key.is_empty() {
@@ -588,11 +590,14 @@ fn read_secret(provider: &str) -> Result<String> {
 pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
     let provider = args.provider.trim().to_ascii_lowercase();
     let path = ctx.paths.auth_profiles_file(&ctx.agent);
-    let mut profiles = ctx.profiles()?.clone();
-    let removed = profiles.remove_provider(&provider);
-    if !removed.is_empty() {
-        profiles.save(&path)?;
-    }
+    let removed = crate::config::lock::with_lock(&path, || {
+        let mut profiles = crate::auth::AuthProfiles::load(&path)?;
+        let removed = profiles.remove_provider(&provider);
+        if !removed.is_empty() {
+            profiles.save(&path)?;
+        }
+        Ok(removed)
+    })?;
     let text = if removed.is_empty() {
         format!("no saved profiles for {provider}\n")
     } else {

@@ -477,79 +477,79 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
         }
     }
 
-    // Build the new config text, check it, then write credential and config.
-    let original = match std::fs::read_to_string(config_file) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => {
-            return Err(Error::io(format!(
-                "cannot read {}: {error}",
-                config_file.display()
-            )));
+    // The whole read-modify-write holds the config's lock, so a concurrent
+    // `config set` or onboarding is not lost.
+    let (changed_paths, profile_shown) = crate::config::lock::with_lock(config_file, || {
+        // Build the new config text, check it, then write credential and config.
+        let original = crate::config::load::read_text(config_file)?.unwrap_or_default();
+        let current = edit::parse_value(&original).map_err(|error| {
+            Error::config(format!(
+                "invalid config {}:{}",
+                config_file.display(),
+                error.message
+            ))
+        })?;
+        if let Some(reference) = &model_ref {
+            match edit::get(&current, &path("agents.defaults.model")) {
+                Some(Value::Object(_)) | None => sets.push((
+                    path("agents.defaults.model.primary"),
+                    json!(reference),
+                    false,
+                )),
+                Some(_) => sets.push((
+                    path("agents.defaults.model"),
+                    json!({"primary": reference}),
+                    false,
+                )),
+            }
         }
-    };
-    let current = edit::parse_value(&original).map_err(|error| {
-        Error::config(format!(
-            "invalid config {}:{}",
-            config_file.display(),
-            error.message
-        ))
-    })?;
-    if let Some(reference) = &model_ref {
-        match edit::get(&current, &path("agents.defaults.model")) {
-            Some(Value::Object(_)) | None => sets.push((
-                path("agents.defaults.model.primary"),
-                json!(reference),
-                false,
-            )),
-            Some(_) => sets.push((
-                path("agents.defaults.model"),
-                json!({"primary": reference}),
-                false,
-            )),
+        sets.push((path("gateway.mode"), json!("local"), false));
+        let mut text = original.clone();
+        let mut changed_paths = Vec::new();
+        for (segments, value, merge) in &sets {
+            let before = edit::parse_value(&text)?;
+            if edit::get(&before, segments) == Some(value) {
+                continue;
+            }
+            text = if *merge && edit::get(&before, segments).is_some() {
+                edit::merge(&text, segments, value)?
+            } else {
+                edit::set(&text, segments, value)?
+            };
+            changed_paths.push(edit::display_path(segments));
         }
-    }
-    sets.push((path("gateway.mode"), json!("local"), false));
-    let mut text = original.clone();
-    let mut changed_paths = Vec::new();
-    for (segments, value, merge) in &sets {
-        let before = edit::parse_value(&text)?;
-        if edit::get(&before, segments) == Some(value) {
-            continue;
-        }
-        text = if *merge && edit::get(&before, segments).is_some() {
-            edit::merge(&text, segments, value)?
-        } else {
-            edit::set(&text, segments, value)?
-        };
-        changed_paths.push(edit::display_path(segments));
-    }
-    crate::config::load::parse(&text).map_err(|problem| {
-        Error::config(format!(
-            "the onboarded config would not load ({problem}); nothing was written"
-        ))
-    })?;
+        crate::config::load::parse(&text).map_err(|problem| {
+            Error::config(format!(
+                "the onboarded config would not load ({problem}); nothing was written"
+            ))
+        })?;
 
-    let mut profile_shown = None;
-    if let Some((id, profile)) = profile_to_save {
-        let profiles_path = ctx.paths.auth_profiles_file(&ctx.agent);
-        let mut profiles = ctx.profiles()?.clone();
-        profiles.version = profiles.version.max(1);
-        let storage = if profile.key.is_some() {
-            "plaintext"
-        } else {
-            "ref"
-        };
-        let provider = profile.provider.clone();
-        profiles.profiles.insert(id.clone(), profile);
-        profiles.save(&profiles_path)?;
-        profile_shown = Some(
-            json!({"id": id, "provider": provider, "storage": storage, "path": profiles_path.display().to_string()}),
-        );
-    }
-    if text != original {
-        edit::write(config_file, &text)?;
-    }
+        let mut profile_shown = None;
+        if let Some((id, profile)) = profile_to_save {
+            let profiles_path = ctx.paths.auth_profiles_file(&ctx.agent);
+            let storage = if profile.key.is_some() {
+                "plaintext"
+            } else {
+                "ref"
+            };
+            let provider = profile.provider.clone();
+            // Read again under the profiles' lock: a login may have saved
+            // a key since this run started.
+            crate::config::lock::with_lock(&profiles_path, || {
+                let mut profiles = crate::auth::AuthProfiles::load(&profiles_path)?;
+                profiles.version = profiles.version.max(1);
+                profiles.profiles.insert(id.clone(), profile);
+                profiles.save(&profiles_path)
+            })?;
+            profile_shown = Some(
+                json!({"id": id, "provider": provider, "storage": storage, "path": profiles_path.display().to_string()}),
+            );
+        }
+        if text != original {
+            edit::write(config_file, &text)?;
+        }
+        Ok((changed_paths, profile_shown))
+    })?;
     Ok(Outcome {
         choice,
         provider: provider_id,

@@ -412,12 +412,69 @@ impl<'t> Parser<'t> {
     }
 }
 
+/// Deepest nesting of objects and arrays a config (or a `config set`
+/// value) may have. The parsers recurse, so this keeps a hostile file from
+/// overflowing the stack; real configs nest fewer than ten levels.
+pub const MAX_DEPTH: usize = 128;
+/// Largest config file accepted: 8 MiB.
+pub const MAX_CONFIG_BYTES: usize = 8 * 1024 * 1024;
+
+/// The byte offset where nesting first goes past `MAX_DEPTH`, if it does.
+/// Strings and comments are skipped; the scan is linear and never recurses.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |end| i + 2 + end + 1);
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn parse_tree(text: &str) -> Result<Option<Node>> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),
         pos: 0,
     };
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(parser.error(&format!(
+            "the config is {} bytes; at most {MAX_CONFIG_BYTES} are read",
+            text.len()
+        )));
+    }
+    if let Some(offset) = too_deep(text) {
+        parser.pos = offset;
+        return Err(parser.error(&format!(
+            "objects and arrays nest deeper than {MAX_DEPTH} levels"
+        )));
+    }
     parser.skip()?;
     if parser.peek().is_none() {
         return Ok(None);
@@ -1126,6 +1183,12 @@ fn merge_at(text: String, current: &Value, path: Vec<Segment>, patch: &Value) ->
         (Some(old), new) if old == new => Ok(text),
         _ => set(&text, &path, patch),
     }
+}
+
+/// Syntax, size and nesting only, without building a value: the check
+/// that runs before the recursive JSON5 parser sees the text.
+pub fn check_syntax(text: &str) -> Result<()> {
+    parse_tree(text).map(|_| ())
 }
 
 /// The whole file as JSON (comments dropped); empty text is `{}`.

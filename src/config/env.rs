@@ -43,6 +43,12 @@ pub const LOCAL_EMBEDDING_MODEL: &str = "OPENCLAW_LOCAL_EMBEDDING_MODEL";
 pub const ORT_DYLIB_PATH: &str = "ORT_DYLIB_PATH";
 /// Milliseconds without a byte from a server before a request fails.
 pub const STALL_TIMEOUT_MS: &str = "OPENCLAW_STALL_TIMEOUT_MS";
+/// Cap in MB on a prompt (`--prompt @file`, stdin) and an image `--file`.
+pub const MAX_INPUT_MB: &str = "OPENCLAW_MAX_INPUT_MB";
+/// Debug builds only: any value makes the process panic at start, so tests
+/// can check the panic hook.
+#[cfg(debug_assertions)]
+pub const TEST_PANIC: &str = "OPENCLAW_TEST_PANIC";
 /// Tests set this to skip the pause between retries.
 pub const TEST_NO_RETRY_DELAY: &str = "OPENCLAW_TEST_NO_RETRY_DELAY";
 /// Tests set this to take the path of a CPU without the instructions the
@@ -71,7 +77,15 @@ static DOTENV: OnceLock<HashMap<String, String>> = OnceLock::new();
 /// Load `.env` once; values fill only variables the environment lacks.
 pub fn load_dotenv(path: &Path) {
     DOTENV.get_or_init(|| match std::fs::read_to_string(path) {
-        Ok(text) => parse_dotenv(&text),
+        Ok(text) => {
+            let values = parse_dotenv(&text);
+            for (name, value) in &values {
+                if crate::redact::is_secret_name(name) {
+                    crate::redact::register(value);
+                }
+            }
+            values
+        }
         Err(_) => HashMap::new(),
     });
 }

@@ -8,20 +8,48 @@ use crate::error::{Error, Result};
 
 /// Load the config at `path`; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<Config> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-        Err(error) => {
+    let Some(text) = read_text(path)? else {
+        return Ok(Config::default());
+    };
+    let config = parse(&text).map_err(|problem| {
+        Error::config(format!("invalid config {}:{problem}", path.display()))
+            .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one")
+    })?;
+    config.register_secrets();
+    Ok(config)
+}
+
+/// The config file's text; `None` when it does not exist. A directory,
+/// device or FIFO is refused, and so is a file over the size cap, before
+/// anything is read.
+pub fn read_text(path: &Path) -> Result<Option<String>> {
+    let cap = super::edit::MAX_CONFIG_BYTES as u64;
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Ok(metadata) if !metadata.is_file() => {
             return Err(Error::config(format!(
-                "cannot read config {}: {error}",
+                "config {} is not a regular file",
                 path.display()
             )));
         }
-    };
-    parse(&text).map_err(|problem| {
-        Error::config(format!("invalid config {}:{problem}", path.display()))
-            .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one")
-    })
+        Ok(metadata) if metadata.len() > cap => {
+            return Err(Error::config(format!(
+                "config {} is {} bytes; at most {cap} are read",
+                path.display(),
+                metadata.len()
+            )));
+        }
+        _ => {}
+    }
+    let bytes = crate::input::read_file(path, "config", cap).map_err(|error| {
+        let mut error = error;
+        error.kind = crate::error::ErrorKind::Config;
+        error.reason = crate::error::Reason::Config;
+        error
+    })?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Error::config(format!("config {} is not UTF-8 text", path.display())))
 }
 
 /// Parse config text; the error reads `line:column: at <path>: <what>`.
@@ -29,6 +57,9 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
+    // Nesting, size and text after the top-level value first: the JSON5
+    // parser recurses and stops at the end of the first value.
+    super::edit::check_syntax(text).map_err(|error| error.message)?;
     let mut deserializer = json5::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();
@@ -106,6 +137,39 @@ mod tests {
         assert!(error.starts_with("3:"), "{error}");
         assert!(error.contains("models.providers.x.api"), "{error}");
         assert!(error.contains("grpc"), "{error}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_with_a_position_not_a_stack_overflow() {
+        for open in ["[", "{a:"] {
+            let text = format!("{{\n x: {}", open.repeat(100_000));
+            let error = parse(&text).unwrap_err();
+            assert!(error.starts_with("2:"), "{error}");
+            assert!(error.contains("deeper than 128"), "{error}");
+        }
+    }
+
+    #[test]
+    fn text_after_the_value_is_an_error() {
+        let error = parse("{ agents: {} }\n{}").unwrap_err();
+        assert!(error.starts_with("2:1:"), "{error}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_loader_never_panics_on_any_text(text in "\\PC{0,300}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn the_loader_never_panics_on_config_shaped_text(
+            text in "[\\[\\]{}:,\"'a-zA-Z0-9 .eE+\\-\n/*$]{0,300}",
+            number in proptest::num::f64::ANY,
+        ) {
+            let _ = parse(&text);
+            let _ = parse(&format!("{{agents: {{defaults: {{timeoutSeconds: {number}, mediaMaxMb: {number}}}}}}}"));
+            let _ = parse(&format!("{{models: {{providers: {{p: {{timeoutSeconds: {number}, models: [{{id: 'm', temperature: {number}}}]}}}}}}}}"));
+        }
     }
 
     #[test]

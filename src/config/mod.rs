@@ -2,10 +2,12 @@
 //! the keys openclaw acts on. Unknown keys are kept out of the way, not
 //! rejected, so a config shared with the reference tool loads unchanged.
 
+pub mod bounds;
 pub mod edit;
 pub mod env;
 mod env_string;
 pub(crate) mod load;
+pub mod lock;
 pub mod paths;
 pub mod schema;
 pub mod validate;
@@ -42,6 +44,55 @@ pub struct Config {
     pub memory: Option<Value>,
 }
 
+impl Config {
+    /// Tell `redact` every secret the file holds: provider keys, header
+    /// values, URL userinfo, and any string under a secret-looking key in
+    /// the raw sections (`tools.web.search.apiKey`, `gateway.auth.token`...).
+    pub fn register_secrets(&self) {
+        for provider in self.models.providers.values() {
+            if let Some(key) = &provider.api_key {
+                crate::redact::register(key);
+            }
+            for value in provider.headers.values() {
+                crate::redact::register(value);
+            }
+            for url in provider.base_url.iter().chain(provider.proxy.iter()) {
+                crate::redact::register_url(url);
+            }
+        }
+        let raw = [
+            &self.tools,
+            &self.plugins,
+            &self.gateway,
+            &self.messages,
+            &self.memory,
+        ];
+        for section in raw.into_iter().flatten() {
+            register_raw(section, false);
+        }
+    }
+}
+
+fn register_raw(value: &Value, secret: bool) {
+    match value {
+        // A bare `${VAR}` reference is not the secret; the variable's
+        // value is registered when it is read.
+        Value::String(text) if text.starts_with("${") && text.ends_with('}') => {}
+        Value::String(text) if secret => crate::redact::register(text),
+        Value::String(text) if text.contains("://") && text.contains('@') => {
+            crate::redact::register_url(text);
+        }
+        Value::Object(map) => {
+            for (key, value) in map {
+                let secret = secret || key == "headers" || crate::redact::is_secret_name(key);
+                register_raw(value, secret);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| register_raw(item, secret)),
+        _ => {}
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agents {
@@ -64,8 +115,10 @@ pub struct AgentDefaults {
     #[serde(default)]
     pub media_models: MediaModels,
     /// Largest generated video kept, in MB (default 16).
+    #[serde(default, deserialize_with = "bounds::opt_megabytes")]
     pub media_max_mb: Option<f64>,
     /// Deadline for a whole run, in seconds.
+    #[serde(default, deserialize_with = "bounds::opt_seconds")]
     pub timeout_seconds: Option<f64>,
     /// How many requests a fan-out command keeps in flight at once.
     pub max_concurrent: Option<std::num::NonZeroUsize>,
@@ -116,6 +169,7 @@ pub struct MediaModelSelection {
     #[serde(default)]
     pub fallbacks: Vec<String>,
     /// Deadline for one generation, in milliseconds.
+    #[serde(default, deserialize_with = "bounds::opt_millis")]
     pub timeout_ms: Option<u64>,
 }
 
@@ -168,6 +222,7 @@ pub struct ProviderConfig {
     #[serde(default)]
     pub models: Vec<ModelConfig>,
     /// Deadline for one model HTTP request, in seconds.
+    #[serde(default, deserialize_with = "bounds::opt_seconds")]
     pub timeout_seconds: Option<f64>,
     /// Proxy URL for this provider's requests.
     pub proxy: Option<EnvString>,
@@ -187,6 +242,7 @@ pub struct ModelConfig {
     pub max_tokens: Option<u64>,
     pub reasoning: Option<bool>,
     pub cost: Option<Cost>,
+    #[serde(default, deserialize_with = "bounds::opt_finite")]
     pub temperature: Option<f64>,
     pub alias: Option<String>,
     /// A model file on disk (in-process providers).

@@ -360,7 +360,10 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         provider.headers.insert(name.clone(), value.0.clone());
     }
     if let Some(seconds) = settings.timeout_seconds.filter(|s| *s > 0.0) {
-        provider.request_timeout = Some(Duration::from_secs_f64(seconds));
+        provider.request_timeout = Some(crate::config::bounds::seconds(
+            seconds,
+            Duration::from_secs(60),
+        ));
     }
     if let Some(proxy) = &settings.proxy {
         provider.proxy = Some(proxy.0.clone());

@@ -18,6 +18,7 @@ pub struct FetchSettings {
     pub max_chars: Option<u64>,
     pub max_chars_cap: Option<u64>,
     pub max_response_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "crate::config::bounds::opt_seconds")]
     pub timeout_seconds: Option<f64>,
     pub max_redirects: Option<u32>,
     pub readability: Option<bool>,
@@ -46,6 +47,7 @@ pub struct SearchSettings {
     pub enabled: Option<bool>,
     pub provider: Option<String>,
     pub max_results: Option<u64>,
+    #[serde(default, deserialize_with = "crate::config::bounds::opt_seconds")]
     pub timeout_seconds: Option<f64>,
 }
 
@@ -60,6 +62,14 @@ pub enum SecretValue {
 impl SecretValue {
     /// The value, or a config error for a reference that cannot be read here.
     pub fn resolve(&self, key: &str) -> Result<Option<String>> {
+        let value = self.resolve_unregistered(key)?;
+        if let Some(value) = &value {
+            crate::redact::register(value);
+        }
+        Ok(value)
+    }
+
+    fn resolve_unregistered(&self, key: &str) -> Result<Option<String>> {
         match self {
             SecretValue::Inline(text) => Ok(Some(text.0.clone()).filter(|v| !v.trim().is_empty())),
             SecretValue::Reference { source, id } if source == "env" => Ok(env::var(id)),

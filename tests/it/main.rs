@@ -28,6 +28,7 @@ mod network;
 mod onboard;
 mod protocols;
 mod reference_shapes;
+mod reliability;
 mod scripting;
 mod tts;
 mod video;
