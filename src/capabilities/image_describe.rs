@@ -226,6 +226,7 @@ async fn describe_one(
         thinking: None,
         max_tokens: None,
         output_limit: candidate.model.max_tokens,
+        context_window: candidate.model.context_window,
         temperature: candidate.model.temperature,
         stream: false,
         schema: None,

@@ -69,7 +69,6 @@ pub async fn run(
     let started = Instant::now();
     let success = fallback::run(candidates, request.deadline, async |candidate, attempts| {
         on_event(RunEvent::Start {
-            provider: &candidate.provider.id,
             model: &candidate.model.id,
         });
         let mut first_token = None;
@@ -152,7 +151,6 @@ async fn answer(
         ..*request
     };
     on_event(RunEvent::Start {
-        provider: &candidate.provider.id,
         model: &candidate.model.id,
     });
     let repaired = run_one(ctx, candidate, &repair, on_event, first_token, started).await?;
@@ -194,6 +192,7 @@ async fn run_one(
         thinking: request.thinking,
         max_tokens: None,
         output_limit: model.max_tokens,
+        context_window: model.context_window,
         temperature: model.temperature,
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
@@ -304,6 +303,7 @@ fn run_local(
         thinking: request.thinking,
         max_tokens: model.max_tokens,
         output_limit: model.max_tokens,
+        context_window: model.context_window,
         temperature: model.temperature,
         stream: true,
         // The engine has no constrained decoding; the answer is still checked

@@ -471,7 +471,7 @@ pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {
         .provider(&args.provider)
         .ok_or_else(|| registry.unknown_provider(&args.provider))?;
     let key = read_secret(&provider.id)?;
-    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let path = ctx.paths.auth_profiles_file(ctx.agent());
     let mut profiles = ctx.profiles()?.clone();
     let profile = profiles.set_api_key(&provider.id, &key);
     profiles.save(&path)?;
@@ -502,7 +502,7 @@ fn read_secret(provider: &str) -> Result<String> {
 
 pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
     let provider = args.provider.trim().to_ascii_lowercase();
-    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let path = ctx.paths.auth_profiles_file(ctx.agent());
     let mut profiles = ctx.profiles()?.clone();
     let removed = profiles.remove_provider(&provider);
     if !removed.is_empty() {

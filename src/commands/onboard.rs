@@ -532,7 +532,7 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
 
     let mut profile_shown = None;
     if let Some((id, profile)) = profile_to_save {
-        let profiles_path = ctx.paths.auth_profiles_file(&ctx.agent);
+        let profiles_path = ctx.paths.auth_profiles_file(ctx.agent());
         let mut profiles = ctx.profiles()?.clone();
         profiles.version = profiles.version.max(1);
         let storage = if profile.key.is_some() {

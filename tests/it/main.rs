@@ -24,6 +24,7 @@ mod model_run;
 mod network;
 mod onboard;
 mod protocols;
+mod reference_urls;
 mod scripting;
 mod tts;
 mod video;
