@@ -36,17 +36,21 @@ pub fn candidates<'r>(
     let mut chain = Vec::new();
     match model {
         Some(reference) => chain.push(registry.resolve(reference, ModelKind::Chat)?),
-        None => {
-            let Some(primary) = selection.and_then(|s| s.primary()) else {
-                return Err(Error::usage("no image model given and none configured")
-                    .with_hint("pass `--model <provider/model>` (an image-capable model) or set `agents.defaults.imageModel.primary`"));
-            };
-            chain.push(
+        None => match selection.and_then(|s| s.primary()) {
+            Some(primary) => chain.push(
                 registry
                     .resolve(primary, ModelKind::Chat)
                     .map_err(|e| e.context("agents.defaults.imageModel.primary"))?,
-            );
-        }
+            ),
+            // No image model: the primary chat model, when it takes images.
+            None => match primary_with_images(ctx, registry)? {
+                Some(primary) => chain.push(primary),
+                None => {
+                    return Err(Error::usage("no image model given and none configured")
+                        .with_hint("pass `--model <provider/model>` (an image-capable model) or set `agents.defaults.imageModel.primary`"));
+                }
+            },
+        },
     }
     for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
         let resolved = registry
@@ -79,6 +83,25 @@ pub fn candidates<'r>(
         }
     }
     Ok(chain)
+}
+
+/// `agents.defaults.model.primary` when it resolves to a model whose row
+/// lists image input.
+fn primary_with_images<'r>(ctx: &Context, registry: &'r Registry) -> Result<Option<Resolved<'r>>> {
+    let primary = ctx
+        .config()?
+        .agents
+        .defaults
+        .model
+        .as_ref()
+        .and_then(|selection| selection.primary());
+    let Some(primary) = primary else {
+        return Ok(None);
+    };
+    Ok(registry
+        .resolve(primary, ModelKind::Chat)
+        .ok()
+        .filter(|resolved| resolved.model.accepts(Modality::Image)))
 }
 
 /// A `--file` value: a local path (read now) or an http(s) URL (fetched

@@ -158,21 +158,13 @@ async fn run_generation(
 pub fn providers(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let profiles = ctx.profiles()?;
-    let configured_primary = {
-        let config = ctx.config()?;
-        let defaults = &config.agents.defaults;
-        defaults
-            .media_models
-            .image
-            .as_ref()
-            .and_then(|m| m.primary.clone())
-            .or_else(|| {
-                defaults
-                    .image_generation_model
-                    .as_ref()
-                    .and_then(|s| s.primary().map(str::to_owned))
-            })
-    };
+    // The provider a run would pick: the configured chain's first, else the
+    // first provider with a key (an environment key counts).
+    let picked = media_models::select(ctx, registry, None, ModelKind::Image, |provider| {
+        ImageFamily::of(provider).is_some()
+    })
+    .ok()
+    .and_then(|selection| selection.candidates.first().map(|c| c.provider.id.clone()));
     let mut outputs: Vec<Value> = Vec::new();
     let mut lines = String::new();
     for provider in &registry.providers {
@@ -189,9 +181,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             .filter(|m| m.kind == ModelKind::Image)
             .map(|m| m.id.as_str())
             .collect();
-        let selected = configured_primary
-            .as_deref()
-            .is_some_and(|p| p.split('/').next() == Some(provider.id.as_str()));
+        let selected = picked.as_deref() == Some(provider.id.as_str());
         let hints: Vec<&str> = family.hints().iter().map(|h| h.name()).collect();
         outputs.push(json!({
             "provider": provider.id,

@@ -132,28 +132,25 @@ fn login_shell_env(timeout: Duration) -> HashMap<String, String> {
     let Some(stdout) = child.stdout.take() else {
         return HashMap::new();
     };
-    let reader = std::thread::spawn(move || {
+    // Read on a thread so the wait is bounded even when the shell (or
+    // something it started) keeps the pipe open.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = stdout
             .take(SHELL_OUTPUT_LIMIT as u64)
             .read_to_end(&mut bytes);
-        bytes
+        let _ = sender.send(bytes);
     });
-    let started = std::time::Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return HashMap::new();
-            }
-        }
+    let bytes = receiver.recv_timeout(timeout);
+    // Whatever is still running has had its chance (and its output is read).
+    if !matches!(child.try_wait(), Ok(Some(_))) {
+        let _ = child.kill();
     }
-    let bytes = reader.join().unwrap_or_default();
+    let _ = child.wait();
+    let Ok(bytes) = bytes else {
+        return HashMap::new();
+    };
     parse_env_nul(&bytes)
 }
 

@@ -4,6 +4,7 @@
 mod support;
 mod tls;
 
+mod agents_env;
 mod audio;
 mod cli;
 mod compat;
