@@ -69,6 +69,7 @@ pub async fn run(
     let started = Instant::now();
     let success = fallback::run(candidates, request.deadline, async |candidate, attempts| {
         on_event(RunEvent::Start {
+            provider: &candidate.provider.id,
             model: &candidate.model.id,
         });
         let mut first_token = None;
@@ -151,6 +152,7 @@ async fn answer(
         ..*request
     };
     on_event(RunEvent::Start {
+        provider: &candidate.provider.id,
         model: &candidate.model.id,
     });
     let repaired = run_one(ctx, candidate, &repair, on_event, first_token, started).await?;

@@ -49,20 +49,20 @@ const OUTPUT_TOOL: &str = "output";
 pub struct Body<'a> {
     model: &'a str,
     max_tokens: u64,
-    messages: [Message<'a>; 1],
+    messages: [OutMessage<'a>; 1],
     #[serde(flatten)]
     options: Map<String, Value>,
 }
 
 #[derive(Debug, Serialize)]
-struct Message<'a> {
+struct OutMessage<'a> {
     role: &'static str,
-    content: Vec<Block<'a>>,
+    content: Vec<OutBlock<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Block<'a> {
+enum OutBlock<'a> {
     Image { source: ImageSource<'a> },
     Text { text: &'a str },
 }
@@ -88,7 +88,7 @@ pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
     let mut content = Vec::with_capacity(request.images.len() + 1);
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        content.push(Block::Image {
+        content.push(OutBlock::Image {
             source: ImageSource {
                 kind: "base64",
                 media_type: image.mime_type,
@@ -96,7 +96,7 @@ pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
             },
         });
     }
-    content.push(Block::Text {
+    content.push(OutBlock::Text {
         text: request.prompt,
     });
     let (max_tokens, budget) = token_limits(request);
@@ -139,7 +139,7 @@ pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
     Body {
         model: request.model,
         max_tokens,
-        messages: [Message {
+        messages: [OutMessage {
             role: "user",
             content,
         }],

@@ -45,20 +45,20 @@ fn openapi_schema(schema: &Value) -> Value {
 /// The request body; the prompt is borrowed, so serializing is its only copy.
 #[derive(Debug, Serialize)]
 pub struct Body<'a> {
-    contents: [Content<'a>; 1],
+    contents: [OutContent<'a>; 1],
     #[serde(rename = "generationConfig", skip_serializing_if = "Map::is_empty")]
     generation_config: Map<String, Value>,
 }
 
 #[derive(Debug, Serialize)]
-struct Content<'a> {
+struct OutContent<'a> {
     role: &'static str,
-    parts: Vec<Part<'a>>,
+    parts: Vec<OutPart<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-enum Part<'a> {
+enum OutPart<'a> {
     Text { text: &'a str },
     Inline { inline_data: InlineData<'a> },
 }
@@ -70,12 +70,12 @@ struct InlineData<'a> {
 }
 
 pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
-    let mut parts = vec![Part::Text {
+    let mut parts = vec![OutPart::Text {
         text: request.prompt,
     }];
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        parts.push(Part::Inline {
+        parts.push(OutPart::Inline {
             inline_data: InlineData {
                 mime_type: image.mime_type,
                 data,
@@ -114,7 +114,7 @@ pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
         config.insert("responseSchema".into(), openapi_schema(schema));
     }
     Body {
-        contents: [Content {
+        contents: [OutContent {
             role: "user",
             parts,
         }],

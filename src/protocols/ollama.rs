@@ -23,14 +23,14 @@ pub fn url(endpoint: &Endpoint<'_>) -> String {
 #[derive(Debug, Serialize)]
 pub struct Body<'a> {
     model: &'a str,
-    messages: [Message<'a>; 1],
+    messages: [OutMessage<'a>; 1],
     stream: bool,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
 
 #[derive(Debug, Serialize)]
-struct Message<'a> {
+struct OutMessage<'a> {
     role: &'static str,
     content: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -78,7 +78,7 @@ pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
     }
     Body {
         model: request.model,
-        messages: [Message {
+        messages: [OutMessage {
             role: "user",
             content: request.prompt,
             images,

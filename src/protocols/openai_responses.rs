@@ -23,23 +23,23 @@ pub struct Body<'a> {
 #[derive(Debug, Serialize)]
 struct Input<'a> {
     role: &'static str,
-    content: Vec<Part<'a>>,
+    content: Vec<OutPart<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Part<'a> {
+enum OutPart<'a> {
     InputText { text: &'a str },
     InputImage { image_url: String },
 }
 
 pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
-    let mut content = vec![Part::InputText {
+    let mut content = vec![OutPart::InputText {
         text: request.prompt,
     }];
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        content.push(Part::InputImage {
+        content.push(OutPart::InputImage {
             image_url: format!("data:{};base64,{data}", image.mime_type),
         });
     }

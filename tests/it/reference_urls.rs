@@ -28,7 +28,7 @@ fn expectation(case: &Value) -> &Value {
     case.get("ours").unwrap_or(&case["expect"])
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn doc_provider_configs_reach_the_reference_urls() {
     let cases: Value = serde_json::from_str(CASES).expect("provider-configs.json is JSON");
     let cases = cases["cases"].as_array().expect("a case list");
@@ -95,7 +95,7 @@ async fn doc_provider_configs_reach_the_reference_urls() {
 
 /// The prompt is borrowed into the request body, not copied through JSON
 /// trees; a 5 MiB prompt read with `--prompt @file` arrives byte for byte.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_five_mib_prompt_reaches_the_server_intact() {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
