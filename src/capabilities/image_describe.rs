@@ -220,6 +220,33 @@ pub async fn describe(
     .await
 }
 
+/// Every source in one request: one answer about all of them (in the order
+/// given), with the candidate chain of `fallback::run`.
+pub async fn describe_together(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    sources: &[Source],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Described {
+    let mut images = Vec::with_capacity(sources.len());
+    for source in sources {
+        let image = load(ctx, source, deadline)
+            .await
+            .map_err(|error| ChainFailure {
+                error,
+                attempts: Vec::new(),
+                provider: None,
+                model: None,
+            })?;
+        images.push(image);
+    }
+    fallback::run(candidates, deadline, async |candidate, _| {
+        describe_one(ctx, candidate, &images, prompt, deadline).await
+    })
+    .await
+}
+
 /// Every source, at most `CONCURRENCY` at a time, results in input order.
 pub async fn describe_many(
     ctx: &Context,

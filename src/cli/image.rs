@@ -153,6 +153,11 @@ pub struct ImageDescribeManyArgs {
     #[arg(long = "file", value_name = "PATH|URL", required = true)]
     pub files: Vec<String>,
 
+    /// Send every image in one request and get one answer about all of them
+    /// (to compare screenshots, say); by default each is described on its own
+    #[arg(long)]
+    pub together: bool,
+
     #[command(flatten)]
     pub options: DescribeOptions,
 }

@@ -19,6 +19,7 @@ use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::media;
+use crate::registry::Resolved;
 
 /// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
 /// gives up after this long (the slowest hosted backends need minutes).
@@ -259,6 +260,41 @@ pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, 
     }
 }
 
+/// `describe-many --together`: one request with every image, one output
+/// whose `paths` lists them in order.
+async fn describe_together(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    sources: &[Source],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Result<Report, Failure> {
+    let mut envelope = Envelope::success("image.describe-many", Transport::Local);
+    envelope.inputs = sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Local(image) => Some(Input {
+                path: image.path.clone(),
+                mime_type: image.mime_type.to_owned(),
+            }),
+            Source::Remote(_) => None,
+        })
+        .collect();
+    match image_describe::describe_together(ctx, candidates, sources, prompt, deadline).await {
+        Ok(success) => {
+            let paths: Vec<&str> = sources.iter().map(Source::label).collect();
+            let mut output = description_json(&paths.join(", "), &success);
+            output["paths"] = json!(paths);
+            envelope.outputs = vec![output];
+            envelope.provider = Some(success.provider);
+            envelope.model = Some(success.model);
+            envelope.attempts = success.attempts;
+            Ok(Report::new(envelope, format!("{}\n", success.value)))
+        }
+        Err(failure) => Err(Failure::chain(failure, envelope)),
+    }
+}
+
 /// Each file on its own, a few at a time, in input order. A file that
 /// fails gets `{path, error, kind}` in `outputs` and does not stop the
 /// others; the command fails (exit 1, `ok: false`) only if every file failed.
@@ -276,6 +312,9 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
         .as_deref()
         .unwrap_or(image_describe::DEFAULT_PROMPT);
     let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    if args.together {
+        return describe_together(ctx, &candidates, &sources, prompt, deadline).await;
+    }
     let results = image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline).await;
 
     let mut envelope = Envelope::success("image.describe-many", Transport::Local);

