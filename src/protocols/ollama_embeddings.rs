@@ -17,7 +17,11 @@ pub struct Body<'a> {
 
 #[cfg(test)]
 pub fn request_body(model: &str, texts: &[String]) -> Value {
-    serde_json::to_value(Body { model, input: texts }).expect("a request body is JSON")
+    serde_json::to_value(Body {
+        model,
+        input: texts,
+    })
+    .expect("a request body is JSON")
 }
 
 /// Ollama's native API sits at the server root; a configured `/v1`
@@ -33,7 +37,10 @@ pub async fn embed(
     texts: &[String],
 ) -> Result<EmbeddingResponse> {
     let url = format!("{}/api/embed", native_base(endpoint.base_url));
-    let body = Body { model, input: texts };
+    let body = Body {
+        model,
+        input: texts,
+    };
     let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
     parse_response(&super::text_of(response, &url).await?, texts.len())
 }
