@@ -16,7 +16,9 @@ use crate::registry::Registry;
 
 pub struct Context {
     pub json: bool,
-    pub agent: String,
+    /// `--agent` as given; `agent()` is what it resolves to.
+    agent_flag: Option<String>,
+    agent: OnceLock<String>,
     pub log_level: LogLevel,
     pub paths: Paths,
     config: OnceLock<Config>,
@@ -43,9 +45,8 @@ impl Context {
         env::load_dotenv(&paths.dotenv_file());
         Context {
             json,
-            agent: agent
-                .filter(|a| !a.trim().is_empty())
-                .unwrap_or_else(|| config::paths::DEFAULT_AGENT.to_owned()),
+            agent_flag: agent.filter(|a| !a.trim().is_empty()),
+            agent: OnceLock::new(),
             log_level,
             paths,
             config: OnceLock::new(),
@@ -98,8 +99,31 @@ impl Context {
         if let Some(config) = self.config.get() {
             return Ok(config);
         }
-        let loaded = config::load(&self.paths.config_file)?;
+        let mut loaded = config::load(&self.paths.config_file)?;
+        let agent = loaded.agents.resolve(self.agent_flag.as_deref());
+        if let Some(id) = &agent {
+            loaded.agents.apply_agent(id);
+        }
+        let _ = self
+            .agent
+            .set(agent.unwrap_or_else(|| config::paths::DEFAULT_AGENT.to_owned()));
         Ok(self.config.get_or_init(|| loaded))
+    }
+
+    /// The agent this command acts for: `--agent`, else
+    /// `agents.defaults.systemAgent.agentId`, else the sole configured
+    /// agent, else the default agent (also when the config cannot load).
+    pub fn agent(&self) -> &str {
+        if self.agent.get().is_none() && self.config().is_err() {
+            let fallback = self
+                .agent_flag
+                .clone()
+                .unwrap_or_else(|| config::paths::DEFAULT_AGENT.to_owned());
+            let _ = self.agent.set(fallback);
+        }
+        self.agent
+            .get()
+            .map_or(config::paths::DEFAULT_AGENT, String::as_str)
     }
 
     pub fn registry(&self) -> Result<&Registry> {
@@ -115,7 +139,7 @@ impl Context {
         if let Some(profiles) = self.profiles.get() {
             return Ok(profiles);
         }
-        let loaded = AuthProfiles::load(&self.paths.auth_profiles_file(&self.agent))?;
+        let loaded = AuthProfiles::load(&self.paths.auth_profiles_file(self.agent()))?;
         Ok(self.profiles.get_or_init(|| loaded))
     }
 

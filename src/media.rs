@@ -268,8 +268,111 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
     Ok(())
 }
 
+/// What an MP4/MOV file says about itself: the first video track's width
+/// and height (from `tkhd`) and the movie's duration in seconds (`mvhd`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VideoInfo {
+    pub width: Option<u64>,
+    pub height: Option<u64>,
+    pub duration_seconds: Option<f64>,
+}
+
+/// Read `VideoInfo` from the ISO-BMFF boxes of `bytes`; `None` when the
+/// bytes are not such a file. Box sizes are checked, so any input is safe.
+pub fn video_info(bytes: &[u8]) -> Option<VideoInfo> {
+    let moov = find_box(bytes, b"moov")?;
+    let mut info = VideoInfo::default();
+    if let Some(mvhd) = find_box(moov, b"mvhd") {
+        let (scale, duration) = match mvhd.first()? {
+            1 => (be(mvhd, 20, 4)?, be(mvhd, 24, 8)?),
+            _ => (be(mvhd, 12, 4)?, be(mvhd, 16, 4)?),
+        };
+        if scale > 0 && duration > 0 {
+            info.duration_seconds = Some(duration as f64 / scale as f64);
+        }
+    }
+    let mut rest = moov;
+    while let Some((trak, after)) = next_box(rest, b"trak") {
+        rest = after;
+        let Some(tkhd) = find_box(trak, b"tkhd") else {
+            continue;
+        };
+        let offset = if tkhd.first() == Some(&1) { 88 } else { 76 };
+        // 16.16 fixed point; audio tracks have zero size.
+        let (width, height) = (be(tkhd, offset, 4)? >> 16, be(tkhd, offset + 4, 4)? >> 16);
+        if width > 0 && height > 0 {
+            info.width = Some(width);
+            info.height = Some(height);
+            break;
+        }
+    }
+    Some(info)
+}
+
+/// A big-endian unsigned number of `len` bytes at `at`.
+fn be(bytes: &[u8], at: usize, len: usize) -> Option<u64> {
+    let slice = bytes.get(at..at.checked_add(len)?)?;
+    Some(slice.iter().fold(0, |n, b| (n << 8) | u64::from(*b)))
+}
+
+/// The body of the first `kind` box among the boxes of `bytes`.
+fn find_box<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    next_box(bytes, kind).map(|(body, _)| body)
+}
+
+/// The body of the next `kind` box and the bytes after it.
+fn next_box<'a>(mut bytes: &'a [u8], kind: &[u8; 4]) -> Option<(&'a [u8], &'a [u8])> {
+    while bytes.len() >= 8 {
+        let size = be(bytes, 0, 4)?;
+        let (header, size) = match size {
+            1 => (16, usize::try_from(be(bytes, 8, 8)?).ok()?),
+            0 => (8, bytes.len()),
+            n => (8, usize::try_from(n).ok()?),
+        };
+        if size < header || size > bytes.len() {
+            return None;
+        }
+        if &bytes[4..8] == kind {
+            return Some((&bytes[header..size], &bytes[size..]));
+        }
+        bytes = &bytes[size..];
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
+    /// A box: size, kind, body.
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn video_info_reads_size_and_duration_and_survives_garbage() {
+        let mut mvhd = vec![0u8; 100];
+        mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+        mvhd[16..20].copy_from_slice(&4500u32.to_be_bytes());
+        let audio = mp4_box(b"tkhd", &[0u8; 84]);
+        let mut tkhd = vec![0u8; 84];
+        tkhd[76..80].copy_from_slice(&(1280u32 << 16).to_be_bytes());
+        tkhd[80..84].copy_from_slice(&(720u32 << 16).to_be_bytes());
+        let mut moov_body = mp4_box(b"mvhd", &mvhd);
+        moov_body.extend(mp4_box(b"trak", &audio));
+        moov_body.extend(mp4_box(b"trak", &mp4_box(b"tkhd", &tkhd)));
+        let mut file = mp4_box(b"ftyp", b"isom\0\0\0\0");
+        file.extend(mp4_box(b"moov", &moov_body));
+        let info = super::video_info(&file).unwrap();
+        assert_eq!((info.width, info.height), (Some(1280), Some(720)));
+        assert_eq!(info.duration_seconds, Some(4.5));
+        for cut in 0..file.len() {
+            let _ = super::video_info(&file[..cut]);
+        }
+        assert!(super::video_info(b"not a video").is_none());
+    }
+
     use super::*;
 
     const PNG_HEADER: &[u8] = &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];

@@ -33,17 +33,21 @@ pub fn candidates<'r>(
     let mut chain = Vec::new();
     match model {
         Some(reference) => chain.push(registry.resolve(reference, ModelKind::Chat)?),
-        None => {
-            let Some(primary) = selection.and_then(|s| s.primary()) else {
-                return Err(Error::usage("no image model given and none configured")
-                    .with_hint("pass `--model <provider/model>` (an image-capable model) or set `agents.defaults.imageModel.primary`"));
-            };
-            chain.push(
+        None => match selection.and_then(|s| s.primary()) {
+            Some(primary) => chain.push(
                 registry
                     .resolve(primary, ModelKind::Chat)
                     .map_err(|e| e.context("agents.defaults.imageModel.primary"))?,
-            );
-        }
+            ),
+            // No image model: the primary chat model, when it takes images.
+            None => match primary_with_images(ctx, registry)? {
+                Some(primary) => chain.push(primary),
+                None => {
+                    return Err(Error::usage("no image model given and none configured")
+                        .with_hint("pass `--model <provider/model>` (an image-capable model) or set `agents.defaults.imageModel.primary`"));
+                }
+            },
+        },
     }
     for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
         let resolved = registry
@@ -76,6 +80,25 @@ pub fn candidates<'r>(
         }
     }
     Ok(chain)
+}
+
+/// `agents.defaults.model.primary` when it resolves to a model whose row
+/// lists image input.
+fn primary_with_images<'r>(ctx: &Context, registry: &'r Registry) -> Result<Option<Resolved<'r>>> {
+    let primary = ctx
+        .config()?
+        .agents
+        .defaults
+        .model
+        .as_ref()
+        .and_then(|selection| selection.primary());
+    let Some(primary) = primary else {
+        return Ok(None);
+    };
+    Ok(registry
+        .resolve(primary, ModelKind::Chat)
+        .ok()
+        .filter(|resolved| resolved.model.accepts(Modality::Image)))
 }
 
 /// A `--file` value: a local path (read now) or an http(s) URL (fetched
@@ -194,6 +217,33 @@ pub async fn describe(
     .await
 }
 
+/// Every source in one request: one answer about all of them (in the order
+/// given), with the candidate chain of `fallback::run`.
+pub async fn describe_together(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    sources: &[Source],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Described {
+    let mut images = Vec::with_capacity(sources.len());
+    for source in sources {
+        let image = load(ctx, source, deadline)
+            .await
+            .map_err(|error| ChainFailure {
+                error,
+                attempts: Vec::new(),
+                provider: None,
+                model: None,
+            })?;
+        images.push(image);
+    }
+    fallback::run(candidates, deadline, async |candidate, _| {
+        describe_one(ctx, candidate, &images, prompt, deadline).await
+    })
+    .await
+}
+
 /// Every source, at most `concurrency` at a time, results in input order.
 pub async fn describe_many(
     ctx: &Context,
@@ -224,6 +274,7 @@ async fn describe_one(
         thinking: None,
         max_tokens: None,
         output_limit: candidate.model.max_tokens,
+        context_window: candidate.model.context_window,
         temperature: candidate.model.temperature,
         stream: false,
         schema: None,

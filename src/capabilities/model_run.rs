@@ -194,6 +194,7 @@ async fn run_one(
         thinking: request.thinking,
         max_tokens: None,
         output_limit: model.max_tokens,
+        context_window: model.context_window,
         temperature: model.temperature,
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
@@ -304,6 +305,7 @@ fn run_local(
         thinking: request.thinking,
         max_tokens: model.max_tokens,
         output_limit: model.max_tokens,
+        context_window: model.context_window,
         temperature: model.temperature,
         stream: true,
         // The engine has no constrained decoding; the answer is still checked

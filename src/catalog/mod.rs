@@ -84,6 +84,10 @@ pub struct CatalogProvider {
     pub id: String,
     pub name: String,
     pub base_url: String,
+    /// Where the API lives below a configured origin (`/v1` for ClawRouter):
+    /// a `baseUrl` from the config is the origin, with or without it.
+    #[serde(default)]
+    pub api_path: Option<String>,
     pub api: Api,
     #[serde(default)]
     pub env_vars: Vec<String>,

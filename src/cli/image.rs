@@ -157,6 +157,11 @@ pub struct ImageDescribeManyArgs {
     #[arg(long, value_name = "N")]
     pub concurrency: Option<std::num::NonZeroUsize>,
 
+    /// Send every image in one request and get one answer about all of them
+    /// (to compare screenshots, say); by default each is described on its own
+    #[arg(long)]
+    pub together: bool,
+
     #[command(flatten)]
     pub options: DescribeOptions,
 }

@@ -19,6 +19,7 @@ use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::media;
+use crate::registry::Resolved;
 
 /// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
 /// gives up after this long (the slowest hosted backends need minutes).
@@ -158,21 +159,13 @@ async fn run_generation(
 pub fn providers(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let profiles = ctx.profiles()?;
-    let configured_primary = {
-        let config = ctx.config()?;
-        let defaults = &config.agents.defaults;
-        defaults
-            .media_models
-            .image
-            .as_ref()
-            .and_then(|m| m.primary.clone())
-            .or_else(|| {
-                defaults
-                    .image_generation_model
-                    .as_ref()
-                    .and_then(|s| s.primary().map(str::to_owned))
-            })
-    };
+    // The provider a run would pick: the configured chain's first, else the
+    // first provider with a key (an environment key counts).
+    let picked = media_models::select(ctx, registry, None, ModelKind::Image, |provider| {
+        ImageFamily::of(provider).is_some()
+    })
+    .ok()
+    .and_then(|selection| selection.candidates.first().map(|c| c.provider.id.clone()));
     let mut outputs: Vec<Value> = Vec::new();
     let mut lines = String::new();
     for provider in &registry.providers {
@@ -189,9 +182,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             .filter(|m| m.kind == ModelKind::Image)
             .map(|m| m.id.as_str())
             .collect();
-        let selected = configured_primary
-            .as_deref()
-            .is_some_and(|p| p.split('/').next() == Some(provider.id.as_str()));
+        let selected = picked.as_deref() == Some(provider.id.as_str());
         let hints: Vec<&str> = family.hints().iter().map(|h| h.name()).collect();
         let supports = |hint: &str| hints.contains(&hint);
         let mut output = json!({});
@@ -304,6 +295,41 @@ pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, 
     }
 }
 
+/// `describe-many --together`: one request with every image, one output
+/// whose `paths` lists them in order.
+async fn describe_together(
+    ctx: &Context,
+    candidates: &[Resolved<'_>],
+    sources: &[Source],
+    prompt: &str,
+    deadline: Option<Instant>,
+) -> Result<Report, Failure> {
+    let mut envelope = Envelope::success("image.describe-many", Transport::Local);
+    envelope.inputs = sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Local(image) => Some(Input {
+                path: image.path.clone(),
+                mime_type: image.mime_type.to_owned(),
+            }),
+            Source::Remote(_) => None,
+        })
+        .collect();
+    match image_describe::describe_together(ctx, candidates, sources, prompt, deadline).await {
+        Ok(success) => {
+            let paths: Vec<&str> = sources.iter().map(Source::label).collect();
+            let mut output = description_json(&paths.join(", "), &success);
+            output["paths"] = json!(paths);
+            envelope.outputs = vec![output];
+            envelope.provider = Some(success.provider);
+            envelope.model = Some(success.model);
+            envelope.attempts = success.attempts;
+            Ok(Report::new(envelope, format!("{}\n", success.value)))
+        }
+        Err(failure) => Err(Failure::chain(failure, envelope)),
+    }
+}
+
 /// Each file on its own, a few at a time, in input order. A file that
 /// fails gets `{path, error, kind}` in `outputs` and does not stop the
 /// others; the command fails (exit 1, `ok: false`) only if every file failed.
@@ -322,6 +348,9 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
         .unwrap_or(image_describe::DEFAULT_PROMPT);
     let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
     let concurrency = ctx.concurrency(args.concurrency)?;
+    if args.together {
+        return describe_together(ctx, &candidates, &sources, prompt, deadline).await;
+    }
     let results =
         image_describe::describe_many(ctx, &candidates, &sources, prompt, deadline, concurrency)
             .await;

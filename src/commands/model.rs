@@ -552,7 +552,7 @@ pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {
         .provider(&args.provider)
         .ok_or_else(|| registry.unknown_provider(&args.provider))?;
     let key = read_secret(&provider.id)?;
-    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let path = ctx.paths.auth_profiles_file(ctx.agent());
     // Re-read under the lock so a concurrent login for another provider is kept.
     let profile = crate::config::lock::with_lock(&path, || {
         let mut profiles = crate::auth::AuthProfiles::load(&path)?;
@@ -589,7 +589,7 @@ fn read_secret(provider: &str) -> Result<String> {
 
 pub fn auth_logout(ctx: &Context, args: &AuthProviderArgs) -> Result<Report> {
     let provider = args.provider.trim().to_ascii_lowercase();
-    let path = ctx.paths.auth_profiles_file(&ctx.agent);
+    let path = ctx.paths.auth_profiles_file(ctx.agent());
     let removed = crate::config::lock::with_lock(&path, || {
         let mut profiles = crate::auth::AuthProfiles::load(&path)?;
         let removed = profiles.remove_provider(&provider);

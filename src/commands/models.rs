@@ -259,10 +259,10 @@ pub fn status(ctx: &Context) -> Result<Report> {
     for id in &missing {
         text.push_str(&format!("auth {id:14} missing\n"));
     }
-    let agent_dir = ctx.paths.agent_dir(&ctx.agent);
+    let agent_dir = ctx.paths.agent_dir(ctx.agent());
     let data = json!({
         "configPath": ctx.paths.config_file.display().to_string(),
-        "agentId": ctx.agent,
+        "agentId": ctx.agent(),
         "agentDir": agent_dir.display().to_string(),
         "defaultModel": primary,
         "resolvedDefault": resolved,
@@ -278,7 +278,7 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "aliases": aliases,
         "allowed": [],
         "auth": {
-            "storePath": ctx.paths.auth_profiles_file(&ctx.agent).display().to_string(),
+            "storePath": ctx.paths.auth_profiles_file(ctx.agent()).display().to_string(),
             "shellEnvFallback": {"enabled": false, "appliedKeys": []},
             "providersWithOAuth": [],
             "missingProvidersInUse": missing,

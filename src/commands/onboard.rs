@@ -526,7 +526,7 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
 
         let mut profile_shown = None;
         if let Some((id, profile)) = profile_to_save {
-            let profiles_path = ctx.paths.auth_profiles_file(&ctx.agent);
+            let profiles_path = ctx.paths.auth_profiles_file(ctx.agent());
             let storage = if profile.key.is_some() {
                 "plaintext"
             } else {

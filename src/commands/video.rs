@@ -123,6 +123,17 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
         .map(|file| {
             let mut value = file.to_json();
             value["jobId"] = json!(generated.job_id);
+            // Size and length as the file states them (what was asked for
+            // may have been adjusted by the provider).
+            if let Some(info) = media::video_info(&generated.bytes) {
+                if let (Some(width), Some(height)) = (info.width, info.height) {
+                    value["width"] = json!(width);
+                    value["height"] = json!(height);
+                }
+                if let Some(seconds) = info.duration_seconds {
+                    value["durationSeconds"] = json!(seconds);
+                }
+            }
             value
         })
         .collect();

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Path of the config file (overrides `<state dir>/openclaw.json`).
 pub const CONFIG_PATH: &str = "OPENCLAW_CONFIG_PATH";
@@ -90,16 +91,105 @@ pub fn load_dotenv(path: &Path) {
     });
 }
 
-/// A variable from the environment, else from `.env`; empty counts as unset.
+/// The config's `env.vars`, the layer below `.env`.
+static CONFIG_VARS: OnceLock<HashMap<String, String>> = OnceLock::new();
+/// `env.shellEnv`: whether to ask the login shell, and for how long.
+static SHELL_IMPORT: OnceLock<Option<Duration>> = OnceLock::new();
+/// The login shell's environment, read at most once, on the first miss.
+static SHELL_VARS: OnceLock<HashMap<String, String>> = OnceLock::new();
+
+/// Turns on the login-shell import (`OPENCLAW_LOAD_SHELL_ENV=1` does too).
+pub const LOAD_SHELL_ENV: &str = "OPENCLAW_LOAD_SHELL_ENV";
+/// The reference's default wait for the login shell.
+const SHELL_TIMEOUT: Duration = Duration::from_millis(15_000);
+/// More than any real environment; a shell printing more is cut off.
+const SHELL_OUTPUT_LIMIT: usize = 1 << 20;
+
+/// Install the config's `env` block: `vars` fill only variables that the
+/// environment and `.env` lack; `shellEnv.enabled` imports a missing
+/// variable from the login shell when it is first looked up. First call wins.
+pub fn install_config_env(vars: HashMap<String, String>, shell: Option<Duration>) {
+    CONFIG_VARS.get_or_init(|| vars);
+    let from_env = std::env::var(LOAD_SHELL_ENV).is_ok_and(|v| v == "1" || v == "true");
+    SHELL_IMPORT.get_or_init(|| shell.or(from_env.then_some(SHELL_TIMEOUT)));
+}
+
+/// A variable from the environment, else `.env`, else the config's
+/// `env.vars`, else (when enabled) the login shell; empty counts as unset.
 pub fn var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => DOTENV
-            .get()
-            .and_then(|values| values.get(name))
-            .filter(|value| !value.is_empty())
-            .cloned(),
+    if let Ok(value) = std::env::var(name)
+        && !value.is_empty()
+    {
+        return Some(value);
     }
+    let layered = [DOTENV.get(), CONFIG_VARS.get()]
+        .into_iter()
+        .flatten()
+        .find_map(|values| values.get(name).filter(|value| !value.is_empty()));
+    if let Some(value) = layered {
+        return Some(value.clone());
+    }
+    let timeout = (*SHELL_IMPORT.get()?)?;
+    SHELL_VARS
+        .get_or_init(|| login_shell_env(timeout))
+        .get(name)
+        .filter(|value| !value.is_empty())
+        .cloned()
+}
+
+/// Run `$SHELL -l -c 'env -0'` (no stdin, bounded output, killed after
+/// `timeout`) and parse what it prints; any failure is an empty map.
+fn login_shell_env(timeout: Duration) -> HashMap<String, String> {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let shell = std::env::var("SHELL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "/bin/sh".to_owned());
+    let Ok(mut child) = Command::new(&shell)
+        .args(["-l", "-c", "env -0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return HashMap::new();
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return HashMap::new();
+    };
+    // Read on a thread so the wait is bounded even when the shell (or
+    // something it started) keeps the pipe open.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout
+            .take(SHELL_OUTPUT_LIMIT as u64)
+            .read_to_end(&mut bytes);
+        let _ = sender.send(bytes);
+    });
+    let bytes = receiver.recv_timeout(timeout);
+    // Whatever is still running has had its chance (and its output is read).
+    if !matches!(child.try_wait(), Ok(Some(_))) {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let Ok(bytes) = bytes else {
+        return HashMap::new();
+    };
+    parse_env_nul(&bytes)
+}
+
+/// `NAME=value` records separated by NUL bytes (`env -0`).
+fn parse_env_nul(bytes: &[u8]) -> HashMap<String, String> {
+    bytes
+        .split(|&b| b == 0)
+        .filter_map(|record| {
+            let text = std::str::from_utf8(record).ok()?;
+            let (name, value) = text.split_once('=')?;
+            (!name.is_empty() && !name.contains('\n')).then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// `KEY=value` lines; `#` comments, `export ` prefixes and quotes allowed.
@@ -131,6 +221,15 @@ fn parse_dotenv(text: &str) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_records_split_on_nul() {
+        let parsed = parse_env_nul(b"A=1\0B=x=y\0bad\0C=multi\nline\0");
+        assert_eq!(parsed.get("A").map(String::as_str), Some("1"));
+        assert_eq!(parsed.get("B").map(String::as_str), Some("x=y"));
+        assert_eq!(parsed.get("C").map(String::as_str), Some("multi\nline"));
+        assert_eq!(parsed.len(), 3);
+    }
 
     #[test]
     fn dotenv_lines() {

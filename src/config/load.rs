@@ -1,7 +1,11 @@
 //! Reading the config file: JSON5 with positions, `${VAR}` substitution,
 //! and errors that name the file, line and column.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
 
 use super::Config;
 use crate::error::{Error, Result};
@@ -9,8 +13,22 @@ use crate::error::{Error, Result};
 /// Load the config at `path`; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<Config> {
     let Some(text) = read_text(path)? else {
+        super::env::install_config_env(HashMap::new(), None);
         return Ok(Config::default());
     };
+    // The size and nesting checks run before the `env` block is read: the
+    // JSON5 parser recurses.
+    if !text.trim().is_empty() {
+        if let Err(error) = super::edit::check_syntax(&text) {
+            return Err(Error::config(format!(
+                "invalid config {}:{}",
+                path.display(),
+                error.message
+            ))
+            .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one"));
+        }
+    }
+    install_env_block(&text);
     let config = parse(&text).map_err(|problem| {
         Error::config(format!("invalid config {}:{problem}", path.display()))
             .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one")
@@ -50,6 +68,55 @@ pub fn read_text(path: &Path) -> Result<Option<String>> {
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| Error::config(format!("config {} is not UTF-8 text", path.display())))
+}
+
+/// The `env` block alone, read before the rest so its `vars` can fill the
+/// `${VAR}`s of the other sections.
+#[derive(Debug, Default, Deserialize)]
+struct EnvOnly {
+    #[serde(default)]
+    env: EnvBlock,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvBlock {
+    #[serde(default)]
+    vars: HashMap<String, serde_json::Value>,
+    shell_env: Option<ShellEnv>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShellEnv {
+    #[serde(default)]
+    enabled: bool,
+    timeout_ms: Option<u64>,
+}
+
+/// Hand `env.vars` and `env.shellEnv` to `env` (a broken file is reported
+/// by the full parse instead).
+fn install_env_block(text: &str) {
+    let mut deserializer = json5::Deserializer::from_str(text);
+    let Ok(block) = EnvOnly::deserialize(&mut deserializer).map(|only| only.env) else {
+        super::env::install_config_env(HashMap::new(), None);
+        return;
+    };
+    let vars = block
+        .vars
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            serde_json::Value::String(text) => Some((name, text)),
+            serde_json::Value::Number(number) => Some((name, number.to_string())),
+            serde_json::Value::Bool(flag) => Some((name, flag.to_string())),
+            _ => None,
+        })
+        .collect();
+    let shell = block
+        .shell_env
+        .filter(|shell| shell.enabled)
+        .map(|shell| Duration::from_millis(shell.timeout_ms.unwrap_or(15_000).min(120_000)));
+    super::env::install_config_env(vars, shell);
 }
 
 /// Parse config text; the error reads `line:column: at <path>: <what>`.

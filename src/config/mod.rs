@@ -98,12 +98,103 @@ fn register_raw(value: &Value, secret: bool) {
 pub struct Agents {
     #[serde(default)]
     pub defaults: AgentDefaults,
+    /// Per-agent overrides keyed by agent id (`agents.entries.<id>`).
+    #[serde(default)]
+    pub entries: BTreeMap<String, AgentEntry>,
+    /// The older roster spelling: `agents.list: [{ id, model, default }]`.
+    #[serde(default)]
+    pub list: Vec<AgentListEntry>,
+}
+
+/// What one agent overrides; only the model choice matters to this tool
+/// (its saved auth lives in its own directory).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentEntry {
+    pub model: Option<ModelSelection>,
+    pub image_model: Option<ModelSelection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentListEntry {
+    pub id: String,
+    #[serde(default)]
+    pub default: bool,
+    pub model: Option<ModelSelection>,
+    pub image_model: Option<ModelSelection>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemAgent {
+    pub agent_id: Option<String>,
+}
+
+impl Agents {
+    /// Every configured agent id, entries first.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.entries.keys().map(String::as_str).collect();
+        for entry in &self.list {
+            if !ids.contains(&entry.id.as_str()) {
+                ids.push(&entry.id);
+            }
+        }
+        ids
+    }
+
+    /// The agent a command acts for: `explicit` (`--agent`), else
+    /// `agents.defaults.systemAgent.agentId`, else the one marked `default`,
+    /// else the sole configured agent, else `None` (the default agent).
+    pub fn resolve(&self, explicit: Option<&str>) -> Option<String> {
+        let explicit = explicit.map(str::trim).filter(|id| !id.is_empty());
+        if let Some(id) = explicit {
+            return Some(id.to_owned());
+        }
+        let system = self
+            .defaults
+            .system_agent
+            .as_ref()
+            .and_then(|system| system.agent_id.as_deref())
+            .map(str::trim)
+            .filter(|id| !id.is_empty());
+        if let Some(id) = system {
+            return Some(id.to_owned());
+        }
+        if let Some(marked) = self.list.iter().find(|entry| entry.default) {
+            return Some(marked.id.clone());
+        }
+        match self.ids().as_slice() {
+            [sole] => Some((*sole).to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Put agent `id`'s own model choices in place of the defaults, so
+    /// every command that reads `agents.defaults` acts for that agent.
+    pub fn apply_agent(&mut self, id: &str) {
+        let (model, image_model) = match self.entries.get(id) {
+            Some(entry) => (entry.model.clone(), entry.image_model.clone()),
+            None => match self.list.iter().find(|entry| entry.id == id) {
+                Some(entry) => (entry.model.clone(), entry.image_model.clone()),
+                None => return,
+            },
+        };
+        if model.is_some() {
+            self.defaults.model = model;
+        }
+        if image_model.is_some() {
+            self.defaults.image_model = image_model;
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentDefaults {
     pub model: Option<ModelSelection>,
+    /// `systemAgent.agentId`: the agent commands act for without `--agent`.
+    pub system_agent: Option<SystemAgent>,
     /// Per-model settings keyed by `provider/model`, e.g. display aliases.
     #[serde(default)]
     pub models: BTreeMap<String, ModelSettings>,
@@ -214,6 +305,9 @@ pub enum MergeMode {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
+    /// `baseURL` (the OpenAI SDK's spelling) is accepted as the reference's
+    /// docs say, so such a config never falls back to a default URL.
+    #[serde(alias = "baseURL")]
     pub base_url: Option<EnvString>,
     pub api_key: Option<EnvString>,
     pub api: Option<Api>,

@@ -54,7 +54,7 @@ pub async fn model_run(ctx: &Context, run: ModelRun<'_>) -> Result<(Envelope, St
     let split = run.model.map(split_model).transpose()?;
     let (target, credential) = resolve(ctx, "agent")?;
 
-    let agent = ctx.agent.trim().to_ascii_lowercase();
+    let agent = ctx.agent().trim().to_ascii_lowercase();
     let session = format!("model-run-{}", frames::uuid());
     let mut params = Map::new();
     params.insert("agentId".into(), json!(agent));

@@ -1,9 +1,9 @@
-//! Anthropic Messages (`POST {base}/messages`), plain JSON and SSE streams.
+//! Anthropic Messages (`POST {root}/v1/messages`), plain JSON and SSE streams.
 //! Also spoken by llama.cpp's server (`/v1/messages`) and some proxies.
 
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
@@ -13,19 +13,15 @@ use crate::http;
 pub const API_VERSION: &str = "2023-06-01";
 /// `max_tokens` is required; used when neither the run nor the catalog sets one.
 const DEFAULT_MAX_TOKENS: u64 = 4096;
-/// A one-shot answer rarely needs more; a catalog limit above this is capped.
-const MAX_TOKENS_CAP: u64 = 8192;
 /// The smallest thinking budget the API accepts.
 const MIN_BUDGET: u64 = 1024;
 
 /// `(max_tokens, thinking budget)`: the budget must stay below `max_tokens`,
 /// so thinking raises the cap (within the model's limit) to leave room for text.
 fn token_limits(request: &ChatRequest<'_>) -> (u64, Option<u64>) {
-    let base = request.max_tokens.unwrap_or_else(|| {
-        request
-            .output_limit
-            .map_or(DEFAULT_MAX_TOKENS, |limit| limit.min(MAX_TOKENS_CAP))
-    });
+    let base = request
+        .max_tokens
+        .unwrap_or_else(|| request.output_limit.unwrap_or(DEFAULT_MAX_TOKENS));
     let Some(budget) = request
         .thinking
         .and_then(|level| level.budget_tokens())
@@ -48,23 +44,64 @@ fn token_limits(request: &ChatRequest<'_>) -> (u64, Option<u64>) {
 /// The tool that carries a `--schema` answer.
 const OUTPUT_TOOL: &str = "output";
 
-pub fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut content = Vec::new();
+/// The request body; the prompt is borrowed, so serializing is its only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    max_tokens: u64,
+    messages: [OutMessage<'a>; 1],
+    #[serde(flatten)]
+    options: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutMessage<'a> {
+    role: &'static str,
+    content: Vec<OutBlock<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum OutBlock<'a> {
+    Image { source: ImageSource<'a> },
+    Text { text: &'a str },
+}
+
+#[derive(Debug, Serialize)]
+struct ImageSource<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    media_type: &'a str,
+    data: String,
+}
+
+/// `{base}/v1/messages`, or `{base}/messages` when the base already ends in
+/// `/v1`: the reference tool's rule, so `https://api.minimax.io/anthropic`
+/// and `https://api.anthropic.com/v1` both reach the Messages API.
+pub fn url(base_url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    let root = base.strip_suffix("/v1").unwrap_or(base);
+    format!("{root}/v1/messages")
+}
+
+pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+    let mut content = Vec::with_capacity(request.images.len() + 1);
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        content.push(json!({
-            "type": "image",
-            "source": {"type": "base64", "media_type": image.mime_type, "data": data},
-        }));
+        content.push(OutBlock::Image {
+            source: ImageSource {
+                kind: "base64",
+                media_type: image.mime_type,
+                data,
+            },
+        });
     }
-    content.push(json!({"type": "text", "text": request.prompt}));
-    let (max_tokens, budget) = token_limits(request);
-    let mut body = json!({
-        "model": request.model,
-        "max_tokens": max_tokens,
-        "messages": [{"role": "user", "content": content}],
+    content.push(OutBlock::Text {
+        text: request.prompt,
     });
-    let object = body.as_object_mut().expect("object");
+    let (max_tokens, budget) = token_limits(request);
+    let mut options = Map::new();
+    let object = &mut options;
     if request.stream {
         object.insert("stream".into(), json!(true));
     }
@@ -99,7 +136,20 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
             }
         }
     }
-    body
+    Body {
+        model: request.model,
+        max_tokens,
+        messages: [OutMessage {
+            role: "user",
+            content,
+        }],
+        options,
+    }
+}
+
+#[cfg(test)]
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    serde_json::to_value(body(request)).expect("a request body is JSON")
 }
 
 pub async fn chat(
@@ -107,11 +157,11 @@ pub async fn chat(
     request: &ChatRequest<'_>,
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
-    let url = endpoint.url("messages");
+    let url = url(endpoint.base_url);
     let response = super::post_json(
         &endpoint,
         &url,
-        &request_body(request),
+        &body(request),
         KeyStyle::Header("x-api-key"),
         &[("anthropic-version", API_VERSION)],
     )
@@ -356,6 +406,19 @@ mod tests {
     use crate::thinking::ThinkingLevel;
 
     #[test]
+    fn messages_url_follows_the_reference_joining_rule() {
+        assert_eq!(
+            url("https://api.minimax.io/anthropic"),
+            "https://api.minimax.io/anthropic/v1/messages"
+        );
+        assert_eq!(
+            url("https://api.anthropic.com/v1/"),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(url("http://127.0.0.1:9"), "http://127.0.0.1:9/v1/messages");
+    }
+
+    #[test]
     fn body_for_text_prompt_has_the_required_max_tokens() {
         assert_eq!(
             request_body(&request(&[], None, true)),
@@ -366,8 +429,8 @@ mod tests {
         req.output_limit = Some(64000);
         assert_eq!(
             request_body(&req)["max_tokens"],
-            8192,
-            "catalog limit is capped"
+            64000,
+            "the model's own limit is sent, as the reference tool does"
         );
         req.output_limit = Some(2048);
         assert_eq!(request_body(&req)["max_tokens"], 2048);

@@ -2,7 +2,7 @@
 //! and `:streamGenerateContent?alt=sse`, key in the `x-goog-api-key` header.
 
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
@@ -42,17 +42,51 @@ fn openapi_schema(schema: &Value) -> Value {
     }
 }
 
-pub fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut parts = vec![json!({"text": request.prompt})];
+/// The request body; the prompt is borrowed, so serializing is its only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    contents: [OutContent<'a>; 1],
+    #[serde(rename = "generationConfig", skip_serializing_if = "Map::is_empty")]
+    generation_config: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutContent<'a> {
+    role: &'static str,
+    parts: Vec<OutPart<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum OutPart<'a> {
+    Text { text: &'a str },
+    Inline { inline_data: InlineData<'a> },
+}
+
+#[derive(Debug, Serialize)]
+struct InlineData<'a> {
+    mime_type: &'a str,
+    data: String,
+}
+
+pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+    let mut parts = vec![OutPart::Text {
+        text: request.prompt,
+    }];
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        parts.push(json!({"inline_data": {"mime_type": image.mime_type, "data": data}}));
+        parts.push(OutPart::Inline {
+            inline_data: InlineData {
+                mime_type: image.mime_type,
+                data,
+            },
+        });
     }
     let mut config = Map::new();
     if let Some(temperature) = request.temperature {
         config.insert("temperature".into(), json!(temperature));
     }
-    if let Some(max_tokens) = request.max_tokens {
+    if let Some(max_tokens) = request.max_tokens.or(request.output_limit) {
         config.insert("maxOutputTokens".into(), json!(max_tokens));
     }
     match request.thinking {
@@ -79,11 +113,18 @@ pub fn request_body(request: &ChatRequest<'_>) -> Value {
         config.insert("responseMimeType".into(), json!("application/json"));
         config.insert("responseSchema".into(), openapi_schema(schema));
     }
-    let mut body = json!({"contents": [{"role": "user", "parts": parts}]});
-    if !config.is_empty() {
-        body["generationConfig"] = Value::Object(config);
+    Body {
+        contents: [OutContent {
+            role: "user",
+            parts,
+        }],
+        generation_config: config,
     }
-    body
+}
+
+#[cfg(test)]
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    serde_json::to_value(body(request)).expect("a request body is JSON")
 }
 
 pub async fn chat(
@@ -95,7 +136,7 @@ pub async fn chat(
     let response = super::post_json(
         &endpoint,
         &url,
-        &request_body(request),
+        &body(request),
         KeyStyle::Header("x-goog-api-key"),
         &[],
     )

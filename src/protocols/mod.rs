@@ -89,9 +89,12 @@ pub struct ChatRequest<'a> {
     pub thinking: Option<ThinkingLevel>,
     /// An explicit cap on output tokens for this request.
     pub max_tokens: Option<u64>,
-    /// The model's own output limit from the catalog (`maxTokens`), for
-    /// protocols that require a cap (Anthropic).
+    /// The model's own output limit from the catalog or config
+    /// (`maxTokens`), sent as each API's output cap when `max_tokens` is unset.
     pub output_limit: Option<u64>,
+    /// The model's context window (`contextWindow`); Ollama needs it as
+    /// `num_ctx` or it silently truncates long prompts to its small default.
+    pub context_window: Option<u64>,
     pub temperature: Option<f64>,
     pub stream: bool,
     /// A JSON Schema the answer must follow, sent through the protocol's
@@ -276,15 +279,23 @@ pub(crate) async fn send(
 }
 
 /// POST `body` as JSON to `url` with the key and configured headers; a
-/// non-success answer becomes a classified error.
+/// non-success answer becomes a classified error. `body` is serialized
+/// straight into the request buffer: request structs borrow the prompt, so
+/// it is copied once, into the bytes that are sent.
 pub(crate) async fn post_json(
     endpoint: &Endpoint<'_>,
     url: &str,
-    body: &serde_json::Value,
+    body: &(impl serde::Serialize + ?Sized),
     key_style: KeyStyle,
     extra_headers: &[(&str, &str)],
 ) -> Result<reqwest::Response> {
-    let mut builder = endpoint.client.post(url).json(body);
+    let bytes = serde_json::to_vec(body)
+        .map_err(|error| Error::internal(format!("cannot encode the request: {error}")))?;
+    let mut builder = endpoint
+        .client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(bytes);
     for (name, value) in extra_headers {
         builder = builder.header(*name, *value);
     }
@@ -484,6 +495,7 @@ pub(crate) mod test_support {
             thinking,
             max_tokens: None,
             output_limit: None,
+            context_window: None,
             temperature: None,
             stream,
         }

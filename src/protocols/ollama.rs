@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
@@ -19,35 +19,79 @@ pub fn url(endpoint: &Endpoint<'_>) -> String {
     format!("{base}/api/chat")
 }
 
-pub fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut message = json!({"role": "user", "content": request.prompt});
-    if !request.images.is_empty() {
-        let images: Vec<String> = request
-            .images
-            .iter()
-            .map(|image| base64::engine::general_purpose::STANDARD.encode(&image.bytes))
-            .collect();
-        message["images"] = json!(images);
-    }
-    // Ollama streams unless told otherwise, so `stream` is always sent.
-    let mut body = json!({"model": request.model, "messages": [message], "stream": request.stream});
+/// The request body; the prompt is borrowed, so serializing is its only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    messages: [OutMessage<'a>; 1],
+    stream: bool,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    images: Vec<String>,
+}
+
+/// The body for `request`; `base_url` tells a local host (which must fail
+/// rather than silently drop the start of a prompt that does not fit) from
+/// Ollama's cloud.
+pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
+    let images = request
+        .images
+        .iter()
+        .map(|image| base64::engine::general_purpose::STANDARD.encode(&image.bytes))
+        .collect();
+    let mut extra = Map::new();
     if let Some(level) = request.thinking {
-        body["think"] = json!(level != ThinkingLevel::Off);
+        extra.insert("think".into(), json!(level != ThinkingLevel::Off));
     }
     if let Some(schema) = request.schema {
-        body["format"] = schema.clone();
+        extra.insert("format".into(), schema.clone());
     }
     let mut options = Map::new();
     if let Some(temperature) = request.temperature {
         options.insert("temperature".into(), json!(temperature));
     }
-    if let Some(max_tokens) = request.max_tokens {
+    if let Some(max_tokens) = request.max_tokens.or(request.output_limit) {
         options.insert("num_predict".into(), json!(max_tokens));
     }
-    if !options.is_empty() {
-        body["options"] = Value::Object(options);
+    // Without it Ollama uses its small default context and silently drops
+    // the start of a long prompt.
+    if let Some(window) = request.context_window {
+        options.insert("num_ctx".into(), json!(window));
     }
-    body
+    if !options.is_empty() {
+        extra.insert("options".into(), Value::Object(options));
+    }
+    let cloud = reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(|host| host.ends_with("ollama.com")))
+        .unwrap_or(false);
+    if !cloud {
+        extra.insert("truncate".into(), json!(false));
+        extra.insert("shift".into(), json!(false));
+    }
+    Body {
+        model: request.model,
+        messages: [OutMessage {
+            role: "user",
+            content: request.prompt,
+            images,
+        }],
+        // Ollama streams unless told otherwise, so `stream` is always sent.
+        stream: request.stream,
+        extra,
+    }
+}
+
+#[cfg(test)]
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    serde_json::to_value(body(request, "https://ollama.com")).expect("a request body is JSON")
 }
 
 pub async fn chat(
@@ -59,7 +103,7 @@ pub async fn chat(
     let response = super::post_json(
         &endpoint,
         &url,
-        &request_body(request),
+        &body(request, endpoint.base_url),
         KeyStyle::Bearer,
         &[],
     )
@@ -236,6 +280,25 @@ mod tests {
             json!({"model": "m1", "messages": [{"role": "user", "content": "hi"}], "stream": false})
         );
         assert_eq!(request_body(&request(&[], None, true))["stream"], true);
+    }
+
+    #[test]
+    fn model_limits_become_num_predict_and_num_ctx() {
+        let mut req = request(&[], None, false);
+        req.output_limit = Some(2048);
+        req.context_window = Some(32768);
+        let local = serde_json::to_value(body(&req, "http://127.0.0.1:11434")).unwrap();
+        assert_eq!(
+            local["options"],
+            json!({"num_predict": 2048, "num_ctx": 32768})
+        );
+        // A local server must refuse an oversized prompt, not cut it.
+        assert_eq!(
+            (&local["truncate"], &local["shift"]),
+            (&json!(false), &json!(false))
+        );
+        let cloud = request_body(&req);
+        assert!(cloud.get("truncate").is_none());
     }
 
     #[test]

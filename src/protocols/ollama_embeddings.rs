@@ -1,14 +1,27 @@
 //! Ollama's native embeddings: `POST {base}/api/embed {model, input: [...]}`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+#[cfg(test)]
 use serde_json::{Value, json};
 
 use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 
+/// The request body; it borrows the texts, so serializing is their only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    input: &'a [String],
+}
+
+#[cfg(test)]
 pub fn request_body(model: &str, texts: &[String]) -> Value {
-    json!({"model": model, "input": texts})
+    serde_json::to_value(Body {
+        model,
+        input: texts,
+    })
+    .expect("a request body is JSON")
 }
 
 /// Ollama's native API sits at the server root; a configured `/v1`
@@ -24,7 +37,10 @@ pub async fn embed(
     texts: &[String],
 ) -> Result<EmbeddingResponse> {
     let url = format!("{}/api/embed", native_base(endpoint.base_url));
-    let body = request_body(model, texts);
+    let body = Body {
+        model,
+        input: texts,
+    };
     let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
     parse_response(&super::text_of(response, &url).await?, texts.len())
 }

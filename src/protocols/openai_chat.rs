@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
@@ -12,45 +12,141 @@ use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
 
-pub fn request_body(request: &ChatRequest<'_>) -> Value {
+/// The request body; it borrows the prompt and schema, so serializing it
+/// is the only copy made of them.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    messages: [UserMessage<'a>; 1],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+struct UserMessage<'a> {
+    role: &'static str,
+    content: Content<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(&'a str),
+    Parts(Vec<Part<'a>>),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Part<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: ImageUrl },
+}
+
+#[derive(Debug, Serialize)]
+struct ImageUrl {
+    url: String,
+}
+
+#[derive(Debug, Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    json_schema: NamedSchema<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct NamedSchema<'a> {
+    name: &'static str,
+    schema: &'a Value,
+}
+
+/// Vendors whose OpenAI-compatible endpoint reads the older `max_tokens`
+/// rather than `max_completion_tokens`, known by the host of the base URL
+/// (as the reference tool decides; a custom or loopback URL gets the
+/// current field whatever the provider's id).
+fn uses_legacy_max_tokens(base_url: &str) -> bool {
+    const HOSTS: &[&str] = &[
+        "api.moonshot.",
+        "api.z.ai",
+        "open.bigmodel.cn",
+        "api.mistral.ai",
+        "api.together.",
+        "chutes.ai",
+        "gateway.ai.cloudflare.com",
+    ];
+    let host = reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    HOSTS
+        .iter()
+        .any(|known| host.contains(known.trim_end_matches('.')))
+}
+
+/// The body for `request`; `base_url` picks the output-cap field's name.
+pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
     let content = if request.images.is_empty() {
-        Value::String(request.prompt.to_owned())
+        Content::Text(request.prompt)
     } else {
-        let mut parts = vec![json!({"type": "text", "text": request.prompt})];
+        let mut parts = vec![Part::Text {
+            text: request.prompt,
+        }];
         for image in request.images {
             let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-            parts.push(json!({
-                "type": "image_url",
-                "image_url": {"url": format!("data:{};base64,{data}", image.mime_type)},
-            }));
+            parts.push(Part::ImageUrl {
+                image_url: ImageUrl {
+                    url: format!("data:{};base64,{data}", image.mime_type),
+                },
+            });
         }
-        Value::Array(parts)
+        Content::Parts(parts)
     };
-    let mut body = json!({
-        "model": request.model,
-        "messages": [{"role": "user", "content": content}],
-    });
-    let object = body.as_object_mut().expect("object");
-    if request.stream {
-        object.insert("stream".into(), json!(true));
-        object.insert("stream_options".into(), json!({"include_usage": true}));
+    let cap = request.max_tokens.or(request.output_limit);
+    let legacy = uses_legacy_max_tokens(base_url);
+    Body {
+        model: request.model,
+        messages: [UserMessage {
+            role: "user",
+            content,
+        }],
+        stream: request.stream,
+        stream_options: request.stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
+        max_completion_tokens: cap.filter(|_| !legacy),
+        max_tokens: cap.filter(|_| legacy),
+        temperature: request.temperature,
+        response_format: request.schema.map(|schema| ResponseFormat {
+            kind: "json_schema",
+            json_schema: NamedSchema {
+                name: "output",
+                schema,
+            },
+        }),
+        reasoning_effort: request.thinking.and_then(|level| level.reasoning_effort()),
     }
-    if let Some(max_tokens) = request.max_tokens {
-        object.insert("max_tokens".into(), json!(max_tokens));
-    }
-    if let Some(temperature) = request.temperature {
-        object.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(schema) = request.schema {
-        object.insert(
-            "response_format".into(),
-            json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}),
-        );
-    }
-    if let Some(effort) = request.thinking.and_then(|level| level.reasoning_effort()) {
-        object.insert("reasoning_effort".into(), json!(effort));
-    }
-    body
+}
+
+#[cfg(test)]
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    serde_json::to_value(body(request, "")).expect("a request body is JSON")
 }
 
 pub async fn chat(
@@ -62,7 +158,7 @@ pub async fn chat(
     let response = super::post_json(
         &endpoint,
         &url,
-        &request_body(request),
+        &body(request, endpoint.base_url),
         KeyStyle::Bearer,
         &[],
     )
@@ -273,6 +369,7 @@ mod tests {
             thinking: None,
             max_tokens: None,
             output_limit: None,
+            context_window: None,
             temperature: None,
             stream: true,
         };
@@ -281,6 +378,21 @@ mod tests {
             json!({"model": "m1", "messages": [{"role": "user", "content": "hi"}],
                    "stream": true, "stream_options": {"include_usage": true}})
         );
+    }
+
+    #[test]
+    fn model_limit_is_sent_in_the_field_the_host_reads() {
+        let mut request = super::super::test_support::request(&[], None, false);
+        request.output_limit = Some(4000);
+        let current = serde_json::to_value(body(&request, "http://127.0.0.1:9/v1")).unwrap();
+        assert_eq!(current["max_completion_tokens"], 4000);
+        assert!(current.get("max_tokens").is_none());
+        let legacy = serde_json::to_value(body(&request, "https://api.mistral.ai/v1")).unwrap();
+        assert_eq!(legacy["max_tokens"], 4000);
+        assert!(legacy.get("max_completion_tokens").is_none());
+        request.max_tokens = Some(10);
+        let explicit = serde_json::to_value(body(&request, "http://x/v1")).unwrap();
+        assert_eq!(explicit["max_completion_tokens"], 10);
     }
 
     #[test]
@@ -299,6 +411,7 @@ mod tests {
             thinking: Some(crate::thinking::ThinkingLevel::High),
             max_tokens: None,
             output_limit: None,
+            context_window: None,
             temperature: Some(0.0),
             stream: false,
         };

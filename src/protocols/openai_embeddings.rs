@@ -1,19 +1,34 @@
 //! OpenAI-style embeddings (`POST {base}/embeddings`): OpenAI, Mistral,
 //! Voyage (plus its optional `input_type`) and OpenAI-compatible servers.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+#[cfg(test)]
 use serde_json::{Value, json};
 
 use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 
-pub fn request_body(model: &str, texts: &[String], input_type: Option<&str>) -> Value {
-    let mut body = json!({"model": model, "input": texts});
-    if let Some(input_type) = input_type {
-        body["input_type"] = json!(input_type);
+/// The request body; it borrows the texts, so serializing is their only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    input: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_type: Option<&'a str>,
+}
+
+pub fn body<'a>(model: &'a str, texts: &'a [String], input_type: Option<&'a str>) -> Body<'a> {
+    Body {
+        model,
+        input: texts,
+        input_type,
     }
-    body
+}
+
+#[cfg(test)]
+pub fn request_body(model: &str, texts: &[String], input_type: Option<&str>) -> Value {
+    serde_json::to_value(body(model, texts, input_type)).expect("a request body is JSON")
 }
 
 pub async fn embed(
@@ -23,7 +38,7 @@ pub async fn embed(
     input_type: Option<&str>,
 ) -> Result<EmbeddingResponse> {
     let url = endpoint.url("embeddings");
-    let body = request_body(model, texts, input_type);
+    let body = body(model, texts, input_type);
     let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
     parse_response(&super::text_of(response, &url).await?, texts.len())
 }

@@ -2,51 +2,86 @@
 //! typed events. OpenAI's default API; also spoken by xAI.
 
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
 use crate::http;
 
-pub fn request_body(request: &ChatRequest<'_>) -> Value {
-    let mut content = vec![json!({"type": "input_text", "text": request.prompt})];
+/// The request body; the prompt is borrowed, so serializing is its only copy.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    model: &'a str,
+    input: [Input<'a>; 1],
+    store: bool,
+    #[serde(flatten)]
+    options: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct Input<'a> {
+    role: &'static str,
+    content: Vec<OutPart<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum OutPart<'a> {
+    InputText { text: &'a str },
+    InputImage { image_url: String },
+}
+
+pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+    let mut content = vec![OutPart::InputText {
+        text: request.prompt,
+    }];
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        content.push(json!({
-            "type": "input_image",
-            "image_url": format!("data:{};base64,{data}", image.mime_type),
-        }));
+        content.push(OutPart::InputImage {
+            image_url: format!("data:{};base64,{data}", image.mime_type),
+        });
     }
-    let mut body = json!({
-        "model": request.model,
-        "input": [{"role": "user", "content": content}],
-        // Nothing of a one-shot run needs to be kept on the provider's side.
-        "store": false,
-    });
-    let object = body.as_object_mut().expect("object");
+    let mut options = Map::new();
     if request.stream {
-        object.insert("stream".into(), json!(true));
+        options.insert("stream".into(), json!(true));
     }
-    if let Some(max_tokens) = request.max_tokens {
-        object.insert("max_output_tokens".into(), json!(max_tokens));
+    if let Some(max_tokens) = request.max_tokens.or(request.output_limit) {
+        // The API refuses caps below 16.
+        options.insert("max_output_tokens".into(), json!(max_tokens.max(16)));
     }
     if let Some(temperature) = request.temperature {
-        object.insert("temperature".into(), json!(temperature));
+        options.insert("temperature".into(), json!(temperature));
     }
     if let Some(effort) = request.thinking.and_then(|level| level.reasoning_effort()) {
         // `summary: auto` makes reasoning models return readable summaries.
-        object.insert(
+        options.insert(
             "reasoning".into(),
             json!({"effort": effort, "summary": "auto"}),
         );
     }
     if let Some(schema) = request.schema {
-        body["text"] =
-            json!({"format": {"type": "json_schema", "name": "output", "schema": schema}});
+        options.insert(
+            "text".into(),
+            json!({"format": {"type": "json_schema", "name": "output", "schema": schema}}),
+        );
     }
-    body
+    Body {
+        model: request.model,
+        input: [Input {
+            role: "user",
+            content,
+        }],
+        // Nothing of a one-shot run needs to be kept on the provider's side.
+        store: false,
+        options,
+    }
+}
+
+#[cfg(test)]
+pub fn request_body(request: &ChatRequest<'_>) -> Value {
+    serde_json::to_value(body(request)).expect("a request body is JSON")
 }
 
 pub async fn chat(
@@ -55,14 +90,7 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("responses");
-    let response = super::post_json(
-        &endpoint,
-        &url,
-        &request_body(request),
-        KeyStyle::Bearer,
-        &[],
-    )
-    .await?;
+    let response = super::post_json(&endpoint, &url, &body(request), KeyStyle::Bearer, &[]).await?;
     let text = match super::answer_of(response, &url).await? {
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();

@@ -337,6 +337,22 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
     Ok(provider)
 }
 
+/// A configured `baseUrl` for a vendor whose API lives under a fixed path
+/// of its origin (the catalog's `apiPath`): the path is added unless the
+/// URL already ends in it, as the reference tool does.
+fn with_api_path(id: &str, base_url: &str) -> String {
+    let api_path = catalog::providers()
+        .iter()
+        .find(|entry| entry.id == id)
+        .and_then(|entry| entry.api_path.as_deref());
+    let Some(api_path) = api_path else {
+        return base_url.to_owned();
+    };
+    let origin = base_url.trim_end_matches('/');
+    let origin = origin.strip_suffix(api_path).unwrap_or(origin);
+    format!("{origin}{api_path}")
+}
+
 fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     provider.in_config = true;
     if let Some(url) = settings
@@ -344,7 +360,7 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         .as_ref()
         .filter(|url| !url.trim().is_empty())
     {
-        provider.base_url = url.0.clone();
+        provider.base_url = with_api_path(&provider.id, &url.0);
     }
     if let Some(api) = settings.api {
         provider.api = api;
@@ -434,6 +450,33 @@ mod tests {
             groq.models
                 .iter()
                 .any(|m| m.id == "brand-new" && m.name == "Brand New")
+        );
+    }
+
+    #[test]
+    fn clawrouter_origin_gets_its_api_path_once() {
+        for base in [
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9/",
+            "http://127.0.0.1:9/v1",
+        ] {
+            let text =
+                format!(r#"{{models: {{providers: {{clawrouter: {{baseUrl: "{base}"}}}}}}}}"#);
+            let registry = registry(&text);
+            assert_eq!(
+                registry.provider("clawrouter").unwrap().base_url,
+                "http://127.0.0.1:9/v1"
+            );
+        }
+    }
+
+    #[test]
+    fn base_url_spelled_like_the_openai_sdk_is_read() {
+        let registry =
+            registry(r#"{models: {providers: {ollama: {baseURL: "http://127.0.0.1:9"}}}}"#);
+        assert_eq!(
+            registry.provider("ollama").unwrap().base_url,
+            "http://127.0.0.1:9"
         );
     }
 

@@ -4,11 +4,13 @@
 mod support;
 mod tls;
 
+mod agents_env;
 mod audio;
 mod cli;
 mod compat;
 mod config;
 mod config_command;
+mod describe_wire;
 mod doctor;
 mod e2e_gateway;
 mod e2e_llama;
@@ -28,6 +30,7 @@ mod network;
 mod onboard;
 mod protocols;
 mod reference_shapes;
+mod reference_urls;
 mod reliability;
 mod scripting;
 mod tts;

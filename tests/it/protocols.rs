@@ -124,6 +124,7 @@ async fn openai_responses_plain_answer_and_exact_request() {
                "input": [{"role": "user", "content": [
                    {"type": "input_text", "text": "Capital of France?"},
                    {"type": "input_image", "image_url": image_url}]}],
+               "max_output_tokens": 2048,
                "reasoning": {"effort": "low", "summary": "auto"}})
     );
 }
@@ -432,7 +433,8 @@ async fn gemini_plain_answer_and_exact_request() {
         json!({"contents": [{"role": "user", "parts": [
                    {"text": "Capital of France?"},
                    {"inline_data": {"mime_type": "image/png", "data": data}}]}],
-               "generationConfig": {"thinkingConfig": {"thinkingBudget": 8192, "includeThoughts": true}}})
+               "generationConfig": {"maxOutputTokens": 2048,
+                                    "thinkingConfig": {"thinkingBudget": 8192, "includeThoughts": true}}})
     );
 }
 
@@ -570,6 +572,7 @@ async fn ollama_plain_answer_and_exact_request() {
     assert_eq!(
         body,
         json!({"model": "m1", "stream": false, "think": true,
+               "options": {"num_predict": 2048}, "truncate": false, "shift": false,
                "messages": [{"role": "user", "content": "Capital of France?", "images": [image_data]}]})
     );
 }
