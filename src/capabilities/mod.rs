@@ -6,7 +6,6 @@ pub mod embedding;
 pub mod fallback;
 pub mod image_describe;
 pub mod image_generate;
-pub mod local_embedding;
 pub mod media_models;
 pub mod model_run;
 pub mod provider_call;

@@ -10,13 +10,14 @@ use super::provider_call::Connection;
 use crate::catalog::{Api, Modality};
 use crate::cli::LogLevel;
 use crate::context::Context;
+use crate::engines::llm::{self as local, LocalModel};
+use crate::engines::local_models;
 use crate::envelope::{Attempt, Timings, Usage};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
-use crate::protocols::local::{self, LocalModel};
 use crate::protocols::{self, ChatEvent, ChatRequest};
-use crate::registry::{self, Resolved};
+use crate::registry::Resolved;
 use crate::thinking::ThinkingLevel;
 
 use super::structured::OutputSchema;
@@ -290,8 +291,8 @@ fn run_local(
     let model = &candidate.model;
     let local = LocalModel {
         reference: model.reference(),
-        path: registry::local::model_file(model, &ctx.paths.state_dir),
-        models_dir: registry::local::models_dir(&ctx.paths.state_dir),
+        path: local_models::model_file(model, &ctx.paths.state_dir),
+        models_dir: local_models::models_dir(&ctx.paths.state_dir),
         threads: local::threads_from_config(candidate.provider.threads),
         context_window: model.context_window,
         max_tokens: model.max_tokens,

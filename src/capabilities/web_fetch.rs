@@ -12,6 +12,7 @@ use crate::config::{Config, env};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::protocols::firecrawl;
+use crate::web::ExternalContent;
 use crate::web::config::{FetchSettings, fetch_settings, plugin_settings};
 use crate::web::extract::{self, Kind};
 use crate::web::fetch::{self as fetcher, BROWSER_USER_AGENT, FetchOptions};
@@ -46,15 +47,6 @@ impl FetchProvider {
             _ => None,
         }
     }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalContent {
-    pub untrusted: bool,
-    pub source: &'static str,
-    pub wrapped: bool,
-    pub provider: &'static str,
 }
 
 #[derive(Debug, Serialize)]

@@ -12,6 +12,7 @@ use crate::config::{Config, env};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocols::search::{self, Hit, SearchEndpoint};
+use crate::web::ExternalContent;
 use crate::web::config::{PluginSettings, SearchSettings, plugin_settings, search_settings};
 
 pub const DEFAULT_LIMIT: u64 = 5;
@@ -181,15 +182,6 @@ pub fn select(config: &Config, settings: &SearchSettings, flag: Option<&str>) ->
     Ok(Selection {
         provider: setup(config, "duckduckgo")?,
     })
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalContent {
-    pub untrusted: bool,
-    pub source: &'static str,
-    pub wrapped: bool,
-    pub provider: &'static str,
 }
 
 #[derive(Debug, Serialize)]

@@ -16,13 +16,14 @@ use crate::catalog::ModelKind;
 use crate::cli::common::StreamFormat;
 use crate::cli::model::{AuthLoginArgs, AuthProviderArgs, ModelInspectArgs, ModelRunArgs};
 use crate::context::Context;
+use crate::engines::local_models as local;
+use crate::engines::{gguf, llm};
 use crate::envelope::{Envelope, Input, Transport};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
-use crate::registry::{Model, Registry, Resolved, discovery, local};
-use crate::{gguf, protocols};
+use crate::registry::{Model, Registry, Resolved, discovery};
 
 pub async fn run(
     ctx: &Context,
@@ -388,8 +389,7 @@ pub fn inspect(ctx: &Context, args: &ModelInspectArgs) -> Result<Report> {
     value["configuredReasoning"] = json!(model.reasoning);
     if model.provider == local::PROVIDER {
         let path = local::model_file(&model, &ctx.paths.state_dir);
-        let gguf =
-            protocols::local::open_model_file(&path, &local::models_dir(&ctx.paths.state_dir))?;
+        let gguf = llm::open_model_file(&path, &local::models_dir(&ctx.paths.state_dir))?;
         if let Value::Object(map) = &mut value {
             if model.context_window.is_none() {
                 map.insert("contextWindow".into(), json!(gguf.context_length()));

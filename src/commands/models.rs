@@ -104,7 +104,7 @@ fn list(ctx: &Context, args: &ModelsListArgs) -> Result<Report> {
 /// configured providers whose URL is a loopback host. Catalog providers
 /// are null, as the reference prints them.
 fn local_endpoint(provider: &crate::registry::Provider) -> Option<bool> {
-    if provider.id == crate::registry::local::PROVIDER {
+    if provider.id == crate::engines::local_models::PROVIDER {
         return Some(true);
     }
     if !provider.in_config {

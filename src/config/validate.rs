@@ -118,30 +118,13 @@ pub(crate) fn closest<'k>(typed: &str, known: &[&'k str]) -> Option<&'k str> {
         .iter()
         .map(|candidate| {
             (
-                distance(&typed_lower, &candidate.to_ascii_lowercase()),
+                strsim::levenshtein(&typed_lower, &candidate.to_ascii_lowercase()),
                 *candidate,
             )
         })
         .filter(|(d, candidate)| *d <= (candidate.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, candidate)| candidate)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            current.push(
-                (previous[j] + usize::from(ca != *cb))
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]

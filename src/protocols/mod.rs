@@ -8,9 +8,6 @@ pub mod firecrawl;
 pub mod gemini;
 pub mod gemini_embeddings;
 pub mod images;
-pub mod local;
-#[cfg(feature = "local-llm")]
-mod local_llama;
 pub mod ollama;
 pub mod ollama_embeddings;
 pub mod openai_audio;
@@ -189,7 +186,7 @@ pub async fn chat(
         Api::GoogleGenerativeAi => gemini::chat(endpoint, request, on_event).await,
         Api::Ollama => ollama::chat(endpoint, request, on_event).await,
         Api::Local => Err(Error::internal(
-            "in-process models run through `protocols::local::chat`, not over HTTP",
+            "in-process models run through `engines::llm::chat`, not over HTTP",
         )),
         Api::None => Err(Error::usage("this provider has no chat API")),
     }

@@ -2,7 +2,6 @@
 //! `models.providers` merged over it, and model-ref resolution.
 
 pub mod discovery;
-pub mod local;
 mod resolve;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,20 @@ pub mod ssrf;
 
 use std::time::SystemTime;
 
+use serde::Serialize;
+
+/// How a search or fetch result marks what came from the web: untrusted
+/// text, which tool brought it (`web_search`, `web_fetch`), whether it sits
+/// inside untrusted-content markers, and the provider.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalContent {
+    pub untrusted: bool,
+    pub source: &'static str,
+    pub wrapped: bool,
+    pub provider: &'static str,
+}
+
 /// Now as RFC 3339 UTC with milliseconds (`2026-11-23T10:04:05.123Z`).
 pub fn now_rfc3339() -> String {
     rfc3339(SystemTime::now())

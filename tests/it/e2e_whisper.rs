@@ -1,23 +1,19 @@
 //! End to end against the real faster-whisper-server (Whisper tiny.en) and
 //! the real piper engine, both set up by `scripts/setup-engines.sh audio tts`;
 //! `scripts/with-whisper.sh` starts the server and exports its URL plus the
-//! piper command and voice. Under `.ci/run` (`OPENCLAW_REQUIRE_ENGINES=1`)
-//! anything missing fails.
+//! piper command and voice. The tests are `#[ignore]`d: `scripts/test.sh`
+//! runs them (`--include-ignored`), and there anything missing fails them.
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, engine_var};
 
-fn required(name: &str, how: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => {
-            assert!(
-                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
-                "{name} is not set but engines are required: {how}"
-            );
-            eprintln!("skipping: {name} is not set ({how})");
-            None
-        }
-    }
+/// The server's URL, the piper command and the piper voice.
+fn engines() -> (String, String, String) {
+    let how = "it starts the server with scripts/with-whisper.sh after scripts/setup-engines.sh audio tts";
+    (
+        engine_var("OPENCLAW_TEST_WHISPER_URL", how),
+        engine_var("OPENCLAW_TEST_PIPER_BIN", how),
+        engine_var("OPENCLAW_TEST_PIPER_VOICE", how),
+    )
 }
 
 /// Lower case, letters, digits and single spaces only.
@@ -38,17 +34,9 @@ fn normalized(text: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the whisper server and piper: scripts/test.sh"]
 fn piper_speech_comes_back_as_the_same_words() {
-    let how = "run through scripts/with-whisper.sh after scripts/setup-engines.sh audio tts";
-    let Some(url) = required("OPENCLAW_TEST_WHISPER_URL", how) else {
-        return;
-    };
-    let Some(piper) = required("OPENCLAW_TEST_PIPER_BIN", how) else {
-        return;
-    };
-    let Some(voice) = required("OPENCLAW_TEST_PIPER_VOICE", how) else {
-        return;
-    };
+    let (url, piper, voice) = engines();
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{
@@ -89,17 +77,9 @@ fn piper_speech_comes_back_as_the_same_words() {
 }
 
 #[test]
+#[ignore = "needs the whisper server and piper: scripts/test.sh"]
 fn the_real_server_rejects_nothing_we_send_for_a_second_sentence() {
-    let how = "run through scripts/with-whisper.sh after scripts/setup-engines.sh audio tts";
-    let Some(url) = required("OPENCLAW_TEST_WHISPER_URL", how) else {
-        return;
-    };
-    let Some(piper) = required("OPENCLAW_TEST_PIPER_BIN", how) else {
-        return;
-    };
-    let Some(voice) = required("OPENCLAW_TEST_PIPER_VOICE", how) else {
-        return;
-    };
+    let (url, piper, voice) = engines();
     let env = TestEnv::new();
     env.write_config(&format!(
         r#"{{ models: {{ providers: {{ whisper: {{ baseUrl: "{url}/v1" }} }} }} }}"#

@@ -1,8 +1,8 @@
 //! The `local` provider: GGUF models run in-process (feature `local-llm`).
 //!
 //! End-to-end tests use the real SmolLM2 GGUF whose path `scripts/test.sh`
-//! exports as `OPENCLAW_TEST_LOCAL_GGUF`; under `.ci/run`
-//! (`OPENCLAW_REQUIRE_ENGINES=1`) a missing file fails them. Bad-file tests
+//! exports as `OPENCLAW_TEST_LOCAL_GGUF`; they are `#[ignore]`d, run there
+//! with `--include-ignored`, and a missing file fails them. Bad-file tests
 //! use small files written here.
 
 #[cfg(feature = "local-llm")]
@@ -188,21 +188,19 @@ fn local_run_without_the_feature_says_how_to_build_it() {
     assert!(hints.contains("--features local-llm"), "{hints}");
 }
 
-/// The SmolLM2 GGUF, or `None` (skip) when it is not there and engines are
-/// not required.
+/// The SmolLM2 GGUF, for the tests marked `#[ignore]` (see `engine_var`).
 #[cfg(feature = "local-llm")]
-fn smollm2() -> Option<PathBuf> {
-    match std::env::var("OPENCLAW_TEST_LOCAL_GGUF") {
-        Ok(path) if !path.is_empty() && Path::new(&path).is_file() => Some(PathBuf::from(path)),
-        other => {
-            assert!(
-                std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
-                "OPENCLAW_TEST_LOCAL_GGUF ({other:?}) is not a file but engines are required: run scripts/setup-engines.sh chat and scripts/test.sh"
-            );
-            eprintln!("skipping: no SmolLM2 GGUF (set OPENCLAW_TEST_LOCAL_GGUF)");
-            None
-        }
-    }
+fn smollm2() -> PathBuf {
+    let path = PathBuf::from(crate::support::engine_var(
+        "OPENCLAW_TEST_LOCAL_GGUF",
+        "it exports the SmolLM2 file that scripts/setup-engines.sh chat fetches",
+    ));
+    assert!(
+        path.is_file(),
+        "OPENCLAW_TEST_LOCAL_GGUF ({}) is not a file: run scripts/setup-engines.sh chat, then scripts/test.sh",
+        path.display()
+    );
+    path
 }
 
 /// A fresh state dir whose models folder holds SmolLM2 (a symlink).
@@ -218,8 +216,9 @@ fn env_with_model(gguf: &Path, config: &str) -> TestEnv {
 
 #[cfg(feature = "local-llm")]
 #[test]
+#[ignore = "needs the SmolLM2 GGUF: scripts/test.sh"]
 fn local_model_answers_paris_twice_identically() {
-    let Some(gguf) = smollm2() else { return };
+    let gguf = smollm2();
     let env = env_with_model(&gguf, "{}");
     let model = format!("local/{MODEL_ID}");
     let mut answers = Vec::new();
@@ -263,8 +262,9 @@ fn local_model_answers_paris_twice_identically() {
 
 #[cfg(feature = "local-llm")]
 #[test]
+#[ignore = "needs the SmolLM2 GGUF: scripts/test.sh"]
 fn local_model_by_path_config_entry_and_default() {
-    let Some(gguf) = smollm2() else { return };
+    let gguf = smollm2();
     let config = format!(
         r#"{{
   agents: {{ defaults: {{ model: "local/smol" }} }},
@@ -342,8 +342,9 @@ fn local_model_bad_files_give_one_line_errors() {
 
 #[cfg(feature = "local-llm")]
 #[test]
+#[ignore = "needs the SmolLM2 GGUF: scripts/test.sh"]
 fn local_model_refuses_what_it_cannot_do() {
-    let Some(gguf) = smollm2() else { return };
+    let gguf = smollm2();
     let env = env_with_model(
         &gguf,
         r#"{ models: { providers: { local: { models: [
@@ -369,8 +370,9 @@ fn local_model_refuses_what_it_cannot_do() {
 
 #[cfg(feature = "local-llm")]
 #[test]
+#[ignore = "needs the SmolLM2 GGUF: scripts/test.sh"]
 fn local_model_takes_over_when_the_primary_is_unreachable() {
-    let Some(gguf) = smollm2() else { return };
+    let gguf = smollm2();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
     let env = env_with_model(
         &gguf,

@@ -19,6 +19,7 @@ mod e2e_searx;
 mod e2e_whisper;
 mod embedding;
 mod gateway;
+mod help;
 mod hostile_network;
 mod huggingface;
 mod images;

@@ -6,6 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::envelope::Input;
 use crate::support::{TestEnv, completion, completion_stream, env_for, received_bodies, write_png};
 
 async fn server_answering(response: ResponseTemplate) -> MockServer {
@@ -34,21 +35,22 @@ async fn json_answer_and_the_exact_request() {
         "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["ok"], true);
-    assert_eq!(envelope["capability"], "model.run");
-    assert_eq!(envelope["transport"], "local");
-    assert_eq!(envelope["provider"], "loop");
-    assert_eq!(envelope["model"], "m1");
-    assert_eq!(envelope["attempts"], json!([]));
+    let envelope = out.envelope();
+    assert!(envelope.ok);
+    assert_eq!(envelope.capability, "model.run");
+    assert_eq!(envelope.transport, "local");
+    assert_eq!(envelope.provider.as_deref(), Some("loop"));
+    assert_eq!(envelope.model.as_deref(), Some("m1"));
+    assert!(envelope.attempts.is_empty());
     assert_eq!(
-        envelope["outputs"],
-        json!([{"text": "Paris", "mediaUrl": null}])
+        envelope.outputs,
+        [json!({"text": "Paris", "mediaUrl": null})]
     );
-    assert_eq!(envelope["error"], json!(null));
-    assert_eq!(envelope["usage"]["inputTokens"], 7);
-    assert_eq!(envelope["usage"]["outputTokens"], 2);
-    assert!(envelope["timings"]["totalMs"].is_u64());
+    assert!(envelope.error.is_none());
+    assert_eq!(envelope.usage().input_tokens, Some(7));
+    assert_eq!(envelope.usage().output_tokens, Some(2));
+    // `totalMs` decoded as a u64.
+    assert!(envelope.timings.is_some());
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
@@ -92,9 +94,9 @@ async fn streamed_answer_is_joined_and_printed_as_bare_text() {
     let out = env.run(&[
         "infer", "model", "run", "--model", "loop/m1", "--prompt", "hi", "--json",
     ]);
-    let envelope = out.json();
-    assert_eq!(envelope["outputs"][0]["text"], "Paris");
-    assert_eq!(envelope["usage"]["totalTokens"], 7);
+    let envelope = out.envelope();
+    assert_eq!(envelope.text(0), "Paris");
+    assert_eq!(envelope.usage().total_tokens, Some(7));
 }
 
 #[tokio::test]
@@ -131,10 +133,13 @@ async fn images_are_sent_as_data_urls_and_listed_as_inputs() {
         "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    let envelope = out.json();
+    let envelope = out.envelope();
     assert_eq!(
-        envelope["inputs"],
-        json!([{"path": image_arg, "mimeType": "image/png"}])
+        envelope.inputs,
+        [Input {
+            path: image_arg.to_owned(),
+            mime_type: "image/png".to_owned()
+        }]
     );
     let body = &received_bodies(&server).await[0];
     let content = &body["messages"][0]["content"];
@@ -208,11 +213,10 @@ async fn bad_input_fails_before_any_request() {
         full.extend(&args);
         let out = env.run(&full);
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        let envelope = out.json();
-        assert_eq!(envelope["ok"], false, "{args:?}");
-        assert_eq!(envelope["error"]["reason"], "usage", "{args:?}: {envelope}");
-        let message = envelope["error"]["message"].as_str().unwrap().to_owned()
-            + &envelope["error"]["hints"].to_string();
+        let envelope = out.envelope();
+        assert!(!envelope.ok, "{args:?}");
+        assert_eq!(envelope.error().reason, "usage", "{args:?}: {envelope:?}");
+        let message = envelope.error().message_and_hints();
         assert!(
             message.contains(expected),
             "{args:?}: `{message}` lacks `{expected}`"
@@ -247,14 +251,10 @@ async fn missing_key_names_the_env_var_and_sends_nothing() {
         "--json",
     ]);
     assert_eq!(out.code, 1, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["error"]["reason"], "auth");
-    assert!(
-        envelope["error"]["hints"][0]
-            .as_str()
-            .unwrap()
-            .contains("GROQ_API_KEY")
-    );
+    let envelope = out.envelope();
+    let error = envelope.error();
+    assert_eq!(error.reason, "auth");
+    assert!(error.hints[0].contains("GROQ_API_KEY"));
     assert!(server.received_requests().await.unwrap().is_empty());
 
     // The env var is then used, in the spec's order.
@@ -295,15 +295,11 @@ async fn provider_errors_are_classified_and_secrets_stay_hidden() {
             "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
         ]);
         assert_eq!(out.code, code, "{status}: {out:?}");
-        let envelope = out.json();
-        assert_eq!(envelope["error"]["reason"], reason, "{status}");
-        assert_eq!(envelope["error"]["status"], status, "{status}");
-        assert!(
-            envelope["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("nope from server")
-        );
+        let envelope = out.envelope();
+        let error = envelope.error();
+        assert_eq!(error.reason, reason, "{status}");
+        assert_eq!(error.status, Some(status), "{status}");
+        assert!(error.message.contains("nope from server"));
         assert!(
             !out.stdout.contains("test-key") && !out.stderr.contains("test-key"),
             "secret leaked"
@@ -337,7 +333,7 @@ async fn rate_limits_are_retried_then_answered() {
         "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.json()["outputs"][0]["text"], "finally");
+    assert_eq!(out.envelope().text(0), "finally");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
@@ -364,15 +360,15 @@ async fn fallbacks_record_each_failed_try() {
     ));
     let out = env.run(&["infer", "model", "run", "--prompt", "x", "--json"]);
     assert_eq!(out.code, 0, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["provider"], "second");
-    assert_eq!(envelope["model"], "m2");
-    assert_eq!(envelope["outputs"][0]["text"], "from fallback");
-    let attempts = envelope["attempts"].as_array().unwrap();
+    let envelope = out.envelope();
+    assert_eq!(envelope.provider.as_deref(), Some("second"));
+    assert_eq!(envelope.model.as_deref(), Some("m2"));
+    assert_eq!(envelope.text(0), "from fallback");
+    let attempts = &envelope.attempts;
     assert_eq!(attempts.len(), 1);
-    assert_eq!(attempts[0]["provider"], "first");
-    assert_eq!(attempts[0]["reason"], "rate_limit");
-    assert_eq!(attempts[0]["status"], 429);
+    assert_eq!(attempts[0].provider, "first");
+    assert_eq!(attempts[0].reason, "rate_limit");
+    assert_eq!(attempts[0].status, Some(429));
     assert_eq!(received_bodies(&answering).await[0]["model"], "m2");
 
     // An explicit --model runs exactly that model: no fallback.
@@ -380,7 +376,7 @@ async fn fallbacks_record_each_failed_try() {
         "infer", "model", "run", "--model", "first/m1", "--prompt", "x", "--json",
     ]);
     assert_eq!(out.code, 1);
-    assert_eq!(out.json()["provider"], "first");
+    assert_eq!(out.envelope().provider.as_deref(), Some("first"));
     assert_eq!(answering.received_requests().await.unwrap().len(), 1);
 }
 
@@ -398,14 +394,14 @@ async fn when_every_candidate_fails_the_error_lists_each() {
     );
     let out = env.run(&["infer", "model", "run", "--prompt", "x", "--json"]);
     assert_eq!(out.code, 1, "{out:?}");
-    let envelope = out.json();
-    assert_eq!(envelope["attempts"].as_array().unwrap().len(), 2);
-    let message = envelope["error"]["message"].as_str().unwrap();
+    let envelope = out.envelope();
+    assert_eq!(envelope.attempts.len(), 2);
+    let message = &envelope.error().message;
     assert!(
         message.contains("a/m") && message.contains("b/m"),
         "{message}"
     );
-    assert_eq!(envelope["error"]["reason"], "network");
+    assert_eq!(envelope.error().reason, "network");
 }
 
 #[tokio::test]
@@ -416,12 +412,7 @@ async fn empty_answers_are_failures() {
         "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
     ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(
-        out.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no text")
-    );
+    assert!(out.envelope().error().message.contains("no text"));
 }
 
 #[tokio::test]
@@ -447,7 +438,7 @@ async fn a_silent_provider_fails_at_the_deadline() {
         "--json",
     ]);
     assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(out.json()["error"]["reason"], "timeout");
+    assert_eq!(out.envelope().error().reason, "timeout");
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
@@ -459,7 +450,7 @@ async fn a_silent_provider_fails_at_the_deadline() {
     let out = env.run(&[
         "infer", "model", "run", "--model", "loop/m1", "--prompt", "x", "--json",
     ]);
-    assert_eq!(out.json()["error"]["reason"], "timeout");
+    assert_eq!(out.envelope().error().reason, "timeout");
 }
 
 #[tokio::test]
@@ -583,7 +574,7 @@ async fn proxy_environment_variables_are_honoured() {
         "infer", "model", "run", "--model", "far/m", "--prompt", "x", "--json",
     ]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.json()["outputs"][0]["text"], "via proxy");
+    assert_eq!(out.envelope().text(0), "via proxy");
     let request = &proxy.received_requests().await.unwrap()[0];
     assert_eq!(request.headers.get("host").unwrap(), "provider.invalid");
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::TestEnv;
+use crate::support::{TestEnv, engine_command};
 
 /// The first bytes of an MP3 frame (MPEG-1 layer III), enough for sniffing.
 fn mp3_bytes() -> Vec<u8> {
@@ -332,24 +332,10 @@ fn state_is_persisted_and_read_back() {
     );
 }
 
-fn have(command: &str) -> bool {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join(command).is_file());
-    if !found {
-        assert!(
-            std::env::var("OPENCLAW_REQUIRE_ENGINES").is_err(),
-            "`{command}` is missing but engines are required (scripts/setup-engines.sh tts)"
-        );
-        eprintln!("skipping: `{command}` not installed");
-    }
-    found
-}
-
 #[test]
+#[ignore = "needs espeak-ng: scripts/test.sh"]
 fn local_espeak_writes_a_real_wav_with_its_duration() {
-    if !have("espeak-ng") {
-        return;
-    }
+    engine_command("espeak-ng", "scripts/setup-engines.sh tts installs it");
     let env = TestEnv::new();
     env.write_config(r#"{ messages: { tts: { providers: { local: { engine: "espeak-ng" } } } } }"#);
     let out = env.run(&[

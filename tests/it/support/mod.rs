@@ -1,6 +1,7 @@
 //! `TestEnv`: a sealed environment for running `openclaw`: no inherited
 //! variables, a temp home, and a config pointing providers at loopback.
 
+pub mod envelope;
 pub mod hostile;
 pub mod images;
 
@@ -8,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+pub use envelope::Envelope;
 
 pub struct TestEnv {
     pub home: tempfile::TempDir,
@@ -96,6 +99,32 @@ impl Outcome {
             )
         })
     }
+
+    /// Stdout decoded as the typed result envelope (see `envelope.rs`).
+    pub fn envelope(&self) -> Envelope {
+        Envelope::from_value(self.json())
+    }
+}
+
+/// The value of `name`, set by the script that starts an engine, for a
+/// test marked `#[ignore = "needs <engine>: scripts/test.sh"]`. Such a test
+/// runs only when asked for (`--include-ignored`), so a missing value is a
+/// failure that says how to run it, never a silent pass.
+pub fn engine_var(name: &str, how: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!("{name} is not set: run this test through scripts/test.sh ({how})"),
+    }
+}
+
+/// A command an engine test needs on `PATH` (see `engine_var`).
+pub fn engine_command(name: &str, how: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not on PATH: run this test through scripts/test.sh ({how})")
+        })
 }
 
 /// A config with one OpenAI-compatible provider `local` at `base_url`.

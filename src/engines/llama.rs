@@ -1,5 +1,5 @@
 //! The in-process engine: llama.cpp through `llama-cpp-2`. The caller
-//! (`protocols::local`) has already checked the file, the architecture,
+//! (`engines::llm`) has already checked the file, the architecture,
 //! the request and the CPU.
 
 use std::num::NonZeroU32;
@@ -15,12 +15,12 @@ use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 
-use super::local::{DEFAULT_MAX_TOKENS, LocalModel};
-use super::{ChatEvent, ChatRequest, ChatResponse, EngineTimings, EventSink};
-use crate::chat_template::{self, Message, SpecialTokens};
+use super::chat_template::{self, Message, SpecialTokens};
+use super::gguf::Gguf;
+use super::llm::{DEFAULT_MAX_TOKENS, LocalModel};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
-use crate::gguf::Gguf;
+use crate::protocols::{ChatEvent, ChatRequest, ChatResponse, EngineTimings, EventSink};
 
 /// llama.cpp's backend may be initialised once per process.
 fn backend(engine_logs: bool) -> Result<&'static LlamaBackend> {

@@ -7,9 +7,6 @@
 //! templates and drops parts of them (SmolLM2's default system prompt, for
 //! one), so the template is rendered here instead.
 
-// Only the in-process engine renders prompts; the tests run in every build.
-#![cfg_attr(not(feature = "local-llm"), allow(dead_code))]
-
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, context};
 use serde::Serialize;
 

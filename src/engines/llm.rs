@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{ChatRequest, ChatResponse, EventSink};
+use super::gguf::{self, Gguf, GgufError};
 use crate::config::env;
 use crate::error::{Error, Reason, Result};
-use crate::gguf::{self, Gguf, GgufError};
+use crate::protocols::{ChatRequest, ChatResponse, EventSink};
 
 /// Up to this many new tokens when neither the config nor the catalog sets
 /// `maxTokens` (the context buffer is sized for prompt + this).
@@ -146,7 +146,7 @@ fn run_engine(
     request: &ChatRequest<'_>,
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
-    super::local_llama::chat(model, gguf, request, on_event)
+    super::llama::chat(model, gguf, request, on_event)
 }
 
 #[cfg(not(feature = "local-llm"))]

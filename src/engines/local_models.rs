@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Model, Registry};
 use crate::catalog::{Api, ModelKind};
+use crate::registry::{Model, Registry};
 
 pub const PROVIDER: &str = "local";
 
