@@ -29,14 +29,6 @@ impl Leaf {
         }
     }
 
-    /// The `--model` every line inherits, when one was given.
-    pub fn default_model(&self) -> Option<&str> {
-        match self {
-            Leaf::ModelRun(args) => args.model.as_deref(),
-            Leaf::EmbeddingCreate(args) => args.model.as_deref(),
-        }
-    }
-
     /// The leaf command for one line, or why the line cannot run.
     fn command_for(&self, object: Value) -> Result<(Option<Value>, InferCommand), String> {
         match self {
@@ -58,8 +50,6 @@ impl Leaf {
 
 /// One input line, parsed.
 pub struct Job {
-    /// Position among the runnable lines (0-based), for `--ordered`.
-    pub index: usize,
     /// 1-based line number in the file.
     pub line: usize,
     /// The line's `id`, else its line number.
@@ -98,12 +88,7 @@ pub fn parse(leaf: &Leaf, text: &str) -> Vec<Job> {
         } else {
             work
         };
-        jobs.push(Job {
-            index: jobs.len(),
-            line,
-            id,
-            work,
-        });
+        jobs.push(Job { line, id, work });
     }
     jobs
 }
@@ -300,7 +285,6 @@ mod tests {
         assert_eq!(run_args(&jobs[0]).model.as_deref(), Some("a/b"));
         assert_eq!(run_args(&jobs[0]).prompt.as_deref(), Some("one"));
         assert_eq!(jobs[1].line, 3);
-        assert_eq!(jobs[1].index, 1);
         assert_eq!(jobs[1].id, Value::from("x"));
         assert_eq!(run_args(&jobs[1]).model.as_deref(), Some("c/d"));
         assert!(run_args(&jobs[1]).thinking.is_some());

@@ -184,11 +184,7 @@ fn execute(
         tpm: args.tpm,
         capability: leaf.capability(),
     };
-    let mut summary = Summary {
-        total,
-        skipped,
-        ..Summary::default()
-    };
+    let mut summary = Summary::new(total, skipped);
     let started = Instant::now();
     let ending = crate::commands::block_on(runner::run(
         ctx,

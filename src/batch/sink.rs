@@ -33,10 +33,6 @@ impl Sink {
         })
     }
 
-    pub fn is_stdout(&self) -> bool {
-        matches!(self, Sink::Stdout)
-    }
-
     /// One record; `line` has no newline of its own.
     pub fn write(&mut self, line: &str) -> Result<()> {
         match self {

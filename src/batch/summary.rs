@@ -23,6 +23,14 @@ pub struct Summary {
 }
 
 impl Summary {
+    pub fn new(total: usize, skipped: usize) -> Summary {
+        Summary {
+            total,
+            skipped,
+            ..Summary::default()
+        }
+    }
+
     pub fn add(&mut self, envelope: &Envelope) {
         if envelope.ok {
             self.done += 1;

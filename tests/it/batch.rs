@@ -376,11 +376,13 @@ async fn rpm_spaces_request_starts() {
         .map(|n| json!({"prompt": format!("p{n}")}))
         .collect();
     let input = write_lines(&env, "in.jsonl", &lines);
-    let out = run_batch(&env, &input, &["--concurrency", "3", "--rpm", "300"]);
+    let out = run_batch(&env, &input, &["--concurrency", "3", "--rpm", "120"]);
     assert_eq!(out.code, 0, "{out:?}");
     let arrivals = arrivals.lock().unwrap().clone();
     for pair in arrivals.windows(2) {
-        assert!(pair[1].0.duration_since(pair[0].0) >= Duration::from_millis(180));
+        let gap = pair[1].0.duration_since(pair[0].0);
+        // 500 ms apart when sent; arrival adds jitter (the first also connects).
+        assert!(gap >= Duration::from_millis(300), "{gap:?} {arrivals:?}");
     }
 }
 
