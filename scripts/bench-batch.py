@@ -25,7 +25,7 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROMPT = "Reply with one word. What is {n} plus 1?"
+PROMPT = "Is {n} even? Answer yes or no."
 
 
 def config_text(url):

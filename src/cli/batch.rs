@@ -51,6 +51,6 @@ pub struct BatchArgs {
 pub enum BatchVia {
     /// One request per line from this process
     Direct,
-    /// The provider's batch API (OpenAI Batch, Anthropic Message Batches, Gemini batch mode)
+    /// The provider's own batch API (not available in this build yet)
     ProviderBatch,
 }

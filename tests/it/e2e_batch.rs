@@ -38,10 +38,16 @@ fn llama_env(url: &str) -> TestEnv {
     env
 }
 
-/// `count` short prompts whose answers are a word or two.
+/// `count` short prompts whose answers are a word or two (SmolLM2 says
+/// "Yes." or "No."), so the run stays short on a 2-core machine.
 fn prompts(env: &TestEnv, name: &str, count: usize) -> String {
     let text: String = (1..=count)
-        .map(|n| format!("{}\n", json!({"id": format!("q{n}"), "prompt": format!("Reply with one word. What is {n} plus 1?")})))
+        .map(|n| {
+            format!(
+                "{}\n",
+                json!({"id": format!("q{n}"), "prompt": format!("Is {n} even? Answer yes or no.")})
+            )
+        })
         .collect();
     let path = env.path(name);
     std::fs::write(&path, text).unwrap();
@@ -104,7 +110,7 @@ fn two_hundred_prompts_through_parallel_slots() {
         );
         return;
     }
-    let few = prompts(&env, "few.jsonl", 50);
+    let few = prompts(&env, "few.jsonl", 40);
     let started = Instant::now();
     let out = env.run(&[
         "infer",
@@ -117,7 +123,7 @@ fn two_hundred_prompts_through_parallel_slots() {
     ]);
     let serial = started.elapsed();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let per_line_serial = serial.as_secs_f64() / 50.0;
+    let per_line_serial = serial.as_secs_f64() / 40.0;
     let per_line_parallel = parallel.as_secs_f64() / 200.0;
     assert!(
         per_line_parallel < per_line_serial * 0.9,
