@@ -77,6 +77,10 @@ def main():
     ap.add_argument("--n-predict", type=int, default=256,
                     help="default token cap when a request sends no max_tokens (-1 = none; "
                          "SmolLM2 can otherwise run on to the 8192-token context, ~10 min)")
+    ap.add_argument("--parallel", type=int,
+                    default=int(os.environ.get("OPENCLAW_LLAMA_PARALLEL", "1") or "1"),
+                    help="request slots served at once (env OPENCLAW_LLAMA_PARALLEL; "
+                         "default %(default)s); all slots share one decode thread")
     args = ap.parse_args()
 
     if not (os.path.isfile(args.model) and os.path.getsize(args.model) > 0):
@@ -98,7 +102,7 @@ def main():
     params.model.path = args.model
     params.hostnames = ["127.0.0.1"]
     params.port = port
-    params.n_parallel = 1
+    params.n_parallel = max(1, args.parallel)
     params.cpuparams.n_threads = 1  # one thread: 2 threads on 2 cores is far slower
     params.cpuparams_batch.n_threads = 1
     params.n_predict = args.n_predict

@@ -2,6 +2,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 mod auth;
+mod batch;
 mod capabilities;
 mod catalog;
 mod cli;

@@ -98,3 +98,31 @@ impl Diagnostics {
         }
     }
 }
+
+/// One NDJSON record on stdout: the line and its newline in a single
+/// write, flushed, so concurrent readers never see half a record.
+pub fn record_line(line: &str) {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&bytes).and_then(|()| out.flush());
+}
+
+/// A progress bar on stderr for `total` items, only when stderr is a
+/// terminal (never in pipes, logs or CI).
+pub fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} · {per_sec} · ETA {eta} · {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}

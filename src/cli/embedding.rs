@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::batch::BatchArgs;
 use super::common::non_blank;
 
 #[derive(Debug, Subcommand)]
@@ -12,10 +13,10 @@ pub enum EmbeddingCommand {
     Providers,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct EmbeddingCreateArgs {
     /// A text to embed (repeatable, at least one)
-    #[arg(long = "text", value_name = "TEXT", required = true, value_parser = non_blank)]
+    #[arg(long = "text", value_name = "TEXT", required_unless_present = "batch", value_parser = non_blank)]
     pub texts: Vec<String>,
 
     /// The model as `provider/model`
@@ -25,4 +26,7 @@ pub struct EmbeddingCreateArgs {
     /// Provider id; without `--model` its default embedding model is used
     #[arg(long, value_name = "ID")]
     pub provider: Option<String>,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }

@@ -2,6 +2,7 @@
 //! config or the catalog, so `--help` and usage errors stay instant.
 
 pub mod audio;
+pub mod batch;
 pub mod common;
 pub mod config;
 pub mod doctor;

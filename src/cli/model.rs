@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::batch::BatchArgs;
 use super::common::{StreamFormat, TransportArgs, timeout_ms};
 use crate::thinking::ThinkingLevel;
 
@@ -22,7 +23,7 @@ pub enum ModelCommand {
     Auth(AuthCommand),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ModelRunArgs {
     /// The prompt: text, `-` to read standard input, or `@FILE` to read a file
     #[arg(long, value_name = "TEXT")]
@@ -58,6 +59,9 @@ pub struct ModelRunArgs {
 
     #[command(flatten)]
     pub transport: TransportArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Debug, Args)]

@@ -158,6 +158,11 @@ pub fn run(cli: Cli) -> ExitCode {
             output: flags,
             command,
         }) => {
+            if crate::batch::requested(&command) {
+                // Every line's envelope is a record, so the lines run in JSON mode.
+                let ctx = Context::new(true, flags.agent, log_level, paths);
+                return crate::batch::run(&ctx, &diagnostics, flags.json, command);
+            }
             let ctx = Context::new(flags.json, flags.agent, log_level, paths);
             let capability = capability_id(&command);
             let transport = transport_of(&command);
@@ -245,7 +250,7 @@ fn finish(
     }
 }
 
-async fn infer_command(
+pub(crate) async fn infer_command(
     ctx: &Context,
     diagnostics: &Diagnostics,
     command: InferCommand,

