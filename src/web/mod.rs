@@ -8,6 +8,15 @@ pub mod ssrf;
 
 use std::time::SystemTime;
 
+use clap::ValueEnum;
+
+/// The shape `web fetch` gives the extracted text (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchFormat {
+    Markdown,
+    Text,
+}
+
 /// Now as RFC 3339 UTC with milliseconds (`2026-11-23T10:04:05.123Z`).
 pub fn now_rfc3339() -> String {
     rfc3339(SystemTime::now())
