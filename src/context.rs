@@ -8,10 +8,10 @@ use std::sync::{Mutex, OnceLock};
 use serde_json::json;
 
 use crate::auth::AuthProfiles;
-use crate::cli::LogLevel;
 use crate::config::{self, Config, Paths, env};
 use crate::envelope::{Envelope, Transport};
 use crate::error::{Error, Result};
+use crate::output::LogLevel;
 use crate::registry::Registry;
 
 pub struct Context {

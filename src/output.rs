@@ -7,10 +7,23 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::LogLevel;
+use clap::ValueEnum;
+
 use crate::config::env;
 use crate::error::Error;
 use crate::redact;
+
+/// How much goes to stderr (`--log-level`); ordered from quiet to chatty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    Silent,
+    Fatal,
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
 
 /// Whether stderr diagnostics may use colour.
 pub fn color_enabled(no_color_flag: bool) -> bool {

@@ -7,12 +7,12 @@ use reqwest::Url;
 use serde::Serialize;
 
 use crate::auth::Secret;
-use crate::cli::web::FetchFormat;
 use crate::config::{Config, env};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::protocols::firecrawl;
 use crate::web::ExternalContent;
+use crate::web::FetchFormat;
 use crate::web::config::{FetchSettings, fetch_settings, plugin_settings};
 use crate::web::extract::{self, Kind};
 use crate::web::fetch::{self as fetcher, BROWSER_USER_AGENT, FetchOptions};

@@ -16,8 +16,9 @@ pub mod tts;
 pub mod video;
 pub mod web;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub use crate::output::LogLevel;
 pub use infer::{InferArgs, InferCommand};
 
 /// Run inference through configured AI providers: text, images, audio,
@@ -82,17 +83,6 @@ pub struct GlobalArgs {
     /// Run inside a named container (not supported by this build)
     #[arg(long, global = true, value_name = "NAME", hide = true)]
     pub container: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum LogLevel {
-    Silent,
-    Fatal,
-    Error,
-    Warn,
-    Info,
-    Debug,
-    Trace,
 }
 
 #[derive(Debug, Subcommand)]

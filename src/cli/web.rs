@@ -1,8 +1,9 @@
 //! `openclaw infer web ...`
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::common::{non_blank, positive_u64};
+pub use crate::web::FetchFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum WebCommand {
@@ -42,10 +43,4 @@ pub struct WebFetchArgs {
     /// Shape of the extracted text
     #[arg(long, value_enum, default_value_t = FetchFormat::Markdown)]
     pub format: FetchFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FetchFormat {
-    Markdown,
-    Text,
 }

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use encoding_rs::Encoding;
 
-use crate::cli::web::FetchFormat;
+use crate::web::FetchFormat;
 
 /// How a response body is treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

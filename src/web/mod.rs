@@ -8,7 +8,15 @@ pub mod ssrf;
 
 use std::time::SystemTime;
 
+use clap::ValueEnum;
 use serde::Serialize;
+
+/// The shape `web fetch` gives the extracted text (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchFormat {
+    Markdown,
+    Text,
+}
 
 /// How a search or fetch result marks what came from the web: untrusted
 /// text, which tool brought it (`web_search`, `web_fetch`), whether it sits
