@@ -428,6 +428,8 @@ pub fn status(ctx: &Context) -> Result<Report> {
         "provider": provider,
         "providerSource": source,
         "statePath": path.display().to_string(),
+        // Which side answered: `gateway` when the status came from one.
+        "transport": "local",
     });
     let text = format!(
         "{} · provider {provider} ({source})\n",
