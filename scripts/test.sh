@@ -17,8 +17,6 @@ cd "$(dirname "$0")/.."
 scripts/setup-engines.sh
 cargo fmt --check
 
-# Read by engine tests written before the `#[ignore]` convention.
-export OPENCLAW_REQUIRE_ENGINES=1
 cache="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 # The GGUF the in-process chat tests load (setup-engines.sh puts it there).
 export OPENCLAW_TEST_LOCAL_GGUF="$cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
