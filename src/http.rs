@@ -205,16 +205,24 @@ pub fn body_error(error: reqwest::Error, url: &str) -> Error {
     )
 }
 
+/// The failure for a request that ran past its deadline or stalled.
+pub fn timed_out(url: &str) -> Error {
+    Error::provider(
+        Reason::Timeout,
+        format!("request to {} timed out", redact_url(url)),
+    )
+    .with_hint("`--timeout-ms`, the provider's `timeoutSeconds` or OPENCLAW_STALL_TIMEOUT_MS set the limits")
+}
+
 /// Map a transport failure (no HTTP answer) to an error.
 pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
     if let Some(error) = crate::tls::trust_error(&error) {
         return error;
     }
-    let url = redact_url(url);
     if error.is_timeout() {
-        return Error::provider(Reason::Timeout, format!("request to {url} timed out"))
-            .with_hint("`--timeout-ms`, the provider's `timeoutSeconds` or OPENCLAW_STALL_TIMEOUT_MS set the limits");
+        return timed_out(url);
     }
+    let url = redact_url(url);
     if error.is_redirect() {
         return Error::provider(
             Reason::Network,

@@ -171,7 +171,7 @@ pub async fn chat(
             let mut answer = ChatResponse::default();
             let mut state = StreamState::default();
             // Only `message_stop` stops the read.
-            let read = super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_event(data, &mut answer, &mut state, on_event)
             })
             .await;

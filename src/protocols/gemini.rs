@@ -145,7 +145,7 @@ pub async fn chat(
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             let mut blocked = None;
-            let read = super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_chunk(data, &mut answer, &mut blocked, on_event)
             })
             .await;

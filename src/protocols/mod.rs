@@ -397,6 +397,7 @@ pub(crate) async fn answer_of(response: reqwest::Response, url: &str) -> Result<
 pub(crate) async fn read_sse(
     body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send,
     url: &str,
+    deadline: Option<Instant>,
     mut apply: impl FnMut(&str, &str) -> Result<bool>,
 ) -> Result<bool> {
     use eventsource_stream::Eventsource;
@@ -410,6 +411,12 @@ pub(crate) async fn read_sse(
             eventsource_stream::EventStreamError::Transport(error) => error,
             other => format_error(other),
         })?;
+        // A server that never pauses keeps the body always ready, and on a
+        // starved CPU the client's own timer can then fire late: the clock
+        // is read here too, so the deadline holds whatever the server sends.
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(http::timed_out(url));
+        }
         count += 1;
         if count > http::SSE_EVENT_LIMIT {
             return Err(Error::provider(

@@ -109,7 +109,7 @@ pub async fn chat(
     )
     .await?;
     let mut answer = ChatResponse::default();
-    let read = read_lines(response, &url, &mut answer, on_event).await;
+    let read = read_lines(response, &url, endpoint.deadline, &mut answer, on_event).await;
     // Only a line with `done: true` says the answer is whole.
     super::stream_end(read, false, &url, &answer)?;
     Ok(answer)
@@ -120,6 +120,7 @@ pub async fn chat(
 async fn read_lines(
     response: reqwest::Response,
     url: &str,
+    deadline: Option<std::time::Instant>,
     answer: &mut ChatResponse,
     on_event: EventSink<'_>,
 ) -> Result<bool> {
@@ -128,6 +129,11 @@ async fn read_lines(
     let mut total = 0usize;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|error| http::body_error(error, url))?;
+        // The clock is read per chunk as in `read_sse`: an always-ready
+        // body must not outrun the deadline.
+        if deadline.is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            return Err(http::timed_out(url));
+        }
         total += chunk.len();
         if total > http::ANSWER_LIMIT {
             return Err(http::too_large(url, http::ANSWER_LIMIT));

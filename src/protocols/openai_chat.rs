@@ -166,7 +166,7 @@ pub async fn chat(
     match super::answer_of(response, &url).await? {
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
-            let read = super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_chunk(data, &mut answer, on_event)
             })
             .await;

@@ -95,7 +95,7 @@ pub async fn chat(
         super::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             // Only a terminal `response.*` event stops the read.
-            let read = super::read_sse(body, &url, |_, data| {
+            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_event(data, &mut answer, on_event)
             })
             .await;
