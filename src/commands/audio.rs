@@ -5,8 +5,10 @@
 //! `prompt`, `maxBytes`, `providerOptions.<provider>`; then the shared
 //! `tools.media.models[]` entries whose `capabilities` include `audio`.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::audio::{self, TranscriptionProtocol};
@@ -196,31 +198,25 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             continue;
         }
         let credential = auth::lookup(provider, profiles);
-        let available = credential.is_some() || provider.key_optional;
-        let is_selected = selected.as_deref() == Some(provider.id.as_str());
-        outputs.push(json!({
-            "id": provider.id,
-            "capabilities": ["audio"],
-            "defaultModels": {"audio": default_model.clone().unwrap_or_default()},
-            "provider": provider.id,
-            "defaultModel": default_model,
-            "protocol": protocol.as_str(),
-            "maxBytes": protocol.size_limit(),
-            "available": available,
-            "configured": credential.is_some() || provider.in_config,
-            "selected": is_selected,
-        }));
-        text.push_str(&format!(
-            "{:14} {:32} {}{}\n",
-            provider.id,
-            default_model.as_deref().unwrap_or("-"),
-            if available {
-                "available"
-            } else {
-                "no credential"
+        let row = ProviderRow {
+            available: credential.is_some() || provider.key_optional,
+            configured: credential.is_some() || provider.in_config,
+            selected: selected.as_deref() == Some(provider.id.as_str()),
+            detail: TranscriptionProvider {
+                id: &provider.id,
+                capabilities: ["audio"],
+                default_models: json!({"audio": default_model.clone().unwrap_or_default()}),
+                provider: &provider.id,
+                default_model: default_model.clone(),
+                protocol: protocol.as_str(),
+                max_bytes: protocol.size_limit(),
             },
-            if is_selected { "  (selected)" } else { "" }
-        ));
+        };
+        text.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let data = Value::Array(outputs.clone());
     Ok(Report::data(
@@ -228,4 +224,17 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         data,
         text,
     ))
+}
+
+/// A transcription provider's own keys in `audio providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TranscriptionProvider<'a> {
+    id: &'a str,
+    capabilities: [&'static str; 1],
+    default_models: Value,
+    provider: &'a str,
+    default_model: Option<String>,
+    protocol: &'static str,
+    max_bytes: u64,
 }

@@ -7,8 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::embedding::{self, EmbeddingProtocol};
@@ -264,30 +266,25 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             continue;
         }
         let credential = auth::lookup(provider, profiles);
-        let available = credential.is_some() || provider.key_optional;
-        let is_selected = selected.as_deref() == Some(provider.id.as_str());
-        outputs.push(json!({
-            "id": provider.id,
-            "transport": "remote",
-            "provider": provider.id,
-            "defaultModel": default_model.clone().unwrap_or_default(),
-            "protocol": protocol.as_str(),
-            "batchLimit": embedding::batch_limit(provider, protocol),
-            "available": available,
-            "configured": credential.is_some() || provider.in_config,
-            "selected": is_selected,
-        }));
-        text.push_str(&format!(
-            "{:14} {:28} {}{}\n",
-            provider.id,
-            default_model.as_deref().unwrap_or("-"),
-            if available {
-                "available"
-            } else {
-                "no credential"
+        let row = ProviderRow {
+            available: credential.is_some() || provider.key_optional,
+            configured: credential.is_some() || provider.in_config,
+            selected: selected.as_deref() == Some(provider.id.as_str()),
+            detail: EmbeddingProvider {
+                id: &provider.id,
+                transport: "remote",
+                provider: &provider.id,
+                default_model: default_model.clone().unwrap_or_default(),
+                protocol: protocol.as_str(),
+                batch_limit: Some(embedding::batch_limit(provider, protocol)),
+                note: None,
             },
-            if is_selected { "  (selected)" } else { "" }
-        ));
+        };
+        text.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let local_dir = local_embedding::model_dir(ctx)?;
     let local_error = local_ready(local_dir.as_deref()).err();
@@ -295,36 +292,51 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         .as_ref()
         .and_then(|d| d.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let local_selected = selected.as_deref() == Some("local");
-    let mut local = json!({
-        "id": "local",
-        "transport": "local",
-        "provider": "local",
-        "defaultModel": local_model.clone().unwrap_or_default(),
-        "protocol": "in-process",
-        "available": local_error.is_none(),
-        "configured": local_dir.is_some(),
-        "selected": local_selected,
+    let local = ProviderRow {
+        available: local_error.is_none(),
+        configured: local_dir.is_some(),
+        selected: selected.as_deref() == Some("local"),
+        detail: EmbeddingProvider {
+            id: "local",
+            transport: "local",
+            provider: "local",
+            default_model: local_model.clone().unwrap_or_default(),
+            protocol: "in-process",
+            batch_limit: None,
+            note: local_error.as_ref().map(|e| e.message.clone()),
+        },
+    };
+    let cells = [
+        ("local", providers::ID),
+        (local_model.as_deref().unwrap_or("-"), providers::MODEL),
+    ];
+    // A local model that cannot run says why instead of a state word.
+    text.push_str(&match &local_error {
+        Some(error) => providers::line(&cells, &error.message, local.selected),
+        None => local.line(&cells),
     });
-    if let Some(error) = &local_error {
-        local["note"] = json!(error.message);
-    }
-    outputs.push(local);
-    text.push_str(&format!(
-        "{:14} {:28} {}{}\n",
-        "local",
-        local_model.as_deref().unwrap_or("-"),
-        local_error
-            .as_ref()
-            .map_or("available", |e| e.message.as_str()),
-        if local_selected { "  (selected)" } else { "" }
-    ));
+    outputs.push(local.to_value());
     let data = Value::Array(outputs.clone());
     Ok(Report::data(
         Envelope::success("embedding.providers", Transport::Local).with_outputs(outputs),
         data,
         text,
     ))
+}
+
+/// An embedding provider's own keys in `embedding providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbeddingProvider<'a> {
+    id: &'a str,
+    transport: &'static str,
+    provider: &'a str,
+    default_model: String,
+    protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch_limit: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// f32 values as the shortest decimals that round-trip (`0.3`, not the
