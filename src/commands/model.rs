@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
-use crate::registry::{Model, Registry, Resolved, discovery};
+use crate::registry::{Model, Registry, discovery};
 
 pub async fn run(
     ctx: &Context,
@@ -55,7 +55,7 @@ pub async fn run(
         })
         .collect();
     let registry = ctx.registry()?;
-    let mut candidates = candidates(ctx, registry, args.model.as_deref())?;
+    let mut candidates = model_run::candidates(ctx, registry, args.model.as_deref())?;
     if args.no_fallback {
         candidates.truncate(1);
     }
@@ -252,36 +252,6 @@ async fn read_prompt(flag: Option<&str>) -> Result<String> {
 async fn read_stdin(cap: u64) -> Result<String> {
     let bytes = crate::input::read_stdin("the prompt", cap).await?;
     String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on stdin is not UTF-8 text"))
-}
-
-/// `--model` alone when given (a smoke test runs exactly that model);
-/// otherwise the configured primary followed by its fallbacks.
-fn candidates<'r>(
-    ctx: &Context,
-    registry: &'r Registry,
-    model: Option<&str>,
-) -> Result<Vec<Resolved<'r>>> {
-    if let Some(reference) = model {
-        return Ok(vec![registry.resolve(reference, ModelKind::Chat)?]);
-    }
-    let selection = ctx.config()?.agents.defaults.model.as_ref();
-    let Some(primary) = selection.and_then(|s| s.primary()) else {
-        return Err(Error::usage("no model given and no default model configured")
-            .with_hint("pass `--model <provider/model>` or set `agents.defaults.model.primary` in the config"));
-    };
-    let mut chain = vec![
-        registry
-            .resolve(primary, ModelKind::Chat)
-            .map_err(|e| e.context("agents.defaults.model.primary"))?,
-    ];
-    for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
-        chain.push(
-            registry
-                .resolve(fallback, ModelKind::Chat)
-                .map_err(|e| e.context("agents.defaults.model.fallbacks"))?,
-        );
-    }
-    Ok(chain)
 }
 
 /// The catalog and config models; Hugging Face's list is refreshed from
