@@ -3,12 +3,15 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
+use crate::auth;
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::Api;
+use crate::catalog::{Api, ModelKind};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai_audio};
-use crate::registry::{Provider, Resolved};
+use crate::registry::{Provider, Registry, Resolved};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TranscriptionProtocol {
@@ -149,6 +152,92 @@ pub async fn transcribe(
     })
     .await?;
     Ok(text)
+}
+
+// ---------------------------------------------------------------------------
+// Selection: `--model`, else the first configured `tools.media` audio entry,
+// else the first provider in AUTO_ORDER with a key.
+
+/// Providers tried, in order, when nothing selects one.
+const AUTO_ORDER: [&str; 5] = ["openai", "groq", "deepgram", "mistral", "elevenlabs"];
+
+pub fn audio_section(ctx: &Context) -> Result<Option<&Value>> {
+    Ok(ctx
+        .config()?
+        .tools
+        .as_ref()
+        .and_then(|t| t.pointer("/media/audio")))
+}
+
+pub fn text_of<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The first configured `{provider, model?, language?}` entry for audio.
+fn configured_entry(ctx: &Context) -> Result<Option<Value>> {
+    if let Some(entry) = audio_section(ctx)?
+        .and_then(|a| a.get("models"))
+        .and_then(Value::as_array)
+        .and_then(|m| m.first())
+    {
+        return Ok(Some(entry.clone()));
+    }
+    let shared = ctx
+        .config()?
+        .tools
+        .as_ref()
+        .and_then(|t| t.pointer("/media/models"))
+        .and_then(Value::as_array);
+    Ok(shared
+        .into_iter()
+        .flatten()
+        .find(
+            |entry| match entry.get("capabilities").and_then(Value::as_array) {
+                Some(capabilities) => capabilities.iter().any(|c| c == "audio"),
+                None => false,
+            },
+        )
+        .cloned())
+}
+
+pub fn select<'r>(
+    ctx: &Context,
+    registry: &'r Registry,
+    model: Option<&str>,
+) -> Result<(Resolved<'r>, Option<Value>)> {
+    if let Some(reference) = model {
+        return Ok((registry.resolve(reference, ModelKind::Transcription)?, None));
+    }
+    if let Some(entry) = configured_entry(ctx)? {
+        let Some(provider) = text_of(&entry, "provider") else {
+            return Err(Error::config(
+                "a `tools.media` audio model entry has no `provider`",
+            ));
+        };
+        let resolved = match text_of(&entry, "model") {
+            Some(model) => registry.resolve(
+                &format!("{}/{model}", provider.to_ascii_lowercase()),
+                ModelKind::Transcription,
+            ),
+            None => registry.default_for(provider, ModelKind::Transcription),
+        }
+        .map_err(|e| e.context("tools.media audio model"))?;
+        return Ok((resolved, Some(entry)));
+    }
+    let profiles = ctx.profiles()?;
+    for id in AUTO_ORDER {
+        if let Some(provider) = registry.provider(id) {
+            if auth::lookup(provider, profiles).is_some() {
+                return Ok((registry.default_for(id, ModelKind::Transcription)?, None));
+            }
+        }
+    }
+    Err(Error::usage("no transcription model given, configured, or with a key")
+        .with_hint("pass `--model <provider/model>` (e.g. `openai/whisper-1`) or set `tools.media.audio.models`"))
 }
 
 #[cfg(test)]

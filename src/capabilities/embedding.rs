@@ -1,15 +1,21 @@
 //! `embedding.create`: texts to vectors through one provider. Texts go in
 //! as few requests as the provider's batch limit allows, in input order.
 
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::auth;
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::Api;
+use crate::catalog::{Api, ModelKind};
 use crate::context::Context;
+use crate::engines::embedding as local_embedding;
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
 use crate::protocols::{
     EmbeddingResponse, gemini_embeddings, ollama_embeddings, openai_embeddings,
 };
-use crate::registry::{Provider, Resolved};
+use crate::registry::{ModelRef, Provider, Registry, Resolved};
 
 /// The wire protocol used for a provider's embeddings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,4 +116,154 @@ fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Selection: `--model`, else `--provider`, else the memory-search settings,
+// else a usable local model, else the first provider in AUTO_ORDER with a key.
+
+/// Providers tried, in order, when nothing selects one.
+const AUTO_ORDER: [&str; 4] = ["openai", "google", "voyage", "mistral"];
+
+/// The reference tool names Google's provider `gemini` in memory settings.
+fn provider_id(id: &str) -> String {
+    let lower = id.trim().to_ascii_lowercase();
+    if lower == "gemini" {
+        "google".to_owned()
+    } else {
+        lower
+    }
+}
+
+/// `{provider, model}` from `agents.defaults.memorySearch`, else `memory.search`.
+fn configured(ctx: &Context) -> Result<(Option<String>, Option<String>)> {
+    let config = ctx.config()?;
+    let sections = [
+        config.agents.defaults.memory_search.as_ref(),
+        config.memory.as_ref().and_then(|m| m.get("search")),
+    ];
+    for section in sections.into_iter().flatten() {
+        let text = |key: &str| {
+            section
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_owned)
+        };
+        let (provider, model) = (text("provider").filter(|p| p != "auto"), text("model"));
+        if provider.is_some() || model.is_some() {
+            return Ok((provider, model));
+        }
+    }
+    Ok((None, None))
+}
+
+/// Where the vectors come from.
+pub enum Target<'r> {
+    Remote(Box<Resolved<'r>>),
+    /// In-process, from the model directory (when one is configured).
+    Local(Option<PathBuf>),
+}
+
+impl Target<'_> {
+    pub fn provider(&self) -> &str {
+        match self {
+            Target::Remote(resolved) => &resolved.provider.id,
+            Target::Local(_) => "local",
+        }
+    }
+}
+
+pub fn select<'r>(
+    ctx: &Context,
+    registry: &'r Registry,
+    provider: Option<&str>,
+    model: Option<&str>,
+) -> Result<Target<'r>> {
+    if let Some(reference) = model {
+        let parsed = ModelRef::parse(reference)?;
+        let model_provider = if parsed.provider.eq_ignore_ascii_case("local") {
+            "local".to_owned()
+        } else {
+            registry
+                .resolve(reference, ModelKind::Embedding)?
+                .provider
+                .id
+                .clone()
+        };
+        if let Some(asked) = provider {
+            if provider_id(asked) != model_provider {
+                return Err(Error::usage(format!(
+                    "`--provider {asked}` disagrees with `--model {reference}` (provider `{model_provider}`)"
+                ))
+                .with_hint("drop one of the two flags, or make them name the same provider"));
+            }
+        }
+        if model_provider == "local" {
+            return Ok(Target::Local(local_embedding::model_dir(ctx)?));
+        }
+        return Ok(Target::Remote(Box::new(
+            registry.resolve(reference, ModelKind::Embedding)?,
+        )));
+    }
+    if let Some(asked) = provider {
+        return default_of(ctx, registry, &provider_id(asked));
+    }
+    match configured(ctx)? {
+        (Some(provider), Some(model)) => {
+            let provider = provider_id(&provider);
+            if provider == "local" {
+                return default_of(ctx, registry, "local");
+            }
+            let full = model.contains('/')
+                && registry
+                    .resolve(&model, ModelKind::Embedding)
+                    .is_ok_and(|r| r.provider.id == provider);
+            let reference = if full {
+                model
+            } else {
+                format!("{provider}/{model}")
+            };
+            registry
+                .resolve(&reference, ModelKind::Embedding)
+                .map(|r| Target::Remote(Box::new(r)))
+                .map_err(|e| e.context("agents.defaults.memorySearch"))
+        }
+        (Some(provider), None) => default_of(ctx, registry, &provider_id(&provider))
+            .map_err(|e| e.context("agents.defaults.memorySearch.provider")),
+        (None, Some(model)) => registry
+            .resolve(&model, ModelKind::Embedding)
+            .map(|r| Target::Remote(Box::new(r)))
+            .map_err(|e| e.context("agents.defaults.memorySearch.model")),
+        (None, None) => {
+            // A usable local model wins: it needs no key and no network.
+            if local_embedding::BUILT_IN {
+                if let Some(dir) = local_embedding::model_dir(ctx)? {
+                    if local_embedding::check(&dir).is_ok() {
+                        return Ok(Target::Local(Some(dir)));
+                    }
+                }
+            }
+            let profiles = ctx.profiles()?;
+            for id in AUTO_ORDER {
+                if let Some(provider) = registry.provider(id) {
+                    if auth::lookup(provider, profiles).is_some() {
+                        return default_of(ctx, registry, id);
+                    }
+                }
+            }
+            Err(Error::usage("no embedding provider given, configured, or with a key").with_hint(
+                "pass `--provider <id>` or `--model <provider/model>`, or set `agents.defaults.memorySearch.provider`",
+            ))
+        }
+    }
+}
+
+fn default_of<'r>(ctx: &Context, registry: &'r Registry, id: &str) -> Result<Target<'r>> {
+    if id == "local" {
+        return Ok(Target::Local(local_embedding::model_dir(ctx)?));
+    }
+    registry
+        .default_for(id, ModelKind::Embedding)
+        .map(|r| Target::Remote(Box::new(r)))
 }

@@ -2,6 +2,7 @@
 //! module per capability. Executors return data and never print.
 
 pub mod audio;
+pub mod deadline;
 pub mod embedding;
 pub mod fallback;
 pub mod image_describe;

@@ -343,3 +343,35 @@ fn empty_answer(response: &protocols::ChatResponse, thinking: Option<ThinkingLev
         error
     }
 }
+
+/// `--model` alone when given (a smoke test runs exactly that model);
+/// otherwise the configured primary followed by its fallbacks.
+pub fn candidates<'r>(
+    ctx: &Context,
+    registry: &'r crate::registry::Registry,
+    model: Option<&str>,
+) -> Result<Vec<Resolved<'r>>> {
+    if let Some(reference) = model {
+        return Ok(vec![
+            registry.resolve(reference, crate::catalog::ModelKind::Chat)?,
+        ]);
+    }
+    let selection = ctx.config()?.agents.defaults.model.as_ref();
+    let Some(primary) = selection.and_then(|s| s.primary()) else {
+        return Err(Error::usage("no model given and no default model configured")
+            .with_hint("pass `--model <provider/model>` or set `agents.defaults.model.primary` in the config"));
+    };
+    let mut chain = vec![
+        registry
+            .resolve(primary, crate::catalog::ModelKind::Chat)
+            .map_err(|e| e.context("agents.defaults.model.primary"))?,
+    ];
+    for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
+        chain.push(
+            registry
+                .resolve(fallback, crate::catalog::ModelKind::Chat)
+                .map_err(|e| e.context("agents.defaults.model.fallbacks"))?,
+        );
+    }
+    Ok(chain)
+}

@@ -199,10 +199,11 @@ pub async fn synthesize(
     let protocol = SpeechProtocol::for_provider(registry, request.provider)
         .ok_or_else(|| unknown_speech_provider(request.provider))?;
     let settings = config.provider_settings(request.provider);
-    let timeout = config
-        .timeout_ms
-        .map(crate::config::bounds::millis)
-        .unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = super::deadline::bounded(
+        None,
+        config.timeout_ms.map(crate::config::bounds::millis),
+        DEFAULT_TIMEOUT,
+    );
     match protocol {
         SpeechProtocol::Local => local::synthesize(&settings, request, timeout).await,
         SpeechProtocol::OpenAi | SpeechProtocol::ElevenLabs => {

@@ -5,8 +5,10 @@
 //! `prompt`, `maxBytes`, `providerOptions.<provider>`; then the shared
 //! `tools.media.models[]` entries whose `capabilities` include `audio`.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::audio::{self, TranscriptionProtocol};
@@ -16,96 +18,14 @@ use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::protocols::TranscriptionOptions;
-use crate::registry::{ModelRef, Registry, Resolved};
-
-/// Providers tried, in order, when nothing selects one.
-const AUTO_ORDER: [&str; 5] = ["openai", "groq", "deepgram", "mistral", "elevenlabs"];
-
-fn audio_section(ctx: &Context) -> Result<Option<&Value>> {
-    Ok(ctx
-        .config()?
-        .tools
-        .as_ref()
-        .and_then(|t| t.pointer("/media/audio")))
-}
-
-fn text_of<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-/// The first configured `{provider, model?, language?}` entry for audio.
-fn configured_entry(ctx: &Context) -> Result<Option<Value>> {
-    if let Some(entry) = audio_section(ctx)?
-        .and_then(|a| a.get("models"))
-        .and_then(Value::as_array)
-        .and_then(|m| m.first())
-    {
-        return Ok(Some(entry.clone()));
-    }
-    let shared = ctx
-        .config()?
-        .tools
-        .as_ref()
-        .and_then(|t| t.pointer("/media/models"))
-        .and_then(Value::as_array);
-    Ok(shared
-        .into_iter()
-        .flatten()
-        .find(
-            |entry| match entry.get("capabilities").and_then(Value::as_array) {
-                Some(capabilities) => capabilities.iter().any(|c| c == "audio"),
-                None => false,
-            },
-        )
-        .cloned())
-}
-
-fn select<'r>(
-    ctx: &Context,
-    registry: &'r Registry,
-    model: Option<&str>,
-) -> Result<(Resolved<'r>, Option<Value>)> {
-    if let Some(reference) = model {
-        return Ok((registry.resolve(reference, ModelKind::Transcription)?, None));
-    }
-    if let Some(entry) = configured_entry(ctx)? {
-        let Some(provider) = text_of(&entry, "provider") else {
-            return Err(Error::config(
-                "a `tools.media` audio model entry has no `provider`",
-            ));
-        };
-        let resolved = match text_of(&entry, "model") {
-            Some(model) => registry.resolve(
-                &format!("{}/{model}", provider.to_ascii_lowercase()),
-                ModelKind::Transcription,
-            ),
-            None => registry.default_for(provider, ModelKind::Transcription),
-        }
-        .map_err(|e| e.context("tools.media audio model"))?;
-        return Ok((resolved, Some(entry)));
-    }
-    let profiles = ctx.profiles()?;
-    for id in AUTO_ORDER {
-        if let Some(provider) = registry.provider(id) {
-            if auth::lookup(provider, profiles).is_some() {
-                return Ok((registry.default_for(id, ModelKind::Transcription)?, None));
-            }
-        }
-    }
-    Err(Error::usage("no transcription model given, configured, or with a key")
-        .with_hint("pass `--model <provider/model>` (e.g. `openai/whisper-1`) or set `tools.media.audio.models`"))
-}
+use crate::registry::ModelRef;
 
 pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Report, Failure> {
     if let Some(model) = args.model.as_deref() {
         ModelRef::parse(model)?;
     }
     let registry = ctx.registry()?;
-    let (target, entry) = select(ctx, registry, args.model.as_deref())?;
+    let (target, entry) = audio::select(ctx, registry, args.model.as_deref())?;
     let Some(protocol) = TranscriptionProtocol::for_provider(target.provider) else {
         return Err(Error::usage(format!(
             "provider `{}` has no transcription API",
@@ -114,7 +34,7 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
         .with_hint("`openclaw infer audio providers` lists the transcription providers")
         .into());
     };
-    let section = audio_section(ctx)?.cloned().unwrap_or(Value::Null);
+    let section = audio::audio_section(ctx)?.cloned().unwrap_or(Value::Null);
     let mut limit = protocol.size_limit();
     if let Some(max) = section
         .get("maxBytes")
@@ -128,12 +48,12 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
     let language = args
         .language
         .as_deref()
-        .or_else(|| entry.as_ref().and_then(|e| text_of(e, "language")))
-        .or_else(|| text_of(&section, "language"));
+        .or_else(|| entry.as_ref().and_then(|e| audio::text_of(e, "language")))
+        .or_else(|| audio::text_of(&section, "language"));
     let prompt = args
         .prompt
         .as_deref()
-        .or_else(|| text_of(&section, "prompt"));
+        .or_else(|| audio::text_of(&section, "prompt"));
     let query = section
         .pointer(&format!("/providerOptions/{}", target.provider.id))
         .and_then(Value::as_object)
@@ -179,7 +99,7 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
 pub fn providers(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let profiles = ctx.profiles()?;
-    let selected = select(ctx, registry, None)
+    let selected = audio::select(ctx, registry, None)
         .ok()
         .map(|(r, _)| r.provider.id.clone());
     let mut outputs = Vec::new();
@@ -196,31 +116,25 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             continue;
         }
         let credential = auth::lookup(provider, profiles);
-        let available = credential.is_some() || provider.key_optional;
-        let is_selected = selected.as_deref() == Some(provider.id.as_str());
-        outputs.push(json!({
-            "id": provider.id,
-            "capabilities": ["audio"],
-            "defaultModels": {"audio": default_model.clone().unwrap_or_default()},
-            "provider": provider.id,
-            "defaultModel": default_model,
-            "protocol": protocol.as_str(),
-            "maxBytes": protocol.size_limit(),
-            "available": available,
-            "configured": credential.is_some() || provider.in_config,
-            "selected": is_selected,
-        }));
-        text.push_str(&format!(
-            "{:14} {:32} {}{}\n",
-            provider.id,
-            default_model.as_deref().unwrap_or("-"),
-            if available {
-                "available"
-            } else {
-                "no credential"
+        let row = ProviderRow {
+            available: credential.is_some() || provider.key_optional,
+            configured: credential.is_some() || provider.in_config,
+            selected: selected.as_deref() == Some(provider.id.as_str()),
+            detail: TranscriptionProvider {
+                id: &provider.id,
+                capabilities: ["audio"],
+                default_models: json!({"audio": default_model.clone().unwrap_or_default()}),
+                provider: &provider.id,
+                default_model: default_model.clone(),
+                protocol: protocol.as_str(),
+                max_bytes: protocol.size_limit(),
             },
-            if is_selected { "  (selected)" } else { "" }
-        ));
+        };
+        text.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let data = Value::Array(outputs.clone());
     Ok(Report::data(
@@ -228,4 +142,17 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         data,
         text,
     ))
+}
+
+/// A transcription provider's own keys in `audio providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TranscriptionProvider<'a> {
+    id: &'a str,
+    capabilities: [&'static str; 1],
+    default_models: Value,
+    provider: &'a str,
+    default_model: Option<String>,
+    protocol: &'static str,
+    max_bytes: u64,
 }

@@ -5,10 +5,12 @@
 //! (or `memory.search.*`), else a usable `local` model, else the first of
 //! openai, google, voyage, mistral with a key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::embedding::{self, EmbeddingProtocol};
@@ -18,153 +20,7 @@ use crate::context::Context;
 use crate::engines::embedding as local_embedding;
 use crate::envelope::{Envelope, Timings, Transport};
 use crate::error::{Error, Result};
-use crate::registry::{ModelRef, Registry, Resolved};
-
-/// Providers tried, in order, when nothing selects one.
-const AUTO_ORDER: [&str; 4] = ["openai", "google", "voyage", "mistral"];
-
-/// The reference tool names Google's provider `gemini` in memory settings.
-fn provider_id(id: &str) -> String {
-    let lower = id.trim().to_ascii_lowercase();
-    if lower == "gemini" {
-        "google".to_owned()
-    } else {
-        lower
-    }
-}
-
-/// `{provider, model}` from `agents.defaults.memorySearch`, else `memory.search`.
-fn configured(ctx: &Context) -> Result<(Option<String>, Option<String>)> {
-    let config = ctx.config()?;
-    let sections = [
-        config.agents.defaults.memory_search.as_ref(),
-        config.memory.as_ref().and_then(|m| m.get("search")),
-    ];
-    for section in sections.into_iter().flatten() {
-        let text = |key: &str| {
-            section
-                .get(key)
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
-                .map(str::to_owned)
-        };
-        let (provider, model) = (text("provider").filter(|p| p != "auto"), text("model"));
-        if provider.is_some() || model.is_some() {
-            return Ok((provider, model));
-        }
-    }
-    Ok((None, None))
-}
-
-/// Where the vectors come from.
-enum Target<'r> {
-    Remote(Box<Resolved<'r>>),
-    /// In-process, from the model directory (when one is configured).
-    Local(Option<PathBuf>),
-}
-
-impl Target<'_> {
-    fn provider(&self) -> &str {
-        match self {
-            Target::Remote(resolved) => &resolved.provider.id,
-            Target::Local(_) => "local",
-        }
-    }
-}
-
-fn select<'r>(
-    ctx: &Context,
-    registry: &'r Registry,
-    provider: Option<&str>,
-    model: Option<&str>,
-) -> Result<Target<'r>> {
-    if let Some(reference) = model {
-        let parsed = ModelRef::parse(reference)?;
-        let model_provider = if parsed.provider.eq_ignore_ascii_case("local") {
-            "local".to_owned()
-        } else {
-            registry
-                .resolve(reference, ModelKind::Embedding)?
-                .provider
-                .id
-                .clone()
-        };
-        if let Some(asked) = provider {
-            if provider_id(asked) != model_provider {
-                return Err(Error::usage(format!(
-                    "`--provider {asked}` disagrees with `--model {reference}` (provider `{model_provider}`)"
-                ))
-                .with_hint("drop one of the two flags, or make them name the same provider"));
-            }
-        }
-        if model_provider == "local" {
-            return Ok(Target::Local(local_embedding::model_dir(ctx)?));
-        }
-        return Ok(Target::Remote(Box::new(
-            registry.resolve(reference, ModelKind::Embedding)?,
-        )));
-    }
-    if let Some(asked) = provider {
-        return default_of(ctx, registry, &provider_id(asked));
-    }
-    match configured(ctx)? {
-        (Some(provider), Some(model)) => {
-            let provider = provider_id(&provider);
-            if provider == "local" {
-                return default_of(ctx, registry, "local");
-            }
-            let full = model.contains('/')
-                && registry
-                    .resolve(&model, ModelKind::Embedding)
-                    .is_ok_and(|r| r.provider.id == provider);
-            let reference = if full {
-                model
-            } else {
-                format!("{provider}/{model}")
-            };
-            registry
-                .resolve(&reference, ModelKind::Embedding)
-                .map(|r| Target::Remote(Box::new(r)))
-                .map_err(|e| e.context("agents.defaults.memorySearch"))
-        }
-        (Some(provider), None) => default_of(ctx, registry, &provider_id(&provider))
-            .map_err(|e| e.context("agents.defaults.memorySearch.provider")),
-        (None, Some(model)) => registry
-            .resolve(&model, ModelKind::Embedding)
-            .map(|r| Target::Remote(Box::new(r)))
-            .map_err(|e| e.context("agents.defaults.memorySearch.model")),
-        (None, None) => {
-            // A usable local model wins: it needs no key and no network.
-            if local_embedding::BUILT_IN {
-                if let Some(dir) = local_embedding::model_dir(ctx)? {
-                    if local_embedding::check(&dir).is_ok() {
-                        return Ok(Target::Local(Some(dir)));
-                    }
-                }
-            }
-            let profiles = ctx.profiles()?;
-            for id in AUTO_ORDER {
-                if let Some(provider) = registry.provider(id) {
-                    if auth::lookup(provider, profiles).is_some() {
-                        return default_of(ctx, registry, id);
-                    }
-                }
-            }
-            Err(Error::usage("no embedding provider given, configured, or with a key").with_hint(
-                "pass `--provider <id>` or `--model <provider/model>`, or set `agents.defaults.memorySearch.provider`",
-            ))
-        }
-    }
-}
-
-fn default_of<'r>(ctx: &Context, registry: &'r Registry, id: &str) -> Result<Target<'r>> {
-    if id == "local" {
-        return Ok(Target::Local(local_embedding::model_dir(ctx)?));
-    }
-    registry
-        .default_for(id, ModelKind::Embedding)
-        .map(|r| Target::Remote(Box::new(r)))
-}
+use crate::registry::ModelRef;
 
 /// The local model directory, or the reason `local` cannot run here.
 fn local_ready(dir: Option<&Path>) -> Result<&Path> {
@@ -185,14 +41,14 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
         ModelRef::parse(model)?;
     }
     let registry = ctx.registry()?;
-    let target = select(
+    let target = embedding::select(
         ctx,
         registry,
         args.provider.as_deref(),
         args.model.as_deref(),
     )?;
     let local_dir = match &target {
-        Target::Remote(resolved) => {
+        embedding::Target::Remote(resolved) => {
             if EmbeddingProtocol::for_provider(resolved.provider).is_none() {
                 return Err(Error::usage(format!(
                     "provider `{}` has no embeddings API",
@@ -203,7 +59,7 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
             }
             None
         }
-        Target::Local(dir) => Some(local_ready(dir.as_deref())?),
+        embedding::Target::Local(dir) => Some(local_ready(dir.as_deref())?),
     };
     let started = std::time::Instant::now();
     let mut envelope = Envelope::success("embedding.create", Transport::Local);
@@ -213,7 +69,7 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
             envelope.model = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             local_embedding::embed(dir, &args.texts).map(|vectors| (vectors, None))
         }
-        (Target::Remote(resolved), None) => {
+        (embedding::Target::Remote(resolved), None) => {
             envelope.model = Some(resolved.model.id.clone());
             embedding::create(ctx, resolved, &args.texts)
                 .await
@@ -225,7 +81,9 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
                     (o.vectors, usage)
                 })
         }
-        (Target::Local(_), None) => unreachable!("local targets always have a checked directory"),
+        (embedding::Target::Local(_), None) => {
+            unreachable!("local targets always have a checked directory")
+        }
     };
     match result {
         Ok((vectors, usage)) => {
@@ -246,7 +104,7 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
 pub fn providers(ctx: &Context) -> Result<Report> {
     let registry = ctx.registry()?;
     let profiles = ctx.profiles()?;
-    let selected = select(ctx, registry, None, None)
+    let selected = embedding::select(ctx, registry, None, None)
         .ok()
         .map(|t| t.provider().to_owned());
     let mut outputs = Vec::new();
@@ -264,30 +122,25 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             continue;
         }
         let credential = auth::lookup(provider, profiles);
-        let available = credential.is_some() || provider.key_optional;
-        let is_selected = selected.as_deref() == Some(provider.id.as_str());
-        outputs.push(json!({
-            "id": provider.id,
-            "transport": "remote",
-            "provider": provider.id,
-            "defaultModel": default_model.clone().unwrap_or_default(),
-            "protocol": protocol.as_str(),
-            "batchLimit": embedding::batch_limit(provider, protocol),
-            "available": available,
-            "configured": credential.is_some() || provider.in_config,
-            "selected": is_selected,
-        }));
-        text.push_str(&format!(
-            "{:14} {:28} {}{}\n",
-            provider.id,
-            default_model.as_deref().unwrap_or("-"),
-            if available {
-                "available"
-            } else {
-                "no credential"
+        let row = ProviderRow {
+            available: credential.is_some() || provider.key_optional,
+            configured: credential.is_some() || provider.in_config,
+            selected: selected.as_deref() == Some(provider.id.as_str()),
+            detail: EmbeddingProvider {
+                id: &provider.id,
+                transport: "remote",
+                provider: &provider.id,
+                default_model: default_model.clone().unwrap_or_default(),
+                protocol: protocol.as_str(),
+                batch_limit: Some(embedding::batch_limit(provider, protocol)),
+                note: None,
             },
-            if is_selected { "  (selected)" } else { "" }
-        ));
+        };
+        text.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let local_dir = local_embedding::model_dir(ctx)?;
     let local_error = local_ready(local_dir.as_deref()).err();
@@ -295,36 +148,51 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         .as_ref()
         .and_then(|d| d.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let local_selected = selected.as_deref() == Some("local");
-    let mut local = json!({
-        "id": "local",
-        "transport": "local",
-        "provider": "local",
-        "defaultModel": local_model.clone().unwrap_or_default(),
-        "protocol": "in-process",
-        "available": local_error.is_none(),
-        "configured": local_dir.is_some(),
-        "selected": local_selected,
+    let local = ProviderRow {
+        available: local_error.is_none(),
+        configured: local_dir.is_some(),
+        selected: selected.as_deref() == Some("local"),
+        detail: EmbeddingProvider {
+            id: "local",
+            transport: "local",
+            provider: "local",
+            default_model: local_model.clone().unwrap_or_default(),
+            protocol: "in-process",
+            batch_limit: None,
+            note: local_error.as_ref().map(|e| e.message.clone()),
+        },
+    };
+    let cells = [
+        ("local", providers::ID),
+        (local_model.as_deref().unwrap_or("-"), providers::MODEL),
+    ];
+    // A local model that cannot run says why instead of a state word.
+    text.push_str(&match &local_error {
+        Some(error) => providers::line(&cells, &error.message, local.selected),
+        None => local.line(&cells),
     });
-    if let Some(error) = &local_error {
-        local["note"] = json!(error.message);
-    }
-    outputs.push(local);
-    text.push_str(&format!(
-        "{:14} {:28} {}{}\n",
-        "local",
-        local_model.as_deref().unwrap_or("-"),
-        local_error
-            .as_ref()
-            .map_or("available", |e| e.message.as_str()),
-        if local_selected { "  (selected)" } else { "" }
-    ));
+    outputs.push(local.to_value());
     let data = Value::Array(outputs.clone());
     Ok(Report::data(
         Envelope::success("embedding.providers", Transport::Local).with_outputs(outputs),
         data,
         text,
     ))
+}
+
+/// An embedding provider's own keys in `embedding providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmbeddingProvider<'a> {
+    id: &'a str,
+    transport: &'static str,
+    provider: &'a str,
+    default_model: String,
+    protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch_limit: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// f32 values as the shortest decimals that round-trip (`0.3`, not the

@@ -3,14 +3,16 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::fallback::Success;
 use crate::capabilities::image_describe::{self, Source};
 use crate::capabilities::image_generate::{self, Hints, ImageFamily};
-use crate::capabilities::media_models;
+use crate::capabilities::{deadline, media_models};
 use crate::catalog::ModelKind;
 use crate::cli::image::{
     ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs, ImageOptions,
@@ -88,12 +90,12 @@ async fn run_generation(
         ModelKind::Image,
         |provider| ImageFamily::of(provider).is_some(),
     )?;
-    let timeout = options
-        .timeout_ms
-        .map(Duration::from_millis)
-        .or(selection.configured_timeout)
-        .unwrap_or(DEFAULT_IMAGE_TIMEOUT);
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now()
+        + deadline::bounded(
+            options.timeout_ms,
+            selection.configured_timeout,
+            DEFAULT_IMAGE_TIMEOUT,
+        );
     let started = Instant::now();
 
     let mut envelope = Envelope::success(capability, Transport::Local);
@@ -196,63 +198,82 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             output["backgrounds"] = json!(["transparent", "opaque", "auto"]);
         }
         // The reference's row first, then our own keys.
-        outputs.push(json!({
-            "available": true,
-            "configured": configured,
-            "selected": selected,
-            "id": provider.id,
-            "label": provider.name,
-            "defaultModel": default_model.clone().or_else(|| models.first().map(|m| (*m).to_owned())).unwrap_or_default(),
-            "models": models,
-            "capabilities": {
-                "generate": {
-                    "maxCount": 4,
-                    "supportsSize": supports("size"),
-                    "supportsAspectRatio": supports("aspectRatio"),
-                    "supportsResolution": supports("resolution"),
-                },
-                "edit": {
-                    "enabled": family.edits(),
-                    "maxCount": 4,
-                    "maxInputImages": if family.edits() { 1 } else { 0 },
-                    "supportsSize": family.edits() && supports("size"),
-                    "supportsAspectRatio": family.edits() && supports("aspectRatio"),
-                    "supportsResolution": family.edits() && supports("resolution"),
-                },
-                "geometry": {},
-                "output": output,
+        let row = ProviderRow {
+            available: true,
+            configured,
+            selected,
+            detail: ImageProvider {
+                id: &provider.id,
+                label: &provider.name,
+                default_model: default_model
+                    .clone()
+                    .or_else(|| models.first().map(|m| (*m).to_owned()))
+                    .unwrap_or_default(),
+                models: models.clone(),
+                capabilities: json!({
+                    "generate": {
+                        "maxCount": 4,
+                        "supportsSize": supports("size"),
+                        "supportsAspectRatio": supports("aspectRatio"),
+                        "supportsResolution": supports("resolution"),
+                    },
+                    "edit": {
+                        "enabled": family.edits(),
+                        "maxCount": 4,
+                        "maxInputImages": if family.edits() { 1 } else { 0 },
+                        "supportsSize": family.edits() && supports("size"),
+                        "supportsAspectRatio": family.edits() && supports("aspectRatio"),
+                        "supportsResolution": family.edits() && supports("resolution"),
+                    },
+                    "geometry": {},
+                    "output": output,
+                }),
+                provider: &provider.id,
+                generate: true,
+                edit: family.edits(),
+                hints: hints.clone(),
+                env_vars: &provider.env_vars,
             },
-            "provider": provider.id,
-            "generate": true,
-            "edit": family.edits(),
-            "hints": hints,
-            "envVars": provider.env_vars,
-        }));
-        lines.push_str(&format!(
-            "{:<12} generate{} {:<14} {}\n",
-            provider.id,
-            if family.edits() { ", edit" } else { "      " },
-            if configured { "configured" } else { "no key" },
-            default_model.unwrap_or_default()
-        ));
+        };
+        let operations = if family.edits() {
+            "generate, edit"
+        } else {
+            "generate"
+        };
+        lines.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (operations, 14),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let data = Value::Array(outputs.clone());
     let envelope = Envelope::success("image.providers", Transport::Local).with_outputs(outputs);
     Ok(Report::data(envelope, data, lines))
 }
 
+/// An image provider's own keys in `image providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageProvider<'a> {
+    id: &'a str,
+    label: &'a str,
+    default_model: String,
+    models: Vec<&'a str>,
+    capabilities: Value,
+    provider: &'a str,
+    generate: bool,
+    edit: bool,
+    hints: Vec<&'a str>,
+    env_vars: &'a [String],
+}
+
 fn describe_deadline(ctx: &Context, timeout_ms: Option<u64>) -> Result<Option<Instant>> {
-    let timeout = match timeout_ms {
-        Some(ms) => Some(Duration::from_millis(ms)),
-        None => ctx
-            .config()?
-            .agents
-            .defaults
-            .timeout_seconds
-            .filter(|s| *s > 0.0)
-            .map(Duration::from_secs_f64),
-    };
-    Ok(timeout.map(|t| Instant::now() + t))
+    Ok(deadline::deadline(
+        timeout_ms,
+        deadline::agent_timeout(ctx)?,
+        None,
+    ))
 }
 
 fn description_json(label: &str, success: &Success<String>) -> Value {

@@ -11,6 +11,7 @@ mod infer;
 mod model;
 mod models;
 mod onboard;
+mod providers;
 mod tts;
 mod video;
 mod web;

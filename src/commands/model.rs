@@ -4,12 +4,15 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth::{self, Source};
+use crate::capabilities::deadline;
 use crate::capabilities::model_run::{self, RunEvent, RunRequest};
 use crate::capabilities::structured::OutputSchema;
 use crate::catalog::ModelKind;
@@ -23,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
-use crate::registry::{Model, Registry, Resolved, discovery};
+use crate::registry::{Model, Registry, discovery};
 
 pub async fn run(
     ctx: &Context,
@@ -52,25 +55,16 @@ pub async fn run(
         })
         .collect();
     let registry = ctx.registry()?;
-    let mut candidates = candidates(ctx, registry, args.model.as_deref())?;
+    let mut candidates = model_run::candidates(ctx, registry, args.model.as_deref())?;
     if args.no_fallback {
         candidates.truncate(1);
     }
-    let timeout = match args.timeout_ms {
-        Some(ms) => Some(Duration::from_millis(ms)),
-        None => ctx
-            .config()?
-            .agents
-            .defaults
-            .timeout_seconds
-            .filter(|s| *s > 0.0)
-            .map(Duration::from_secs_f64),
-    };
+    let deadline = deadline::deadline(args.timeout_ms, deadline::agent_timeout(ctx)?, None);
     let request = RunRequest {
         prompt: &prompt,
         images: &images,
         thinking: args.thinking,
-        deadline: timeout.map(|t| Instant::now() + t),
+        deadline,
         schema: schema.as_ref(),
     };
 
@@ -258,36 +252,6 @@ async fn read_prompt(flag: Option<&str>) -> Result<String> {
 async fn read_stdin(cap: u64) -> Result<String> {
     let bytes = crate::input::read_stdin("the prompt", cap).await?;
     String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on stdin is not UTF-8 text"))
-}
-
-/// `--model` alone when given (a smoke test runs exactly that model);
-/// otherwise the configured primary followed by its fallbacks.
-fn candidates<'r>(
-    ctx: &Context,
-    registry: &'r Registry,
-    model: Option<&str>,
-) -> Result<Vec<Resolved<'r>>> {
-    if let Some(reference) = model {
-        return Ok(vec![registry.resolve(reference, ModelKind::Chat)?]);
-    }
-    let selection = ctx.config()?.agents.defaults.model.as_ref();
-    let Some(primary) = selection.and_then(|s| s.primary()) else {
-        return Err(Error::usage("no model given and no default model configured")
-            .with_hint("pass `--model <provider/model>` or set `agents.defaults.model.primary` in the config"));
-    };
-    let mut chain = vec![
-        registry
-            .resolve(primary, ModelKind::Chat)
-            .map_err(|e| e.context("agents.defaults.model.primary"))?,
-    ];
-    for fallback in selection.map(|s| s.fallbacks()).unwrap_or_default() {
-        chain.push(
-            registry
-                .resolve(fallback, ModelKind::Chat)
-                .map_err(|e| e.context("agents.defaults.model.fallbacks"))?,
-        );
-    }
-    Ok(chain)
 }
 
 /// The catalog and config models; Hugging Face's list is refreshed from
@@ -499,35 +463,29 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     let mut text = String::new();
     for provider in &registry.providers {
         let credential = auth::lookup(provider, profiles);
-        let available = credential.is_some() || provider.key_optional;
-        let configured = provider.in_config || credential.is_some();
-        let is_selected = selected.as_deref() == Some(provider.id.as_str());
         // The reference lists the default model ids; ours by kind too.
         let mut defaults: Vec<&String> = provider.defaults.values().collect();
         defaults.dedup();
-        outputs.push(json!({
-            "provider": provider.id,
-            "name": provider.name,
-            "api": provider.api.as_str(),
-            "count": provider.models.len(),
-            "defaults": defaults,
-            "defaultsByKind": provider.defaults,
-            "available": available,
-            "configured": configured,
-            "selected": is_selected,
-        }));
-        text.push_str(&format!(
-            "{:14} {:>3} models  {:21} {}{}\n",
-            provider.id,
-            provider.models.len(),
-            provider.api.as_str(),
-            if available {
-                "available"
-            } else {
-                "no credential"
+        let row = ProviderRow {
+            available: credential.is_some() || provider.key_optional,
+            configured: provider.in_config || credential.is_some(),
+            selected: selected.as_deref() == Some(provider.id.as_str()),
+            detail: ChatProvider {
+                provider: &provider.id,
+                name: &provider.name,
+                api: provider.api.as_str(),
+                count: provider.models.len(),
+                defaults,
+                defaults_by_kind: &provider.defaults,
             },
-            if is_selected { "  (selected)" } else { "" },
-        ));
+        };
+        let count = format!("{} models", provider.models.len());
+        text.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (&count, 11),
+            (provider.api.as_str(), 21),
+        ]));
+        outputs.push(row.to_value());
     }
     let data = Value::Array(outputs.clone());
     Ok(Report::data(
@@ -535,6 +493,18 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         data,
         text,
     ))
+}
+
+/// A chat provider's own keys in `model providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatProvider<'a> {
+    provider: &'a str,
+    name: &'a str,
+    api: &'a str,
+    count: usize,
+    defaults: Vec<&'a String>,
+    defaults_by_kind: &'a std::collections::BTreeMap<ModelKind, String>,
 }
 
 pub fn auth_login(ctx: &Context, args: &AuthLoginArgs) -> Result<Report> {

@@ -128,41 +128,56 @@ struct Outcome {
     notes: Vec<String>,
 }
 
+/// One config edit: the path, the value, and whether an existing value at
+/// that path is merged into rather than replaced.
+struct ConfigSet {
+    path: Vec<Segment>,
+    value: Value,
+    merge: bool,
+}
+
+impl ConfigSet {
+    fn set(path_text: &str, value: Value) -> Self {
+        ConfigSet {
+            path: path(path_text),
+            value,
+            merge: false,
+        }
+    }
+
+    fn merge(path_text: &str, value: Value) -> Self {
+        ConfigSet {
+            path: path(path_text),
+            value,
+            merge: true,
+        }
+    }
+}
+
+/// Everything an auth choice decided, before anything is written.
+struct Plan {
+    provider: Option<String>,
+    model_ref: Option<String>,
+    sets: Vec<ConfigSet>,
+    profile: Option<(String, Profile)>,
+}
+
+impl Plan {
+    fn skip() -> Self {
+        Plan {
+            provider: None,
+            model_ref: None,
+            sets: Vec::new(),
+            profile: None,
+        }
+    }
+}
+
 pub fn run(args: OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -> ExitCode {
     let json = args.json;
     match super::block_on(onboard(&args, ctx, diagnostics)) {
         Ok(outcome) => {
-            let value = json!({
-                "ok": true,
-                "mode": "local",
-                "authChoice": outcome.choice,
-                "provider": outcome.provider,
-                "model": outcome.model,
-                "configPath": ctx.paths.config_file.display().to_string(),
-                "configChanges": outcome.config_paths,
-                "authProfile": outcome.profile,
-                "notes": outcome.notes,
-            });
-            if json {
-                output::stdout(&(serde_json::to_string_pretty(&value).expect("json") + "\n"));
-            } else {
-                let mut text = String::new();
-                match &outcome.model {
-                    Some(model) => text.push_str(&format!("Default model: {model}\n")),
-                    None => text.push_str("No model was configured (skipped)\n"),
-                }
-                if let Some(profile) = &outcome.profile {
-                    text.push_str(&format!(
-                        "Saved credential {} in {}\n",
-                        profile["id"].as_str().unwrap_or(""),
-                        profile["path"].as_str().unwrap_or("")
-                    ));
-                }
-                if !outcome.config_paths.is_empty() {
-                    text.push_str(&format!("Updated {}\n", ctx.paths.config_file.display()));
-                }
-                output::stdout(&text);
-            }
+            render(&outcome, ctx, json);
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -175,6 +190,40 @@ pub fn run(args: OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -> ExitC
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+fn render(outcome: &Outcome, ctx: &Context, json: bool) {
+    if json {
+        let value = json!({
+            "ok": true,
+            "mode": "local",
+            "authChoice": outcome.choice,
+            "provider": outcome.provider,
+            "model": outcome.model,
+            "configPath": ctx.paths.config_file.display().to_string(),
+            "configChanges": outcome.config_paths,
+            "authProfile": outcome.profile,
+            "notes": outcome.notes,
+        });
+        output::stdout(&(serde_json::to_string_pretty(&value).expect("json") + "\n"));
+        return;
+    }
+    let mut text = String::new();
+    match &outcome.model {
+        Some(model) => text.push_str(&format!("Default model: {model}\n")),
+        None => text.push_str("No model was configured (skipped)\n"),
+    }
+    if let Some(profile) = &outcome.profile {
+        text.push_str(&format!(
+            "Saved credential {} in {}\n",
+            profile["id"].as_str().unwrap_or(""),
+            profile["path"].as_str().unwrap_or("")
+        ));
+    }
+    if !outcome.config_paths.is_empty() {
+        text.push_str(&format!("Updated {}\n", ctx.paths.config_file.display()));
+    }
+    output::stdout(&text);
 }
 
 async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -> Result<Outcome> {
@@ -199,7 +248,42 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
         diagnostics.info(&format!("note: {note}"));
         notes.push(note);
     }
-    let (choice, kind) = match args.auth_choice.as_deref() {
+    let (choice, kind) = resolve_choice(args, interactive)?;
+    edit::ensure_writable(&ctx.paths.config_file)?;
+    let plan = match kind {
+        Kind::Skip => Plan::skip(),
+        Kind::ApiKey {
+            provider,
+            label,
+            env,
+        } => {
+            plan_api_key(
+                args,
+                ctx,
+                diagnostics,
+                interactive,
+                choice,
+                (provider, label, env),
+            )
+            .await?
+        }
+        Kind::Ollama => plan_ollama(args, ctx, interactive)?,
+        Kind::LmStudio | Kind::LlamaCpp | Kind::Custom => plan_endpoint(args, kind, interactive)?,
+    };
+    let (config_paths, profile) = write_plan(ctx, plan.sets, plan.profile, &plan.model_ref)?;
+    Ok(Outcome {
+        choice,
+        provider: plan.provider,
+        model: plan.model_ref,
+        profile,
+        config_paths,
+        notes,
+    })
+}
+
+/// The auth choice from `--auth-choice`, or from a menu on a terminal.
+fn resolve_choice(args: &OnboardArgs, interactive: bool) -> Result<(&'static str, Kind)> {
+    match args.auth_choice.as_deref() {
         Some(id) => find_choice(id).ok_or_else(|| {
             Error::usage(format!("unknown `--auth-choice {id}`")).with_hint(format!(
                 "choices: {}, apiKey",
@@ -209,278 +293,289 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
-        })?,
+        }),
         None if interactive => {
             let labels: Vec<String> = CHOICES
                 .iter()
                 .map(|(id, kind)| choice_label(id, *kind))
                 .collect();
-            CHOICES[menu("How should openclaw reach a model?", &labels, 0)?]
+            Ok(CHOICES[menu("How should openclaw reach a model?", &labels, 0)?])
         }
-        None => {
-            return Err(
-                Error::usage("`--auth-choice` is required with `--non-interactive`").with_hint(
-                    "e.g. `--auth-choice huggingface-api-key --huggingface-api-key \"$HF_TOKEN\"`",
-                ),
-            );
+        None => Err(
+            Error::usage("`--auth-choice` is required with `--non-interactive`").with_hint(
+                "e.g. `--auth-choice huggingface-api-key --huggingface-api-key \"$HF_TOKEN\"`",
+            ),
+        ),
+    }
+}
+
+/// A catalog provider: its key becomes an auth profile and its default (or
+/// picked) chat model the default model.
+async fn plan_api_key(
+    args: &OnboardArgs,
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    interactive: bool,
+    choice: &str,
+    (provider, label, vars): (&'static str, &'static str, &'static [&'static str]),
+) -> Result<Plan> {
+    let flag = match provider {
+        "huggingface" => &args.huggingface_api_key,
+        "openai" => &args.openai_api_key,
+        "anthropic" => &args.anthropic_api_key,
+        "google" => &args.gemini_api_key,
+        "openrouter" => &args.openrouter_api_key,
+        _ => &args.mistral_api_key,
+    };
+    let env_hit = vars
+        .iter()
+        .find_map(|name| env::var(name).map(|value| (*name, value)));
+    let key = match (flag.as_deref().filter(|k| !k.trim().is_empty()), &env_hit) {
+        (Some(key), _) => key.trim().to_owned(),
+        (None, Some((_, value))) if !interactive => value.clone(),
+        (None, env_hit) if interactive => {
+            prompt_key(label, env_hit.as_ref().map(|(name, _)| *name))?
+                .or_else(|| env_hit.as_ref().map(|(_, value)| value.clone()))
+                .ok_or_else(|| Error::usage(format!("no {label} key given")))?
+        }
+        (None, _) => {
+            return Err(Error::usage(format!(
+                "no {label} key: pass `--{choice}` or set {}",
+                vars.join(" or ")
+            ))
+            .with_hint("nothing was written"));
         }
     };
-    let config_file = &ctx.paths.config_file;
-    edit::ensure_writable(config_file)?;
-    let ref_mode = args.secret_input_mode == Some(SecretInputMode::Ref);
-
-    let mut sets: Vec<(Vec<Segment>, Value, bool)> = Vec::new(); // (path, value, merge)
-    let mut profile_to_save: Option<(String, Profile)> = None;
-    let provider_id: Option<String>;
-    let model_ref: Option<String>;
-
-    match kind {
-        Kind::Skip => {
-            provider_id = None;
-            model_ref = None;
+    let registry = ctx.registry()?;
+    let entry = registry
+        .provider(provider)
+        .ok_or_else(|| registry.unknown_provider(provider))?;
+    let profile = if args.secret_input_mode == Some(SecretInputMode::Ref) {
+        let Some((name, _)) = env_hit else {
+            return Err(Error::usage(format!(
+                "`--secret-input-mode ref` stores a reference to {}, which is not set",
+                vars.join(" or ")
+            ))
+            .with_hint(format!("export {}=... and run onboarding again", vars[0])));
+        };
+        let mut other = BTreeMap::new();
+        other.insert(
+            "keyRef".to_owned(),
+            json!({"source": "env", "provider": "default", "id": name}),
+        );
+        Profile {
+            kind: "api_key".to_owned(),
+            provider: provider.to_owned(),
+            key: None,
+            other,
         }
-        Kind::ApiKey {
-            provider,
-            label,
-            env: vars,
-        } => {
-            let flag = match provider {
-                "huggingface" => &args.huggingface_api_key,
-                "openai" => &args.openai_api_key,
-                "anthropic" => &args.anthropic_api_key,
-                "google" => &args.gemini_api_key,
-                "openrouter" => &args.openrouter_api_key,
-                _ => &args.mistral_api_key,
-            };
-            let env_hit = vars
-                .iter()
-                .find_map(|name| env::var(name).map(|value| (*name, value)));
-            let key = match (flag.as_deref().filter(|k| !k.trim().is_empty()), &env_hit) {
-                (Some(key), _) => key.trim().to_owned(),
-                (None, Some((_, value))) if !interactive => value.clone(),
-                (None, env_hit) if interactive => {
-                    prompt_key(label, env_hit.as_ref().map(|(name, _)| *name))?
-                        .or_else(|| env_hit.as_ref().map(|(_, value)| value.clone()))
-                        .ok_or_else(|| Error::usage(format!("no {label} key given")))?
-                }
-                (None, _) => {
-                    return Err(Error::usage(format!(
-                        "no {label} key: pass `--{choice}` or set {}",
-                        vars.join(" or ")
-                    ))
-                    .with_hint("nothing was written"));
-                }
-            };
-            let registry = ctx.registry()?;
-            let entry = registry
-                .provider(provider)
-                .ok_or_else(|| registry.unknown_provider(provider))?;
-            let profile_id = format!("{provider}:default");
-            let profile = if ref_mode {
-                let Some((name, _)) = env_hit else {
-                    return Err(Error::usage(format!(
-                        "`--secret-input-mode ref` stores a reference to {}, which is not set",
-                        vars.join(" or ")
-                    ))
-                    .with_hint(format!("export {}=... and run onboarding again", vars[0])));
-                };
-                let mut other = BTreeMap::new();
-                other.insert(
-                    "keyRef".to_owned(),
-                    json!({"source": "env", "provider": "default", "id": name}),
-                );
-                Profile {
-                    kind: "api_key".to_owned(),
-                    provider: provider.to_owned(),
-                    key: None,
-                    other,
-                }
-            } else {
-                Profile {
-                    kind: "api_key".to_owned(),
-                    provider: provider.to_owned(),
-                    key: Some(key.clone()),
-                    other: BTreeMap::new(),
-                }
-            };
-            profile_to_save = Some((profile_id, profile));
-            let default_id = entry
-                .defaults
-                .get(&ModelKind::Chat)
-                .cloned()
-                .unwrap_or_default();
-            let model_id = if interactive {
-                let models = if provider == "huggingface" {
-                    match discovery::discover_with_key(ctx, entry, &key).await {
-                        Ok(found) => discovery::merge(entry, &found),
-                        Err(note) => {
-                            diagnostics.info(&format!("note: {note}"));
-                            entry.models.clone()
-                        }
-                    }
-                } else {
+    } else {
+        Profile {
+            kind: "api_key".to_owned(),
+            provider: provider.to_owned(),
+            key: Some(key.clone()),
+            other: BTreeMap::new(),
+        }
+    };
+    let default_id = entry
+        .defaults
+        .get(&ModelKind::Chat)
+        .cloned()
+        .unwrap_or_default();
+    let model_id = if interactive {
+        let models = if provider == "huggingface" {
+            match discovery::discover_with_key(ctx, entry, &key).await {
+                Ok(found) => discovery::merge(entry, &found),
+                Err(note) => {
+                    diagnostics.info(&format!("note: {note}"));
                     entry.models.clone()
-                };
-                pick_model(label, &models, &default_id)?
-            } else {
-                default_id
-            };
-            if model_id.is_empty() {
-                return Err(Error::usage(format!(
-                    "provider `{provider}` has no default chat model"
-                )));
-            }
-            provider_id = Some(provider.to_owned());
-            model_ref = Some(format!("{provider}/{model_id}"));
-        }
-        Kind::Ollama => {
-            let base = args
-                .custom_base_url
-                .clone()
-                .unwrap_or_else(|| "http://127.0.0.1:11434".to_owned());
-            let registry = ctx.registry()?;
-            let default_id = registry
-                .provider("ollama")
-                .and_then(|p| p.defaults.get(&ModelKind::Chat).cloned())
-                .unwrap_or_else(|| "llama3.2".to_owned());
-            let model = match &args.custom_model_id {
-                Some(id) => id.clone(),
-                None if interactive => {
-                    prompt_line(&format!("Ollama model id [{default_id}]: "))?.unwrap_or(default_id)
                 }
-                None => default_id,
-            };
-            sets.push((path("models.providers.ollama.baseUrl"), json!(base), false));
-            sets.push((
-                path("models.providers.ollama.models"),
-                json!([{"id": model}]),
-                true,
-            ));
-            provider_id = Some("ollama".to_owned());
-            model_ref = Some(format!("ollama/{model}"));
-        }
-        Kind::LmStudio | Kind::LlamaCpp | Kind::Custom => {
-            let (id, default_base, key_flag, key_env) = match kind {
-                Kind::LmStudio => (
-                    "lmstudio".to_owned(),
-                    Some("http://127.0.0.1:1234/v1"),
-                    &args.lmstudio_api_key,
-                    "LM_API_TOKEN",
-                ),
-                Kind::LlamaCpp => (
-                    "llama-cpp".to_owned(),
-                    Some("http://127.0.0.1:8080/v1"),
-                    &args.llama_server_api_key,
-                    "LLAMA_SERVER_API_KEY",
-                ),
-                _ => (
-                    args.custom_provider_id
-                        .clone()
-                        .unwrap_or_else(|| "custom".to_owned())
-                        .trim()
-                        .to_ascii_lowercase(),
-                    None,
-                    &args.custom_api_key,
-                    "CUSTOM_API_KEY",
-                ),
-            };
-            if id.is_empty()
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(Error::usage(format!(
-                    "`--custom-provider-id {id}`: use letters, digits, `-` and `_`"
-                )));
             }
-            let base = match (&args.custom_base_url, default_base) {
-                (Some(url), _) => url.clone(),
-                (None, _) if interactive => prompt_line(&format!(
-                    "Base URL{}: ",
-                    default_base.map(|d| format!(" [{d}]")).unwrap_or_default()
-                ))?
-                .or(default_base.map(str::to_owned))
-                .ok_or_else(|| Error::usage("a base URL is required"))?,
-                (None, Some(default)) => default.to_owned(),
-                (None, None) => {
-                    return Err(Error::usage(
-                        "`--custom-base-url` is required with `--auth-choice custom-api-key`",
-                    ));
-                }
-            };
-            if !(base.starts_with("http://") || base.starts_with("https://")) {
-                return Err(Error::usage(format!(
-                    "`--custom-base-url {base}` must start with http:// or https://"
-                )));
-            }
-            let model = match &args.custom_model_id {
-                Some(model) if !model.trim().is_empty() => model.trim().to_owned(),
-                _ if interactive => prompt_line("Model id: ")?
-                    .ok_or_else(|| Error::usage("a model id is required"))?,
-                _ => {
-                    return Err(Error::usage(
-                        "`--custom-model-id` is required for this auth choice",
-                    ));
-                }
-            };
-            let key = key_flag
-                .clone()
-                .filter(|k| !k.trim().is_empty())
-                .or_else(|| env::var(key_env));
-            let api = match (
-                kind,
-                args.custom_compatibility.unwrap_or(Compatibility::Openai),
-            ) {
-                (Kind::Custom, Compatibility::OpenaiResponses) => "openai-responses",
-                (Kind::Custom, Compatibility::Anthropic) => "anthropic-messages",
-                _ => "openai-completions",
-            };
-            let image = if args.custom_image_input {
-                true
-            } else if args.custom_text_input {
-                false
-            } else {
-                looks_like_vision(&model)
-            };
-            let input = if image {
-                json!(["text", "image"])
-            } else {
-                json!(["text"])
-            };
-            let prefix = format!(
-                "models.providers[{}]",
-                serde_json::to_string(&id).expect("string")
-            );
-            sets.push((path(&format!("{prefix}.baseUrl")), json!(base), false));
-            sets.push((path(&format!("{prefix}.api")), json!(api), false));
-            if let Some(key) = key {
-                let stored = if ref_mode {
-                    if env::var(key_env).is_none() {
-                        return Err(Error::usage(format!(
-                            "`--secret-input-mode ref` stores ${{{key_env}}}, which is not set"
-                        ))
-                        .with_hint(format!("export {key_env}=... and run onboarding again")));
-                    }
-                    format!("${{{key_env}}}")
-                } else {
-                    key
-                };
-                sets.push((path(&format!("{prefix}.apiKey")), json!(stored), false));
-            }
-            sets.push((
-                path(&format!("{prefix}.models")),
-                json!([{"id": model, "input": input}]),
-                true,
-            ));
-            provider_id = Some(id.clone());
-            model_ref = Some(format!("{id}/{model}"));
-        }
+        } else {
+            entry.models.clone()
+        };
+        pick_model(label, &models, &default_id)?
+    } else {
+        default_id
+    };
+    if model_id.is_empty() {
+        return Err(Error::usage(format!(
+            "provider `{provider}` has no default chat model"
+        )));
     }
+    Ok(Plan {
+        provider: Some(provider.to_owned()),
+        model_ref: Some(format!("{provider}/{model_id}")),
+        sets: Vec::new(),
+        profile: Some((format!("{provider}:default"), profile)),
+    })
+}
 
-    // The whole read-modify-write holds the config's lock, so a concurrent
-    // `config set` or onboarding is not lost.
-    let (changed_paths, profile_shown) = crate::config::lock::with_lock(config_file, || {
-        // Build the new config text, check it, then write credential and config.
+/// A local Ollama: its base URL and one model go into the config.
+fn plan_ollama(args: &OnboardArgs, ctx: &Context, interactive: bool) -> Result<Plan> {
+    let base = args
+        .custom_base_url
+        .clone()
+        .unwrap_or_else(|| "http://127.0.0.1:11434".to_owned());
+    let registry = ctx.registry()?;
+    let default_id = registry
+        .provider("ollama")
+        .and_then(|p| p.defaults.get(&ModelKind::Chat).cloned())
+        .unwrap_or_else(|| "llama3.2".to_owned());
+    let model = match &args.custom_model_id {
+        Some(id) => id.clone(),
+        None if interactive => {
+            prompt_line(&format!("Ollama model id [{default_id}]: "))?.unwrap_or(default_id)
+        }
+        None => default_id,
+    };
+    Ok(Plan {
+        provider: Some("ollama".to_owned()),
+        model_ref: Some(format!("ollama/{model}")),
+        sets: vec![
+            ConfigSet::set("models.providers.ollama.baseUrl", json!(base)),
+            ConfigSet::merge("models.providers.ollama.models", json!([{"id": model}])),
+        ],
+        profile: None,
+    })
+}
+
+/// An OpenAI- or Anthropic-compatible endpoint (LM Studio, a running
+/// llama.cpp server, or a custom one): a provider block in the config.
+fn plan_endpoint(args: &OnboardArgs, kind: Kind, interactive: bool) -> Result<Plan> {
+    let (id, default_base, key_flag, key_env) = match kind {
+        Kind::LmStudio => (
+            "lmstudio".to_owned(),
+            Some("http://127.0.0.1:1234/v1"),
+            &args.lmstudio_api_key,
+            "LM_API_TOKEN",
+        ),
+        Kind::LlamaCpp => (
+            "llama-cpp".to_owned(),
+            Some("http://127.0.0.1:8080/v1"),
+            &args.llama_server_api_key,
+            "LLAMA_SERVER_API_KEY",
+        ),
+        _ => (
+            args.custom_provider_id
+                .clone()
+                .unwrap_or_else(|| "custom".to_owned())
+                .trim()
+                .to_ascii_lowercase(),
+            None,
+            &args.custom_api_key,
+            "CUSTOM_API_KEY",
+        ),
+    };
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::usage(format!(
+            "`--custom-provider-id {id}`: use letters, digits, `-` and `_`"
+        )));
+    }
+    let base = match (&args.custom_base_url, default_base) {
+        (Some(url), _) => url.clone(),
+        (None, _) if interactive => prompt_line(&format!(
+            "Base URL{}: ",
+            default_base.map(|d| format!(" [{d}]")).unwrap_or_default()
+        ))?
+        .or(default_base.map(str::to_owned))
+        .ok_or_else(|| Error::usage("a base URL is required"))?,
+        (None, Some(default)) => default.to_owned(),
+        (None, None) => {
+            return Err(Error::usage(
+                "`--custom-base-url` is required with `--auth-choice custom-api-key`",
+            ));
+        }
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(Error::usage(format!(
+            "`--custom-base-url {base}` must start with http:// or https://"
+        )));
+    }
+    let model = match &args.custom_model_id {
+        Some(model) if !model.trim().is_empty() => model.trim().to_owned(),
+        _ if interactive => {
+            prompt_line("Model id: ")?.ok_or_else(|| Error::usage("a model id is required"))?
+        }
+        _ => {
+            return Err(Error::usage(
+                "`--custom-model-id` is required for this auth choice",
+            ));
+        }
+    };
+    let key = key_flag
+        .clone()
+        .filter(|k| !k.trim().is_empty())
+        .or_else(|| env::var(key_env));
+    let api = match (
+        kind,
+        args.custom_compatibility.unwrap_or(Compatibility::Openai),
+    ) {
+        (Kind::Custom, Compatibility::OpenaiResponses) => "openai-responses",
+        (Kind::Custom, Compatibility::Anthropic) => "anthropic-messages",
+        _ => "openai-completions",
+    };
+    let image = if args.custom_image_input {
+        true
+    } else if args.custom_text_input {
+        false
+    } else {
+        looks_like_vision(&model)
+    };
+    let input = if image {
+        json!(["text", "image"])
+    } else {
+        json!(["text"])
+    };
+    let prefix = format!(
+        "models.providers[{}]",
+        serde_json::to_string(&id).expect("string")
+    );
+    let mut sets = vec![
+        ConfigSet::set(&format!("{prefix}.baseUrl"), json!(base)),
+        ConfigSet::set(&format!("{prefix}.api"), json!(api)),
+    ];
+    if let Some(key) = key {
+        let stored = if args.secret_input_mode == Some(SecretInputMode::Ref) {
+            if env::var(key_env).is_none() {
+                return Err(Error::usage(format!(
+                    "`--secret-input-mode ref` stores ${{{key_env}}}, which is not set"
+                ))
+                .with_hint(format!("export {key_env}=... and run onboarding again")));
+            }
+            format!("${{{key_env}}}")
+        } else {
+            key
+        };
+        sets.push(ConfigSet::set(&format!("{prefix}.apiKey"), json!(stored)));
+    }
+    sets.push(ConfigSet::merge(
+        &format!("{prefix}.models"),
+        json!([{"id": model, "input": input}]),
+    ));
+    Ok(Plan {
+        provider: Some(id.clone()),
+        model_ref: Some(format!("{id}/{model}")),
+        sets,
+        profile: None,
+    })
+}
+
+/// Write the credential and the config edits. The whole read-modify-write
+/// holds the config's lock, so a concurrent `config set` or onboarding is
+/// not lost. Returns the changed config paths and the saved profile.
+fn write_plan(
+    ctx: &Context,
+    mut sets: Vec<ConfigSet>,
+    profile: Option<(String, Profile)>,
+    model_ref: &Option<String>,
+) -> Result<(Vec<String>, Option<Value>)> {
+    let config_file = &ctx.paths.config_file;
+    crate::config::lock::with_lock(config_file, || {
         let original = crate::config::load::read_text(config_file)?.unwrap_or_default();
         let current = edit::parse_value(&original).map_err(|error| {
             Error::config(format!(
@@ -489,75 +584,80 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
                 error.message
             ))
         })?;
-        if let Some(reference) = &model_ref {
+        if let Some(reference) = model_ref {
+            // A string default model is replaced by an object; an object
+            // keeps its other keys.
             match edit::get(&current, &path("agents.defaults.model")) {
-                Some(Value::Object(_)) | None => sets.push((
-                    path("agents.defaults.model.primary"),
+                Some(Value::Object(_)) | None => sets.push(ConfigSet::set(
+                    "agents.defaults.model.primary",
                     json!(reference),
-                    false,
                 )),
-                Some(_) => sets.push((
-                    path("agents.defaults.model"),
+                Some(_) => sets.push(ConfigSet::set(
+                    "agents.defaults.model",
                     json!({"primary": reference}),
-                    false,
                 )),
             }
         }
-        sets.push((path("gateway.mode"), json!("local"), false));
-        let mut text = original.clone();
-        let mut changed_paths = Vec::new();
-        for (segments, value, merge) in &sets {
-            let before = edit::parse_value(&text)?;
-            if edit::get(&before, segments) == Some(value) {
-                continue;
-            }
-            text = if *merge && edit::get(&before, segments).is_some() {
-                edit::merge(&text, segments, value)?
-            } else {
-                edit::set(&text, segments, value)?
-            };
-            changed_paths.push(edit::display_path(segments));
-        }
+        sets.push(ConfigSet::set("gateway.mode", json!("local")));
+        let (text, changed_paths) = apply_sets(&original, &sets)?;
         crate::config::load::parse(&text).map_err(|problem| {
             Error::config(format!(
                 "the onboarded config would not load ({problem}); nothing was written"
             ))
         })?;
-
-        let mut profile_shown = None;
-        if let Some((id, profile)) = profile_to_save {
-            let profiles_path = ctx.paths.auth_profiles_file(ctx.agent());
-            let storage = if profile.key.is_some() {
-                "plaintext"
-            } else {
-                "ref"
-            };
-            let provider = profile.provider.clone();
-            // Read again under the profiles' lock: a login may have saved
-            // a key since this run started.
-            crate::config::lock::with_lock(&profiles_path, || {
-                let mut profiles = crate::auth::AuthProfiles::load(&profiles_path)?;
-                profiles.version = profiles.version.max(1);
-                profiles.profiles.insert(id.clone(), profile);
-                profiles.save(&profiles_path)
-            })?;
-            profile_shown = Some(
-                json!({"id": id, "provider": provider, "storage": storage, "path": profiles_path.display().to_string()}),
-            );
-        }
+        let profile_shown = match profile {
+            Some((id, profile)) => Some(save_profile(ctx, id, profile)?),
+            None => None,
+        };
         if text != original {
             edit::write(config_file, &text)?;
         }
         Ok((changed_paths, profile_shown))
-    })?;
-    Ok(Outcome {
-        choice,
-        provider: provider_id,
-        model: model_ref,
-        profile: profile_shown,
-        config_paths: changed_paths,
-        notes,
     })
+}
+
+/// The config text with every edit applied, and the paths that changed.
+fn apply_sets(original: &str, sets: &[ConfigSet]) -> Result<(String, Vec<String>)> {
+    let mut text = original.to_owned();
+    let mut changed_paths = Vec::new();
+    for set in sets {
+        let before = edit::parse_value(&text)?;
+        if edit::get(&before, &set.path) == Some(&set.value) {
+            continue;
+        }
+        text = if set.merge && edit::get(&before, &set.path).is_some() {
+            edit::merge(&text, &set.path, &set.value)?
+        } else {
+            edit::set(&text, &set.path, &set.value)?
+        };
+        changed_paths.push(edit::display_path(&set.path));
+    }
+    Ok((text, changed_paths))
+}
+
+/// Save one auth profile; returns how it is shown in the summary.
+fn save_profile(ctx: &Context, id: String, profile: Profile) -> Result<Value> {
+    let profiles_path = ctx.paths.auth_profiles_file(ctx.agent());
+    let storage = if profile.key.is_some() {
+        "plaintext"
+    } else {
+        "ref"
+    };
+    let provider = profile.provider.clone();
+    // Read again under the profiles' lock: a login may have saved a key
+    // since this run started.
+    crate::config::lock::with_lock(&profiles_path, || {
+        let mut profiles = crate::auth::AuthProfiles::load(&profiles_path)?;
+        profiles.version = profiles.version.max(1);
+        profiles.profiles.insert(id.clone(), profile);
+        profiles.save(&profiles_path)
+    })?;
+    Ok(json!({
+        "id": id,
+        "provider": provider,
+        "storage": storage,
+        "path": profiles_path.display().to_string(),
+    }))
 }
 
 fn path(text: &str) -> Vec<Segment> {

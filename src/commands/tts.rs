@@ -7,8 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::json;
 
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::capabilities::tts::{self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState};
 use crate::cli::tts::{
@@ -297,36 +299,36 @@ pub fn providers(ctx: &Context) -> Result<Report> {
                 .ok()
                 .map(|r| r.model.id),
         };
-        let selected = id == active;
-        outputs.push(json!({
-            "available": available,
-            "configured": config.providers.contains_key(&id) || available,
-            "selected": selected,
-            "id": id,
-            "name": registry.provider(&id).map_or_else(|| id.clone(), |p| p.name.clone()),
-            "models": registry.provider(&id).map(|p| {
-                p.models
-                    .iter()
-                    .filter(|m| m.kind == crate::catalog::ModelKind::Tts)
-                    .map(|m| m.id.clone())
-                    .collect::<Vec<_>>()
-            }).unwrap_or_default(),
-            "voices": [],
-            "provider": id,
-            "defaultModel": default_model,
-            "formats": protocol.formats(),
-        }));
-        text.push_str(&format!(
-            "{:14} {:24} {}{}\n",
-            id,
-            default_model.as_deref().unwrap_or("-"),
-            if available {
-                "available"
-            } else {
-                "not available"
+        let row = ProviderRow {
+            available,
+            configured: config.providers.contains_key(&id) || available,
+            selected: id == active,
+            detail: SpeechProvider {
+                id: id.clone(),
+                name: registry
+                    .provider(&id)
+                    .map_or_else(|| id.clone(), |p| p.name.clone()),
+                models: registry
+                    .provider(&id)
+                    .map(|p| {
+                        p.models
+                            .iter()
+                            .filter(|m| m.kind == crate::catalog::ModelKind::Tts)
+                            .map(|m| m.id.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                voices: [],
+                provider: id.clone(),
+                default_model: default_model.clone(),
+                formats: protocol.formats(),
             },
-            if selected { "  (selected)" } else { "" }
-        ));
+        };
+        text.push_str(&row.line(&[
+            (&id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        outputs.push(row.to_value());
     }
     let data = json!({"providers": outputs, "active": active});
     Ok(Report::data(
@@ -334,6 +336,19 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         data,
         text,
     ))
+}
+
+/// A speech provider's own keys in `tts providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpeechProvider {
+    id: String,
+    name: String,
+    models: Vec<String>,
+    voices: [String; 0],
+    provider: String,
+    default_model: Option<String>,
+    formats: &'static [&'static str],
 }
 
 /// The persona's settings when they apply to `provider` (a persona without

@@ -3,13 +3,15 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::image::media_dir;
+use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
-use crate::capabilities::media_models;
 use crate::capabilities::video::{self, VideoFamily, VideoHints};
+use crate::capabilities::{deadline, media_models};
 use crate::catalog::ModelKind;
 use crate::cli::common::StreamFormat;
 use crate::cli::video::{VideoDescribeArgs, VideoGenerateArgs};
@@ -50,11 +52,11 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
         .filter(|mb| *mb > 0.0)
         .unwrap_or(DEFAULT_MAX_MB);
     let max_bytes = (max_mb * 1024.0 * 1024.0) as usize;
-    let timeout = args
-        .timeout_ms
-        .map(Duration::from_millis)
-        .or(selection.configured_timeout)
-        .unwrap_or(DEFAULT_VIDEO_TIMEOUT);
+    let timeout = deadline::bounded(
+        args.timeout_ms,
+        selection.configured_timeout,
+        DEFAULT_VIDEO_TIMEOUT,
+    );
     let started = Instant::now();
     let deadline = started + timeout;
 
@@ -173,13 +175,7 @@ pub async fn describe(ctx: &Context, args: VideoDescribeArgs) -> Result<Report, 
         .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts")
         .into());
     }
-    let deadline = ctx
-        .config()?
-        .agents
-        .defaults
-        .timeout_seconds
-        .filter(|s| *s > 0.0)
-        .map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let deadline = deadline::deadline(None, deadline::agent_timeout(ctx)?, None);
     let mut envelope = Envelope::success("video.describe", Transport::Local);
     envelope.inputs = vec![Input {
         path: file.path.clone(),
@@ -225,57 +221,101 @@ pub fn providers(ctx: &Context) -> Result<Report> {
                 .get(&ModelKind::Chat)
                 .cloned()
                 .unwrap_or_else(|| default_model.clone().unwrap_or_default());
-            description.push(json!({
-                "available": true,
-                "configured": configured,
-                "selected": false,
-                "id": provider.id,
-                "capabilities": ["video"],
-                // The same chat model reads images too.
-                "defaultModels": {"image": model, "video": model},
-            }));
-        }
-        generation.push(json!({
-            "available": true,
-            "configured": configured,
-            "selected": false,
-            "id": provider.id,
-            "label": provider.name,
-            "defaultModel": default_model.clone().or_else(|| models.first().map(|m| (*m).to_owned())).unwrap_or_default(),
-            "models": models,
-            "capabilities": {
-                "generate": {
-                    "maxVideos": 1,
-                    "supportsSize": supports("size"),
-                    "supportsAspectRatio": supports("aspectRatio"),
-                    "supportsResolution": supports("resolution"),
-                    "supportsAudio": false,
-                    "supportsWatermark": false,
+            let row = ProviderRow {
+                available: true,
+                configured,
+                selected: false,
+                detail: VideoReader {
+                    id: &provider.id,
+                    capabilities: ["video"],
+                    // The same chat model reads images too.
+                    default_models: json!({"image": model, "video": model}),
                 },
-                // Video from images or from another video is not offered.
-                "imageToVideo": {"enabled": false},
-                "videoToVideo": {"enabled": false},
+            };
+            description.push(row.to_value());
+        }
+        let row = ProviderRow {
+            available: true,
+            configured,
+            selected: false,
+            detail: VideoGenerator {
+                id: &provider.id,
+                label: &provider.name,
+                default_model: default_model
+                    .clone()
+                    .or_else(|| models.first().map(|m| (*m).to_owned()))
+                    .unwrap_or_default(),
+                models: models.clone(),
+                capabilities: json!({
+                    "generate": {
+                        "maxVideos": 1,
+                        "supportsSize": supports("size"),
+                        "supportsAspectRatio": supports("aspectRatio"),
+                        "supportsResolution": supports("resolution"),
+                        "supportsAudio": false,
+                        "supportsWatermark": false,
+                    },
+                    // Video from images or from another video is not offered.
+                    "imageToVideo": {"enabled": false},
+                    "videoToVideo": {"enabled": false},
+                }),
             },
-        }));
-        outputs.push(json!({
-            "provider": provider.id,
-            "generate": true,
-            "describe": describes,
-            "configured": configured,
-            "defaultModel": default_model,
-            "models": models,
-            "hints": family.hints(),
-            "envVars": provider.env_vars,
-        }));
-        lines.push_str(&format!(
-            "{:<10} {:<10} {}\n",
-            provider.id,
-            if configured { "configured" } else { "no key" },
-            default_model.unwrap_or_default()
-        ));
+        };
+        lines.push_str(&row.line(&[
+            (&provider.id, providers::ID),
+            (default_model.as_deref().unwrap_or("-"), providers::MODEL),
+        ]));
+        generation.push(row.to_value());
+        outputs.push(
+            serde_json::to_value(VideoProvider {
+                provider: &provider.id,
+                generate: true,
+                describe: describes,
+                configured,
+                default_model: default_model.clone(),
+                models,
+                hints: family.hints(),
+                env_vars: &provider.env_vars,
+            })
+            .expect("a provider row serializes"),
+        );
     }
     // Grouped as the reference groups them; our flat rows under `providers`.
     let data = json!({"generation": generation, "description": description, "providers": outputs});
     let envelope = Envelope::success("video.providers", Transport::Local).with_outputs(outputs);
     Ok(Report::data(envelope, data, lines))
+}
+
+/// A provider that describes video, in the reference's `description` group.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoReader<'a> {
+    id: &'a str,
+    capabilities: [&'static str; 1],
+    default_models: Value,
+}
+
+/// A provider that generates video, in the reference's `generation` group.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoGenerator<'a> {
+    id: &'a str,
+    label: &'a str,
+    default_model: String,
+    models: Vec<&'a str>,
+    capabilities: Value,
+}
+
+/// Our own flat row under `providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoProvider<'a> {
+    provider: &'a str,
+    generate: bool,
+    describe: bool,
+    configured: bool,
+    default_model: Option<String>,
+    models: Vec<&'a str>,
+    hints: &'static [&'static str],
+    env_vars: &'a [String],
 }

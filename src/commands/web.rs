@@ -1,7 +1,9 @@
 //! `infer web ...`: search, fetch, providers.
 
+use serde::Serialize;
 use serde_json::json;
 
+use super::providers::ProviderRow;
 use super::{Failure, Report};
 use crate::capabilities::web_fetch::{self, FETCH_PROVIDERS, FetchProvider, FetchRequest};
 use crate::capabilities::web_search::{self, SEARCH_PROVIDERS};
@@ -105,19 +107,27 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         .ok();
     let mut outputs = Vec::new();
     let (mut search_rows, mut fetch_rows) = (Vec::new(), Vec::new());
-    let mut lines = Vec::new();
+    let mut lines = String::new();
     for id in SEARCH_PROVIDERS.iter().copied() {
         let setup = web_search::setup(config, id)?;
         let configured = setup.configured();
         let selected = selected_search == Some(id);
-        let row = json!({
-            "available": true, "configured": configured, "selected": selected, "id": id,
-            "envVars": web_search::key_env(id).into_iter().collect::<Vec<_>>(),
-            "provider": id, "kind": "search", "requiresKey": setup.requires_key, "keySource": setup.key_source,
-        });
-        search_rows.push(row.clone());
-        outputs.push(row);
-        lines.push(provider_line("search", id, configured, selected));
+        let row = ProviderRow {
+            available: true,
+            configured,
+            selected,
+            detail: WebProvider {
+                id,
+                env_vars: web_search::key_env(id).into_iter().collect(),
+                provider: id,
+                kind: "search",
+                requires_key: setup.requires_key,
+                key_source: setup.key_source.clone(),
+            },
+        };
+        lines.push_str(&row.line(&[("search", 7), (id, 11)]));
+        search_rows.push(row.to_value());
+        outputs.push(row.to_value());
     }
     let fetch = fetch_settings(config)?;
     let selected_fetch = web_fetch::selected_provider(None, &fetch).ok();
@@ -138,28 +148,40 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             }
         };
         let selected = selected_fetch == Some(provider);
-        let row = json!({
-            "available": true, "configured": configured, "selected": selected, "id": id,
-            "envVars": if id == "firecrawl" { vec!["FIRECRAWL_API_KEY"] } else { Vec::new() },
-            "provider": id, "kind": "fetch", "requiresKey": false, "keySource": key_source,
-        });
-        fetch_rows.push(row.clone());
-        outputs.push(row);
-        lines.push(provider_line("fetch", id, configured, selected));
+        let row = ProviderRow {
+            available: true,
+            configured,
+            selected,
+            detail: WebProvider {
+                id,
+                env_vars: if id == "firecrawl" {
+                    vec!["FIRECRAWL_API_KEY"]
+                } else {
+                    Vec::new()
+                },
+                provider: id,
+                kind: "fetch",
+                requires_key: false,
+                key_source,
+            },
+        };
+        lines.push_str(&row.line(&[("fetch", 7), (id, 11)]));
+        fetch_rows.push(row.to_value());
+        outputs.push(row.to_value());
     }
     let data = json!({"search": search_rows, "fetch": fetch_rows});
     let envelope = Envelope::success("web.providers", Transport::Local).with_outputs(outputs);
-    Ok(Report::data(envelope, data, lines.join("\n") + "\n"))
+    Ok(Report::data(envelope, data, lines))
 }
 
-fn provider_line(kind: &str, id: &str, configured: bool, selected: bool) -> String {
-    format!(
-        "{kind:<7} {id:<11} {}{}",
-        if configured {
-            "configured"
-        } else {
-            "not configured"
-        },
-        if selected { "  (selected)" } else { "" }
-    )
+/// A search or fetch provider's own keys in `web providers`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebProvider<'a> {
+    id: &'a str,
+    env_vars: Vec<&'a str>,
+    provider: &'a str,
+    kind: &'static str,
+    requires_key: bool,
+    key_source: Option<String>,
 }
