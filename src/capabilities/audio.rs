@@ -4,32 +4,17 @@
 use std::path::Path;
 
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::Api;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai_audio};
 use crate::registry::{Provider, Resolved};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TranscriptionProtocol {
-    /// `POST /audio/transcriptions` multipart (OpenAI, Groq, Mistral, local servers).
-    OpenAi,
-    /// `POST /listen` with the raw audio.
-    Deepgram,
-    /// `POST /speech-to-text` multipart with `model_id`.
-    ElevenLabs,
-}
+pub use crate::catalog::TranscriptionProtocol;
 
 impl TranscriptionProtocol {
+    /// The provider's transcription API, as the registry resolved it.
     pub fn for_provider(provider: &Provider) -> Option<TranscriptionProtocol> {
-        match (provider.id.as_str(), provider.api) {
-            ("deepgram", _) => Some(TranscriptionProtocol::Deepgram),
-            ("elevenlabs", _) => Some(TranscriptionProtocol::ElevenLabs),
-            (_, Api::OpenAiCompletions | Api::OpenAiResponses) => {
-                Some(TranscriptionProtocol::OpenAi)
-            }
-            _ => None,
-        }
+        provider.apis.transcription
     }
 
     pub fn as_str(self) -> &'static str {

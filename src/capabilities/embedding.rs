@@ -2,7 +2,6 @@
 //! as few requests as the provider's batch limit allows, in input order.
 
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::Api;
 use crate::context::Context;
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
@@ -11,28 +10,12 @@ use crate::protocols::{
 };
 use crate::registry::{Provider, Resolved};
 
-/// The wire protocol used for a provider's embeddings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmbeddingProtocol {
-    /// `POST /embeddings` (OpenAI, Mistral, OpenAI-compatible servers).
-    OpenAi,
-    /// Voyage's `/embeddings`, which also takes `input_type`.
-    Voyage,
-    /// Gemini `batchEmbedContents`.
-    Gemini,
-    /// Ollama `/api/embed`.
-    Ollama,
-}
+pub use crate::catalog::EmbeddingProtocol;
 
 impl EmbeddingProtocol {
+    /// The provider's embedding API, as the registry resolved it.
     pub fn for_provider(provider: &Provider) -> Option<EmbeddingProtocol> {
-        match provider.api {
-            Api::OpenAiCompletions | Api::OpenAiResponses => Some(EmbeddingProtocol::OpenAi),
-            Api::GoogleGenerativeAi => Some(EmbeddingProtocol::Gemini),
-            Api::Ollama => Some(EmbeddingProtocol::Ollama),
-            Api::None if provider.id == "voyage" => Some(EmbeddingProtocol::Voyage),
-            Api::None | Api::AnthropicMessages | Api::Local => None,
-        }
+        provider.apis.embedding
     }
 
     pub fn as_str(self) -> &'static str {

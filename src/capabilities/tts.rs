@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::auth::{self, Secret};
 use crate::capabilities::provider_call::with_retries;
-use crate::catalog::{Api, ModelKind};
+use crate::catalog::ModelKind;
 use crate::config::EnvString;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
@@ -126,30 +126,15 @@ impl TtsConfig {
     }
 }
 
-/// How a speech provider is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpeechProtocol {
-    OpenAi,
-    ElevenLabs,
-    Local,
-}
+pub use crate::catalog::SpeechProtocol;
 
 impl SpeechProtocol {
     pub fn for_provider(registry: &Registry, id: &str) -> Option<SpeechProtocol> {
-        match id {
-            "local" => Some(SpeechProtocol::Local),
-            "elevenlabs" => Some(SpeechProtocol::ElevenLabs),
-            _ => match registry.provider(id) {
-                Some(p) if matches!(p.api, Api::OpenAiCompletions | Api::OpenAiResponses) => {
-                    // Only providers that list a speech model: chat-only vendors and
-                    // transcription servers have no `/audio/speech`.
-                    let speaks = p.defaults.contains_key(&ModelKind::Tts)
-                        || p.models.iter().any(|m| m.kind == ModelKind::Tts);
-                    speaks.then_some(SpeechProtocol::OpenAi)
-                }
-                _ => None,
-            },
+        // The local engines need no registry row (it may have been replaced).
+        if id == "local" {
+            return Some(SpeechProtocol::Local);
         }
+        registry.provider(id).and_then(|p| p.apis.speech)
     }
 
     /// Output formats, by file extension.
