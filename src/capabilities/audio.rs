@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::capabilities::provider_call::{Connection, with_retries};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai_audio};
+use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai};
 use crate::registry::{Provider, Resolved};
 
 pub use crate::catalog::TranscriptionProtocol;
@@ -121,7 +121,7 @@ pub async fn transcribe(
         async move {
             match protocol {
                 TranscriptionProtocol::OpenAi => {
-                    openai_audio::transcribe(endpoint, upload, options).await
+                    openai::audio::transcribe(endpoint, upload, options).await
                 }
                 TranscriptionProtocol::Deepgram => {
                     deepgram::transcribe(endpoint, upload, options).await

@@ -5,9 +5,7 @@ use crate::capabilities::provider_call::{Connection, with_retries};
 use crate::context::Context;
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
-use crate::protocols::{
-    EmbeddingResponse, gemini_embeddings, ollama_embeddings, openai_embeddings,
-};
+use crate::protocols::{EmbeddingResponse, google, ollama, openai};
 use crate::registry::{Provider, Resolved};
 
 pub use crate::catalog::EmbeddingProtocol;
@@ -66,13 +64,13 @@ pub async fn create(
                 match protocol {
                     // Voyage's `input_type` is optional; without it the text is embedded as is.
                     EmbeddingProtocol::OpenAi | EmbeddingProtocol::Voyage => {
-                        openai_embeddings::embed(endpoint, model, chunk, None).await
+                        openai::embeddings::embed(endpoint, model, chunk, None).await
                     }
                     EmbeddingProtocol::Gemini => {
-                        gemini_embeddings::embed(endpoint, model, chunk).await
+                        google::embeddings::embed(endpoint, model, chunk).await
                     }
                     EmbeddingProtocol::Ollama => {
-                        ollama_embeddings::embed(endpoint, model, chunk).await
+                        ollama::embeddings::embed(endpoint, model, chunk).await
                     }
                 }
             }

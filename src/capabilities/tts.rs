@@ -20,7 +20,7 @@ use crate::catalog::ModelKind;
 use crate::config::EnvString;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::protocols::{Endpoint, elevenlabs, openai_audio};
+use crate::protocols::{Endpoint, elevenlabs, openai};
 use crate::registry::Registry;
 
 /// ElevenLabs' example voice in the reference docs, used when none is set.
@@ -225,14 +225,14 @@ pub async fn synthesize(
                 } else {
                     request.format
                 };
-                let speech = openai_audio::SpeechRequest {
+                let speech = openai::audio::SpeechRequest {
                     model: &model,
                     input: request.text,
                     voice: &voice,
                     response_format: wire_format,
                     instructions: settings.instructions.as_deref(),
                 };
-                let bytes = with_retries(|| openai_audio::speech(endpoint, &speech)).await?;
+                let bytes = with_retries(|| openai::audio::speech(endpoint, &speech)).await?;
                 Ok(Speech {
                     bytes: check_audio(bytes)?,
                     model,
@@ -344,7 +344,7 @@ pub fn unknown_speech_provider(id: &str) -> Error {
 pub async fn voices(ctx: &Context, config: &TtsConfig, id: &str) -> Result<Vec<(String, String)>> {
     let registry = ctx.registry()?;
     match SpeechProtocol::for_provider(registry, id).ok_or_else(|| unknown_speech_provider(id))? {
-        SpeechProtocol::OpenAi => Ok(openai_audio::VOICES
+        SpeechProtocol::OpenAi => Ok(openai::audio::VOICES
             .iter()
             .map(|v| ((*v).to_owned(), (*v).to_owned()))
             .collect()),
