@@ -7,32 +7,18 @@ use serde_json::Value;
 
 use crate::auth;
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::{Api, ModelKind};
+use crate::catalog::ModelKind;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai_audio};
+use crate::protocols::{AudioUpload, TranscriptionOptions, deepgram, elevenlabs, openai};
 use crate::registry::{Provider, Registry, Resolved};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TranscriptionProtocol {
-    /// `POST /audio/transcriptions` multipart (OpenAI, Groq, Mistral, local servers).
-    OpenAi,
-    /// `POST /listen` with the raw audio.
-    Deepgram,
-    /// `POST /speech-to-text` multipart with `model_id`.
-    ElevenLabs,
-}
+pub use crate::catalog::TranscriptionProtocol;
 
 impl TranscriptionProtocol {
+    /// The provider's transcription API, as the registry resolved it.
     pub fn for_provider(provider: &Provider) -> Option<TranscriptionProtocol> {
-        match (provider.id.as_str(), provider.api) {
-            ("deepgram", _) => Some(TranscriptionProtocol::Deepgram),
-            ("elevenlabs", _) => Some(TranscriptionProtocol::ElevenLabs),
-            (_, Api::OpenAiCompletions | Api::OpenAiResponses) => {
-                Some(TranscriptionProtocol::OpenAi)
-            }
-            _ => None,
-        }
+        provider.apis.transcription
     }
 
     pub fn as_str(self) -> &'static str {
@@ -139,7 +125,7 @@ pub async fn transcribe(
         async move {
             match protocol {
                 TranscriptionProtocol::OpenAi => {
-                    openai_audio::transcribe(endpoint, upload, options).await
+                    openai::audio::transcribe(endpoint, upload, options).await
                 }
                 TranscriptionProtocol::Deepgram => {
                     deepgram::transcribe(endpoint, upload, options).await

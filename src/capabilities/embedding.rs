@@ -7,38 +7,20 @@ use serde_json::Value;
 
 use crate::auth;
 use crate::capabilities::provider_call::{Connection, with_retries};
-use crate::catalog::{Api, ModelKind};
+use crate::catalog::ModelKind;
 use crate::context::Context;
 use crate::engines::embedding as local_embedding;
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
-use crate::protocols::{
-    EmbeddingResponse, gemini_embeddings, ollama_embeddings, openai_embeddings,
-};
+use crate::protocols::{EmbeddingResponse, google, ollama, openai};
 use crate::registry::{ModelRef, Provider, Registry, Resolved};
 
-/// The wire protocol used for a provider's embeddings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmbeddingProtocol {
-    /// `POST /embeddings` (OpenAI, Mistral, OpenAI-compatible servers).
-    OpenAi,
-    /// Voyage's `/embeddings`, which also takes `input_type`.
-    Voyage,
-    /// Gemini `batchEmbedContents`.
-    Gemini,
-    /// Ollama `/api/embed`.
-    Ollama,
-}
+pub use crate::catalog::EmbeddingProtocol;
 
 impl EmbeddingProtocol {
+    /// The provider's embedding API, as the registry resolved it.
     pub fn for_provider(provider: &Provider) -> Option<EmbeddingProtocol> {
-        match provider.api {
-            Api::OpenAiCompletions | Api::OpenAiResponses => Some(EmbeddingProtocol::OpenAi),
-            Api::GoogleGenerativeAi => Some(EmbeddingProtocol::Gemini),
-            Api::Ollama => Some(EmbeddingProtocol::Ollama),
-            Api::None if provider.id == "voyage" => Some(EmbeddingProtocol::Voyage),
-            Api::None | Api::AnthropicMessages | Api::Local => None,
-        }
+        provider.apis.embedding
     }
 
     pub fn as_str(self) -> &'static str {
@@ -89,13 +71,13 @@ pub async fn create(
                 match protocol {
                     // Voyage's `input_type` is optional; without it the text is embedded as is.
                     EmbeddingProtocol::OpenAi | EmbeddingProtocol::Voyage => {
-                        openai_embeddings::embed(endpoint, model, chunk, None).await
+                        openai::embeddings::embed(endpoint, model, chunk, None).await
                     }
                     EmbeddingProtocol::Gemini => {
-                        gemini_embeddings::embed(endpoint, model, chunk).await
+                        google::embeddings::embed(endpoint, model, chunk).await
                     }
                     EmbeddingProtocol::Ollama => {
-                        ollama_embeddings::embed(endpoint, model, chunk).await
+                        ollama::embeddings::embed(endpoint, model, chunk).await
                     }
                 }
             }

@@ -6,23 +6,13 @@ use std::time::Instant;
 
 use super::fallback::{self, ChainFailure, Success};
 use super::provider_call::Connection;
-use crate::catalog::Api;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::media::{self, ImageFile};
 use crate::protocols::images::{self, GeneratedImage, ImageRequest};
 use crate::registry::{Provider, Resolved};
 
-/// The image API a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageFamily {
-    OpenAi,
-    Xai,
-    Google,
-    HuggingFace,
-    Fal,
-    OpenRouter,
-}
+pub use crate::catalog::ImageFamily;
 
 /// A hint as the user gave it, named as in `ignoredOverrides`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,20 +41,9 @@ impl Hint {
 }
 
 impl ImageFamily {
+    /// The provider's image API, as the registry resolved it.
     pub fn of(provider: &Provider) -> Option<ImageFamily> {
-        Some(match provider.id.as_str() {
-            "openai" => ImageFamily::OpenAi,
-            "xai" => ImageFamily::Xai,
-            "google" => ImageFamily::Google,
-            "huggingface" => ImageFamily::HuggingFace,
-            "fal" => ImageFamily::Fal,
-            "openrouter" => ImageFamily::OpenRouter,
-            _ => match provider.api {
-                Api::GoogleGenerativeAi => ImageFamily::Google,
-                Api::OpenAiCompletions | Api::OpenAiResponses => ImageFamily::OpenAi,
-                _ => return None,
-            },
-        })
+        provider.apis.image
     }
 
     pub fn hints(self) -> &'static [Hint] {

@@ -16,11 +16,11 @@ use serde_json::Value;
 
 use crate::auth::{self, Secret};
 use crate::capabilities::provider_call::with_retries;
-use crate::catalog::{Api, ModelKind};
+use crate::catalog::ModelKind;
 use crate::config::EnvString;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::protocols::{Endpoint, elevenlabs, openai_audio};
+use crate::protocols::{Endpoint, elevenlabs, openai};
 use crate::registry::Registry;
 
 /// ElevenLabs' example voice in the reference docs, used when none is set.
@@ -126,30 +126,15 @@ impl TtsConfig {
     }
 }
 
-/// How a speech provider is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpeechProtocol {
-    OpenAi,
-    ElevenLabs,
-    Local,
-}
+pub use crate::catalog::SpeechProtocol;
 
 impl SpeechProtocol {
     pub fn for_provider(registry: &Registry, id: &str) -> Option<SpeechProtocol> {
-        match id {
-            "local" => Some(SpeechProtocol::Local),
-            "elevenlabs" => Some(SpeechProtocol::ElevenLabs),
-            _ => match registry.provider(id) {
-                Some(p) if matches!(p.api, Api::OpenAiCompletions | Api::OpenAiResponses) => {
-                    // Only providers that list a speech model: chat-only vendors and
-                    // transcription servers have no `/audio/speech`.
-                    let speaks = p.defaults.contains_key(&ModelKind::Tts)
-                        || p.models.iter().any(|m| m.kind == ModelKind::Tts);
-                    speaks.then_some(SpeechProtocol::OpenAi)
-                }
-                _ => None,
-            },
+        // The local engines need no registry row (it may have been replaced).
+        if id == "local" {
+            return Some(SpeechProtocol::Local);
         }
+        registry.provider(id).and_then(|p| p.apis.speech)
     }
 
     /// Output formats, by file extension.
@@ -241,14 +226,14 @@ pub async fn synthesize(
                 } else {
                     request.format
                 };
-                let speech = openai_audio::SpeechRequest {
+                let speech = openai::audio::SpeechRequest {
                     model: &model,
                     input: request.text,
                     voice: &voice,
                     response_format: wire_format,
                     instructions: settings.instructions.as_deref(),
                 };
-                let bytes = with_retries(|| openai_audio::speech(endpoint, &speech)).await?;
+                let bytes = with_retries(|| openai::audio::speech(endpoint, &speech)).await?;
                 Ok(Speech {
                     bytes: check_audio(bytes)?,
                     model,
@@ -360,7 +345,7 @@ pub fn unknown_speech_provider(id: &str) -> Error {
 pub async fn voices(ctx: &Context, config: &TtsConfig, id: &str) -> Result<Vec<(String, String)>> {
     let registry = ctx.registry()?;
     match SpeechProtocol::for_provider(registry, id).ok_or_else(|| unknown_speech_provider(id))? {
-        SpeechProtocol::OpenAi => Ok(openai_audio::VOICES
+        SpeechProtocol::OpenAi => Ok(openai::audio::VOICES
             .iter()
             .map(|v| ((*v).to_owned(), (*v).to_owned()))
             .collect()),

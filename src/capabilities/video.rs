@@ -11,23 +11,12 @@ use crate::error::{Error, Reason, Result};
 use crate::protocols::video::{self, Poller, VideoRequest};
 use crate::registry::{Provider, Resolved};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VideoFamily {
-    OpenAi,
-    Google,
-    Fal,
-    Xai,
-}
+pub use crate::catalog::VideoFamily;
 
 impl VideoFamily {
+    /// The provider's video API, as the registry resolved it.
     pub fn of(provider: &Provider) -> Option<VideoFamily> {
-        Some(match provider.id.as_str() {
-            "openai" => VideoFamily::OpenAi,
-            "google" => VideoFamily::Google,
-            "fal" => VideoFamily::Fal,
-            "xai" => VideoFamily::Xai,
-            _ => return None,
-        })
+        provider.apis.video
     }
 
     /// Hint names as reported in `ignoredOverrides`.

@@ -6,6 +6,12 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+mod apis;
+
+pub use apis::{
+    Apis, EmbeddingProtocol, ImageFamily, SpeechProtocol, TranscriptionProtocol, VideoFamily,
+};
+
 /// The wire protocol a provider speaks. Many vendors share one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 pub enum Api {
@@ -89,6 +95,10 @@ pub struct CatalogProvider {
     #[serde(default)]
     pub api_path: Option<String>,
     pub api: Api,
+    /// The API per capability other than chat, where the row names one;
+    /// the registry derives the rest from `api`.
+    #[serde(default)]
+    pub apis: Apis,
     #[serde(default)]
     pub env_vars: Vec<String>,
     #[serde(default)]

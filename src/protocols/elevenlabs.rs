@@ -83,7 +83,7 @@ pub async fn transcribe(
     }
     let builder = endpoint.client.post(&url).multipart(form);
     let response = super::send(&endpoint, builder, &url, KEY).await?;
-    super::openai_audio::parse_transcription(&super::text_of(response, &url).await?)
+    super::openai::audio::parse_transcription(&super::text_of(response, &url).await?)
 }
 
 #[cfg(test)]

@@ -5,15 +5,10 @@ pub mod anthropic;
 pub mod deepgram;
 pub mod elevenlabs;
 pub mod firecrawl;
-pub mod gemini;
-pub mod gemini_embeddings;
+pub mod google;
 pub mod images;
 pub mod ollama;
-pub mod ollama_embeddings;
-pub mod openai_audio;
-pub mod openai_chat;
-pub mod openai_embeddings;
-pub mod openai_responses;
+pub mod openai;
 pub mod search;
 pub(crate) mod sse;
 pub mod video;
@@ -180,11 +175,11 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     match api {
-        Api::OpenAiCompletions => openai_chat::chat(endpoint, request, on_event).await,
-        Api::OpenAiResponses => openai_responses::chat(endpoint, request, on_event).await,
+        Api::OpenAiCompletions => openai::chat::chat(endpoint, request, on_event).await,
+        Api::OpenAiResponses => openai::responses::chat(endpoint, request, on_event).await,
         Api::AnthropicMessages => anthropic::chat(endpoint, request, on_event).await,
-        Api::GoogleGenerativeAi => gemini::chat(endpoint, request, on_event).await,
-        Api::Ollama => ollama::chat(endpoint, request, on_event).await,
+        Api::GoogleGenerativeAi => google::chat::chat(endpoint, request, on_event).await,
+        Api::Ollama => ollama::chat::chat(endpoint, request, on_event).await,
         Api::Local => Err(Error::internal(
             "in-process models run through `engines::llm::chat`, not over HTTP",
         )),

@@ -516,7 +516,7 @@ pub async fn chat_describe(
     let body = chat_video_body(model, prompt, mime_type, bytes);
     let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
     let text = super::text_of(response, &url).await?;
-    Ok(super::openai_chat::parse_completion(&text)?.text)
+    Ok(super::openai::chat::parse_completion(&text)?.text)
 }
 
 #[cfg(test)]

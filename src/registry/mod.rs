@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::{self, Api, Cost, Modality, ModelKind};
+use crate::catalog::{self, Api, Apis, Cost, Modality, ModelKind};
 use crate::config::{Config, MergeMode, ModelConfig, ProviderConfig};
 use crate::error::{Error, Result};
 
@@ -20,7 +20,11 @@ pub struct Provider {
     pub id: String,
     pub name: String,
     pub base_url: String,
+    /// The chat API.
     pub api: Api,
+    /// The API for every other capability, resolved once when the registry
+    /// is built (the catalog's `apis`, gaps filled from `api`).
+    pub apis: Apis,
     pub env_vars: Vec<String>,
     pub key_optional: bool,
     /// `apiKey` from the config, already `${VAR}`-substituted.
@@ -171,6 +175,10 @@ impl Registry {
             }
         }
 
+        for provider in &mut providers {
+            provider.apis = resolve_apis(provider);
+        }
+
         let mut aliases = BTreeMap::new();
         for provider in &providers {
             for model in &provider.models {
@@ -267,6 +275,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
         name: entry.name.clone(),
         base_url: entry.base_url.clone(),
         api: entry.api,
+        apis: entry.apis,
         env_vars: entry.env_vars.clone(),
         key_optional: entry.key_optional,
         config_key: None,
@@ -318,6 +327,9 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
         name: id.to_owned(),
         base_url: base_url.0.clone(),
         api: settings.api.unwrap_or(Api::OpenAiCompletions),
+        // A config provider named like a catalog vendor (the catalog replaced)
+        // still speaks that vendor's media APIs.
+        apis: catalog_row(id).map(|entry| entry.apis).unwrap_or_default(),
         env_vars: Vec::new(),
         // A self-hosted endpoint may need no key; if it does, its 401 says so.
         key_optional: true,
@@ -336,14 +348,23 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
     Ok(provider)
 }
 
+fn catalog_row(id: &str) -> Option<&'static catalog::CatalogProvider> {
+    catalog::providers().iter().find(|entry| entry.id == id)
+}
+
+/// The provider's API per capability: what it names, the rest implied by
+/// its chat API (after the config has had its say on both).
+fn resolve_apis(provider: &Provider) -> Apis {
+    let lists_speech_model = provider.defaults.contains_key(&ModelKind::Tts)
+        || provider.models.iter().any(|m| m.kind == ModelKind::Tts);
+    provider.apis.or_from_chat(provider.api, lists_speech_model)
+}
+
 /// A configured `baseUrl` for a vendor whose API lives under a fixed path
 /// of its origin (the catalog's `apiPath`): the path is added unless the
 /// URL already ends in it, as the reference tool does.
 fn with_api_path(id: &str, base_url: &str) -> String {
-    let api_path = catalog::providers()
-        .iter()
-        .find(|entry| entry.id == id)
-        .and_then(|entry| entry.api_path.as_deref());
+    let api_path = catalog_row(id).and_then(|entry| entry.api_path.as_deref());
     let Some(api_path) = api_path else {
         return base_url.to_owned();
     };
@@ -477,6 +498,91 @@ mod tests {
             registry.provider("ollama").unwrap().base_url,
             "http://127.0.0.1:9"
         );
+    }
+
+    #[test]
+    fn catalog_rows_carry_their_media_apis() {
+        use crate::catalog::{
+            EmbeddingProtocol, ImageFamily, SpeechProtocol, TranscriptionProtocol, VideoFamily,
+        };
+        let registry = registry("{}");
+        let apis = |id: &str| registry.provider(id).unwrap().apis;
+        let fal = apis("fal");
+        assert_eq!(fal.image, Some(ImageFamily::Fal));
+        assert_eq!(fal.video, Some(VideoFamily::Fal));
+        assert_eq!(fal.embedding, None);
+        let xai = apis("xai");
+        assert_eq!(xai.image, Some(ImageFamily::Xai));
+        assert_eq!(xai.video, Some(VideoFamily::Xai));
+        assert_eq!(
+            xai.embedding,
+            Some(EmbeddingProtocol::OpenAi),
+            "from its chat api"
+        );
+        assert_eq!(apis("google").video, Some(VideoFamily::Google));
+        assert_eq!(apis("google").speech, None);
+        assert_eq!(apis("openrouter").image, Some(ImageFamily::OpenRouter));
+        assert_eq!(apis("openrouter").video, None);
+        assert_eq!(apis("openrouter").speech, Some(SpeechProtocol::OpenAi));
+        assert_eq!(apis("huggingface").image, Some(ImageFamily::HuggingFace));
+        assert_eq!(apis("voyage").embedding, Some(EmbeddingProtocol::Voyage));
+        assert_eq!(
+            apis("deepgram").transcription,
+            Some(TranscriptionProtocol::Deepgram)
+        );
+        let elevenlabs = apis("elevenlabs");
+        assert_eq!(
+            elevenlabs.transcription,
+            Some(TranscriptionProtocol::ElevenLabs)
+        );
+        assert_eq!(elevenlabs.speech, Some(SpeechProtocol::ElevenLabs));
+        assert_eq!(apis("ollama").embedding, Some(EmbeddingProtocol::Ollama));
+        let groq = apis("groq");
+        assert_eq!(groq.transcription, Some(TranscriptionProtocol::OpenAi));
+        assert_eq!(groq.speech, None, "groq lists no speech model");
+        assert_eq!(apis("anthropic"), Apis::default());
+    }
+
+    #[test]
+    fn config_providers_take_their_media_apis_from_their_chat_api() {
+        use crate::catalog::{
+            EmbeddingProtocol, ImageFamily, SpeechProtocol, TranscriptionProtocol,
+        };
+        let registry = registry(
+            r#"{models: {providers: {
+                compat: {baseUrl: "http://127.0.0.1:9/v1"},
+                speaker: {baseUrl: "http://127.0.0.1:9/v1",
+                    models: [{id: "voice-1", kind: "tts"}]},
+                gem: {baseUrl: "http://127.0.0.1:9", api: "google-generative-ai"},
+                claude: {baseUrl: "http://127.0.0.1:9", api: "anthropic-messages"},
+                groq: {baseUrl: "http://127.0.0.1:9/v1", models: [{id: "s", kind: "tts"}]}}}}"#,
+        );
+        let apis = |id: &str| registry.provider(id).unwrap().apis;
+        let compat = apis("compat");
+        assert_eq!(compat.image, Some(ImageFamily::OpenAi));
+        assert_eq!(compat.transcription, Some(TranscriptionProtocol::OpenAi));
+        assert_eq!(compat.embedding, Some(EmbeddingProtocol::OpenAi));
+        assert_eq!((compat.speech, compat.video), (None, None));
+        assert_eq!(apis("speaker").speech, Some(SpeechProtocol::OpenAi));
+        assert_eq!(apis("gem").image, Some(ImageFamily::Google));
+        assert_eq!(apis("gem").embedding, Some(EmbeddingProtocol::Gemini));
+        assert_eq!(apis("claude"), Apis::default());
+        assert_eq!(
+            apis("groq").speech,
+            Some(SpeechProtocol::OpenAi),
+            "a speech model added by the config opens the speech route"
+        );
+    }
+
+    #[test]
+    fn a_replaced_catalog_keeps_a_vendor_api_by_name() {
+        use crate::catalog::{ImageFamily, VideoFamily};
+        let registry = registry(
+            r#"{models: {mode: "replace", providers: {fal: {baseUrl: "http://127.0.0.1:9"}}}}"#,
+        );
+        let fal = registry.provider("fal").unwrap().apis;
+        assert_eq!(fal.image, Some(ImageFamily::Fal));
+        assert_eq!(fal.video, Some(VideoFamily::Fal));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::error::{Error, Reason, Result};
+use crate::protocols::{EmbeddingResponse, Endpoint, KeyStyle};
 
 /// Gemini model names are `models/<id>`; accept either form.
 fn model_name(model: &str) -> String {
@@ -33,8 +33,11 @@ pub async fn embed(
     let url = endpoint.url(&format!("{}:batchEmbedContents", model_name(model)));
     let body = request_body(model, texts);
     let key_style = KeyStyle::Header("x-goog-api-key");
-    let response = super::post_json(&endpoint, &url, &body, key_style, &[]).await?;
-    parse_response(&super::text_of(response, &url).await?, texts.len())
+    let response = crate::protocols::post_json(&endpoint, &url, &body, key_style, &[]).await?;
+    parse_response(
+        &crate::protocols::text_of(response, &url).await?,
+        texts.len(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -56,7 +59,7 @@ pub fn parse_response(text: &str, expected: usize) -> Result<EmbeddingResponse> 
         )
     })?;
     let vectors: Vec<Vec<f32>> = wire.embeddings.into_iter().map(|e| e.values).collect();
-    super::check_count(&vectors, expected)?;
+    crate::protocols::check_count(&vectors, expected)?;
     Ok(EmbeddingResponse {
         vectors,
         usage: None,

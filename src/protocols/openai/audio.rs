@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 use crate::error::{Error, Reason, Result};
+use crate::protocols::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 
 /// The multipart form: `file`, `model`, optional `language` and `prompt`,
 /// and `response_format=json` (plain `{text}` back).
@@ -40,8 +40,8 @@ pub async fn transcribe(
         .client
         .post(&url)
         .multipart(transcription_form(audio, options)?);
-    let response = super::send(&endpoint, builder, &url, KeyStyle::Bearer).await?;
-    parse_transcription(&super::text_of(response, &url).await?)
+    let response = crate::protocols::send(&endpoint, builder, &url, KeyStyle::Bearer).await?;
+    parse_transcription(&crate::protocols::text_of(response, &url).await?)
 }
 
 #[derive(Deserialize)]
@@ -86,8 +86,9 @@ pub fn speech_body(request: &SpeechRequest<'_>) -> Value {
 pub async fn speech(endpoint: Endpoint<'_>, request: &SpeechRequest<'_>) -> Result<Vec<u8>> {
     let url = endpoint.url("audio/speech");
     let body = speech_body(request);
-    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
-    super::bytes_of(response, &url).await
+    let response =
+        crate::protocols::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    crate::protocols::bytes_of(response, &url).await
 }
 
 /// The built-in voices of OpenAI's speech models.

@@ -5,10 +5,12 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Result};
 use crate::http;
+use crate::protocols::{
+    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
+};
 
 /// The request body; the prompt is borrowed, so serializing is its only copy.
 #[derive(Debug, Serialize)]
@@ -90,22 +92,23 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("responses");
-    let response = super::post_json(&endpoint, &url, &body(request), KeyStyle::Bearer, &[]).await?;
-    let text = match super::answer_of(response, &url).await? {
-        super::Answer::Events(body) => {
+    let response =
+        crate::protocols::post_json(&endpoint, &url, &body(request), KeyStyle::Bearer, &[]).await?;
+    let text = match crate::protocols::answer_of(response, &url).await? {
+        crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             // Only a terminal `response.*` event stops the read.
-            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
+            let read = crate::protocols::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_event(data, &mut answer, on_event)
             })
             .await;
-            super::stream_end(read, false, &url, &answer)?;
+            crate::protocols::stream_end(read, false, &url, &answer)?;
             return Ok(answer);
         }
-        super::Answer::Whole(text) => text,
+        crate::protocols::Answer::Whole(text) => text,
     };
     let parsed = parse_response(&text)?;
-    super::emit_whole(&parsed, on_event);
+    crate::protocols::emit_whole(&parsed, on_event);
     Ok(parsed)
 }
 
@@ -319,9 +322,9 @@ pub fn apply_event(data: &str, answer: &mut ChatResponse, on_event: EventSink<'_
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{png, request, sse_every_cut};
     use super::*;
     use crate::error::Reason;
+    use crate::protocols::test_support::{png, request, sse_every_cut};
     use crate::thinking::ThinkingLevel;
 
     #[test]

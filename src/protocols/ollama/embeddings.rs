@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
+use crate::protocols::{EmbeddingResponse, Endpoint, KeyStyle};
 
 /// The request body; it borrows the texts, so serializing is their only copy.
 #[derive(Debug, Serialize)]
@@ -41,8 +41,12 @@ pub async fn embed(
         model,
         input: texts,
     };
-    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
-    parse_response(&super::text_of(response, &url).await?, texts.len())
+    let response =
+        crate::protocols::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    parse_response(
+        &crate::protocols::text_of(response, &url).await?,
+        texts.len(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -59,7 +63,7 @@ pub fn parse_response(text: &str, expected: usize) -> Result<EmbeddingResponse> 
             format!("unexpected Ollama embeddings answer: {error}"),
         )
     })?;
-    super::check_count(&wire.embeddings, expected)?;
+    crate::protocols::check_count(&wire.embeddings, expected)?;
     let usage = wire.prompt_eval_count.map(|n| Usage {
         input_tokens: Some(n),
         ..Usage::default()

@@ -6,16 +6,18 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
+use crate::protocols::{
+    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
+};
 use crate::thinking::ThinkingLevel;
 
 /// `{base}/api/chat`; a base written for Ollama's OpenAI layer (`.../v1`)
 /// is taken back to the server root.
 pub fn url(endpoint: &Endpoint<'_>) -> String {
-    let base = super::ollama_embeddings::native_base(endpoint.base_url);
+    let base = crate::protocols::ollama::embeddings::native_base(endpoint.base_url);
     format!("{base}/api/chat")
 }
 
@@ -100,7 +102,7 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = url(&endpoint);
-    let response = super::post_json(
+    let response = crate::protocols::post_json(
         &endpoint,
         &url,
         &body(request, endpoint.base_url),
@@ -111,7 +113,7 @@ pub async fn chat(
     let mut answer = ChatResponse::default();
     let read = read_lines(response, &url, endpoint.deadline, &mut answer, on_event).await;
     // Only a line with `done: true` says the answer is whole.
-    super::stream_end(read, false, &url, &answer)?;
+    crate::protocols::stream_end(read, false, &url, &answer)?;
     Ok(answer)
 }
 
@@ -276,8 +278,8 @@ fn stream_error(message: &str) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{png, request};
     use super::*;
+    use crate::protocols::test_support::{png, request};
 
     #[test]
     fn body_for_text_prompt_always_says_whether_to_stream() {

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use serde_json::{Value, json};
 
-use super::{EmbeddingResponse, Endpoint, KeyStyle};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
+use crate::protocols::{EmbeddingResponse, Endpoint, KeyStyle};
 
 /// The request body; it borrows the texts, so serializing is their only copy.
 #[derive(Debug, Serialize)]
@@ -39,8 +39,12 @@ pub async fn embed(
 ) -> Result<EmbeddingResponse> {
     let url = endpoint.url("embeddings");
     let body = body(model, texts, input_type);
-    let response = super::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
-    parse_response(&super::text_of(response, &url).await?, texts.len())
+    let response =
+        crate::protocols::post_json(&endpoint, &url, &body, KeyStyle::Bearer, &[]).await?;
+    parse_response(
+        &crate::protocols::text_of(response, &url).await?,
+        texts.len(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -75,7 +79,7 @@ pub fn parse_response(text: &str, expected: usize) -> Result<EmbeddingResponse> 
         items.sort_by_key(|item| item.index);
     }
     let vectors: Vec<Vec<f32>> = items.into_iter().map(|item| item.embedding).collect();
-    super::check_count(&vectors, expected)?;
+    crate::protocols::check_count(&vectors, expected)?;
     let usage = wire.usage.map(|u| Usage {
         input_tokens: u.prompt_tokens.or(u.total_tokens),
         total_tokens: u.total_tokens,

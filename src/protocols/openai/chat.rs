@@ -7,10 +7,12 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
+use crate::protocols::{
+    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
+};
 
 /// The request body; it borrows the prompt and schema, so serializing it
 /// is the only copy made of them.
@@ -155,7 +157,7 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("chat/completions");
-    let response = super::post_json(
+    let response = crate::protocols::post_json(
         &endpoint,
         &url,
         &body(request, endpoint.base_url),
@@ -163,22 +165,22 @@ pub async fn chat(
         &[],
     )
     .await?;
-    match super::answer_of(response, &url).await? {
-        super::Answer::Events(body) => {
+    match crate::protocols::answer_of(response, &url).await? {
+        crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
-            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
+            let read = crate::protocols::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_chunk(data, &mut answer, on_event)
             })
             .await;
             // `[DONE]` ends the stream; a `finish_reason` alone also says
             // the answer is whole (some servers omit `[DONE]`).
             let complete = answer.finish_reason.is_some();
-            super::stream_end(read, complete, &url, &answer)?;
+            crate::protocols::stream_end(read, complete, &url, &answer)?;
             Ok(answer)
         }
-        super::Answer::Whole(text) => {
+        crate::protocols::Answer::Whole(text) => {
             let parsed = parse_completion(&text)?;
-            super::emit_whole(&parsed, on_event);
+            crate::protocols::emit_whole(&parsed, on_event);
             Ok(parsed)
         }
     }
@@ -382,7 +384,7 @@ mod tests {
 
     #[test]
     fn model_limit_is_sent_in_the_field_the_host_reads() {
-        let mut request = super::super::test_support::request(&[], None, false);
+        let mut request = crate::protocols::test_support::request(&[], None, false);
         request.output_limit = Some(4000);
         let current = serde_json::to_value(body(&request, "http://127.0.0.1:9/v1")).unwrap();
         assert_eq!(current["max_completion_tokens"], 4000);

@@ -5,10 +5,12 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
+use crate::protocols::{
+    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
+};
 use crate::thinking::ThinkingLevel;
 
 /// The request path for `model`, plain or streamed.
@@ -133,7 +135,7 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url(&path(request.model, request.stream));
-    let response = super::post_json(
+    let response = crate::protocols::post_json(
         &endpoint,
         &url,
         &body(request),
@@ -141,25 +143,25 @@ pub async fn chat(
         &[],
     )
     .await?;
-    match super::answer_of(response, &url).await? {
-        super::Answer::Events(body) => {
+    match crate::protocols::answer_of(response, &url).await? {
+        crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             let mut blocked = None;
-            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
+            let read = crate::protocols::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_chunk(data, &mut answer, &mut blocked, on_event)
             })
             .await;
             // Gemini has no end event: the last chunk carries `finishReason`.
             let complete = answer.finish_reason.is_some() || blocked.is_some();
-            super::stream_end(read, complete, &url, &answer)?;
+            crate::protocols::stream_end(read, complete, &url, &answer)?;
             match blocked {
                 Some(error) if answer.text.is_empty() => Err(error),
                 _ => Ok(answer),
             }
         }
-        super::Answer::Whole(text) => {
+        crate::protocols::Answer::Whole(text) => {
             let parsed = parse_response(&text)?;
-            super::emit_whole(&parsed, on_event);
+            crate::protocols::emit_whole(&parsed, on_event);
             Ok(parsed)
         }
     }
@@ -333,8 +335,8 @@ pub fn apply_chunk(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{png, request, sse_every_cut};
     use super::*;
+    use crate::protocols::test_support::{png, request, sse_every_cut};
 
     #[test]
     fn paths_for_plain_and_streamed_calls() {

@@ -1,0 +1,4 @@
+//! Ollama's native API (`/api/...`): chat and embeddings.
+
+pub mod chat;
+pub mod embeddings;
