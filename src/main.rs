@@ -55,7 +55,7 @@ fn install_panic_hook() {
                 envelope::Envelope::failure(&capability, envelope::Transport::Local, &error);
             output::stdout(&(envelope.to_json() + "\n"));
         }
-        output::stderr_line(&format!("error: {}", error.message));
+        output::stderr_line(&format!("error: {}", error.message()));
         #[allow(clippy::exit)]
         std::process::exit(1);
     }));

@@ -73,7 +73,8 @@ impl Diagnostics {
         }
     }
 
-    /// `error: ...` then `hint: ...` lines, unless `--log-level silent`.
+    /// `error: ...`, one `Caused by: ...` per cause, then `hint: ...`
+    /// lines, unless `--log-level silent`.
     pub fn error(&self, error: &Error) {
         if self.level == LogLevel::Silent {
             return;
@@ -83,9 +84,16 @@ impl Diagnostics {
         let mut text = format!(
             "{}: {}",
             self.paint("error", "1;31"),
-            redact::clean(&error.message)
+            redact::clean(error.message())
         );
-        for hint in &error.hints {
+        for cause in error.causes() {
+            text.push_str(&format!(
+                "\n  {}: {}",
+                self.paint("Caused by", "1"),
+                redact::clean(&cause)
+            ));
+        }
+        for hint in error.hints() {
             text.push_str(&format!(
                 "\n{}: {}",
                 self.paint("hint", "1;36"),

@@ -307,16 +307,14 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         "selected": local_selected,
     });
     if let Some(error) = &local_error {
-        local["note"] = json!(error.message);
+        local["note"] = json!(error.message());
     }
     outputs.push(local);
     text.push_str(&format!(
         "{:14} {:28} {}{}\n",
         "local",
         local_model.as_deref().unwrap_or("-"),
-        local_error
-            .as_ref()
-            .map_or("available", |e| e.message.as_str()),
+        local_error.as_ref().map_or("available", |e| e.message()),
         if local_selected { "  (selected)" } else { "" }
     ));
     let data = Value::Array(outputs.clone());

@@ -486,7 +486,7 @@ async fn onboard(args: &OnboardArgs, ctx: &Context, diagnostics: &Diagnostics) -
             Error::config(format!(
                 "invalid config {}:{}",
                 config_file.display(),
-                error.message
+                error.message()
             ))
         })?;
         if let Some(reference) = &model_ref {

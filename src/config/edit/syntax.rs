@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn broken_text_is_an_error_with_position() {
         let error = set("{\n  a: 1\n  b: 2\n}", &p("c"), &json!(1)).unwrap_err();
-        assert!(error.message.starts_with("3:"), "{}", error.message);
+        assert!(error.message().starts_with("3:"), "{}", error.message());
         assert!(set("{ a: 'x }", &p("c"), &json!(1)).is_err());
     }
 
