@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-engines.sh
 cargo fmt --check
+# Lints gate here (the `[lints]` table in Cargo.toml), for the default build.
+cargo clippy --locked --all-targets -- -D warnings
 
 # Read by engine tests written before the `#[ignore]` convention.
 export OPENCLAW_REQUIRE_ENGINES=1

@@ -195,7 +195,7 @@ impl Error {
 
     /// The same failure reported as a usage or config problem (exit 2): a
     /// file read that failed while reading the config is the config's fault.
-    pub fn as_config(mut self) -> Self {
+    pub fn into_config(mut self) -> Self {
         self.kind = ErrorKind::Usage;
         self.reason = Reason::Config;
         self
@@ -369,7 +369,7 @@ mod tests {
     fn builders_keep_the_rest() {
         let error = Error::io("cannot read x")
             .with_hint("look")
-            .as_config()
+            .into_config()
             .with_message("config: cannot read x");
         assert_eq!(error.exit_code(), 2);
         assert_eq!(error.reason(), Reason::Config);

@@ -3,7 +3,11 @@
 //! Every string passes `redact::clean` on the way out: known secrets are
 //! masked and control characters escaped (JSON already escapes its own, so
 //! a document stays valid).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the one printer of the crate"
+)]
 
 use std::io::{IsTerminal, Write};
 

@@ -59,7 +59,7 @@ pub fn read_text(path: &Path) -> Result<Option<String>> {
         }
         _ => {}
     }
-    let bytes = crate::input::read_file(path, "config", cap).map_err(Error::as_config)?;
+    let bytes = crate::input::read_file(path, "config", cap).map_err(Error::into_config)?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| Error::config(format!("config {} is not UTF-8 text", path.display())))

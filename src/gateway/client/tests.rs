@@ -21,6 +21,10 @@ use crate::gateway::target::{Credential, Source, Target};
 pub type Server = WebSocketStream<TcpStream>;
 
 /// Serve each connection with `script(connection number, socket)`.
+#[allow(
+    clippy::result_large_err,
+    reason = "the handshake callback's error type is tungstenite's, not ours"
+)]
 async fn serve<F, Fut>(script: F) -> (Target, Arc<AtomicUsize>)
 where
     F: Fn(usize, Server) -> Fut + Send + Sync + 'static,
