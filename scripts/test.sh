@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-engines.sh
 cargo fmt --check
+# Lints gate here (the `[lints]` table in Cargo.toml), for the default build.
+cargo clippy --locked --all-targets -- -D warnings
 
 cache="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 # The GGUF the in-process chat tests load (setup-engines.sh puts it there).

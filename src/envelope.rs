@@ -43,11 +43,11 @@ impl Attempt {
         Attempt {
             provider: candidate.provider.id.clone(),
             model: candidate.model.id.clone(),
-            error: error.message.clone(),
-            reason: error.reason,
-            status: error.status,
+            error: error.message().to_owned(),
+            reason: error.reason(),
+            status: error.status(),
             took_ms: Some(started.elapsed().as_millis() as u64),
-            partial_text: error.partial_text.clone(),
+            partial_text: error.partial_text().map(str::to_owned),
         }
     }
 }
@@ -115,10 +115,10 @@ impl From<&Error> for ErrorBody {
     fn from(error: &Error) -> Self {
         ErrorBody {
             kind: "cli_error",
-            message: error.message.clone(),
-            reason: error.reason,
-            status: error.status,
-            hints: error.hints.clone(),
+            message: error.message().to_owned(),
+            reason: error.reason(),
+            status: error.status(),
+            hints: error.hints().to_vec(),
         }
     }
 }

@@ -1,28 +1,25 @@
 //! The one error type of the crate: what went wrong, why (a machine-readable
-//! reason), how the process exits, and hints for the person reading it.
+//! reason), how the process exits, what caused it, and hints for the person
+//! reading it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-/// What kind of failure this is; decides the exit code.
+/// How the process ends for this error: the exit-code class only. Why it
+/// failed, for machines, is the `Reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Bad flag value, blank prompt, unreadable input file. Exit 2.
+    /// The command cannot run as asked: a bad flag or input, a broken
+    /// config, something not built yet. Exit 2.
     Usage,
-    /// A broken or inconsistent config file. Exit 2.
-    Config,
-    /// The capability exists in the command tree but is not built yet. Exit 2.
-    Unsupported,
-    /// The provider answered with an error, or could not be reached. Exit 1.
-    Provider,
-    /// A local file or system call failed while running. Exit 1.
-    Io,
-    /// The run was interrupted by a signal.
+    /// The command ran and failed: a provider, the network, a local file,
+    /// a bug. Exit 1.
+    Failure,
+    /// A signal stopped the run. Exit 128 + signal.
     Cancelled { signal: i32 },
-    /// A bug in openclaw.
-    Internal,
 }
 
 /// Why a provider call failed, as it appears in `attempts[].reason` and
@@ -114,18 +111,29 @@ impl fmt::Display for Reason {
     }
 }
 
-#[derive(Debug, Clone)]
+/// A cause kept beneath an error; shared so the error stays `Clone` (one
+/// failure is reported in several attempts).
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Built by the constructors and `with_*` methods below and read through
+/// accessors: nothing is patched after construction.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
 pub struct Error {
-    pub kind: ErrorKind,
-    pub reason: Reason,
-    pub message: String,
-    pub hints: Vec<String>,
+    kind: ErrorKind,
+    reason: Reason,
+    message: String,
+    hints: Vec<String>,
     /// HTTP status of the provider answer, when there was one.
-    pub status: Option<u16>,
+    status: Option<u16>,
     /// How long the provider asked us to wait before trying again.
-    pub retry_after: Option<Duration>,
+    retry_after: Option<Duration>,
     /// Text that arrived before the answer was cut short (`truncated`).
-    pub partial_text: Option<String>,
+    partial_text: Option<String>,
+    /// What this error came from (a transport error, a file error); printed
+    /// as `Caused by:` lines, never part of `message`.
+    #[source]
+    source: Option<Cause>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -140,6 +148,7 @@ impl Error {
             status: None,
             retry_after: None,
             partial_text: None,
+            source: None,
         }
     }
 
@@ -148,23 +157,23 @@ impl Error {
     }
 
     pub fn config(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Config, Reason::Config, message)
+        Self::new(ErrorKind::Usage, Reason::Config, message)
     }
 
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Unsupported, Reason::Unsupported, message)
+        Self::new(ErrorKind::Usage, Reason::Unsupported, message)
     }
 
     pub fn provider(reason: Reason, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Provider, reason, message)
+        Self::new(ErrorKind::Failure, reason, message)
     }
 
     pub fn io(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Io, Reason::Unknown, message)
+        Self::new(ErrorKind::Failure, Reason::Unknown, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, Reason::Internal, message)
+        Self::new(ErrorKind::Failure, Reason::Internal, message)
     }
 
     pub fn cancelled(signal: i32) -> Self {
@@ -174,6 +183,22 @@ impl Error {
             Reason::Cancelled,
             format!("cancelled by {name}"),
         )
+    }
+
+    /// The same failure under another machine reason, for a caller that
+    /// knows better than the place that built it (a missing model file is
+    /// `model_not_found`, whatever reading it said).
+    pub fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// The same failure reported as a usage or config problem (exit 2): a
+    /// file read that failed while reading the config is the config's fault.
+    pub fn into_config(mut self) -> Self {
+        self.kind = ErrorKind::Usage;
+        self.reason = Reason::Config;
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -199,32 +224,83 @@ impl Error {
         self
     }
 
+    /// Keep what this error came from, for the `Caused by:` lines.
+    pub fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
+    }
+
     /// Prefix the message with where the failure happened, keeping the rest.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = format!("{context}: {}", self.message);
         self
     }
 
+    /// Replace the message, keeping reason, status, hints and causes (a
+    /// summary of several failures that ends in this one).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hints(&self) -> &[String] {
+        &self.hints
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    pub fn partial_text(&self) -> Option<&str> {
+        self.partial_text.as_deref()
+    }
+
+    /// The `Caused by:` lines: each cause's text, outermost first, leaving
+    /// out blank ones and any whose text the message or an earlier line
+    /// already shows.
+    pub fn causes(&self) -> Vec<String> {
+        let mut shown: Vec<String> = Vec::new();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            let repeated = text.trim().is_empty()
+                || self.message.contains(&text)
+                || shown.iter().any(|line| line.contains(&text));
+            if !repeated {
+                shown.push(text);
+            }
+            next = cause.source();
+        }
+        shown
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self.kind {
-            ErrorKind::Usage | ErrorKind::Config | ErrorKind::Unsupported => 2,
+            ErrorKind::Usage => 2,
             ErrorKind::Cancelled { signal } => 128u8.saturating_add(signal as u8),
-            ErrorKind::Provider | ErrorKind::Io | ErrorKind::Internal => 1,
+            ErrorKind::Failure => 1,
         }
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
 impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Self {
-        Error::io(error.to_string())
+        Error::io(error.to_string()).with_source(error)
     }
 }
 
@@ -247,5 +323,59 @@ mod tests {
         let text = serde_json::to_string(&Reason::ModelNotFound).unwrap();
         assert_eq!(text, "\"model_not_found\"");
         assert_eq!(Reason::AuthPermanent.as_str(), "auth_permanent");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Layer {
+        text: &'static str,
+        #[source]
+        inner: Option<Box<Layer>>,
+    }
+
+    fn layers(texts: &[&'static str]) -> Layer {
+        let mut layer: Option<Box<Layer>> = None;
+        for text in texts.iter().rev() {
+            layer = Some(Box::new(Layer { text, inner: layer }));
+        }
+        *layer.unwrap()
+    }
+
+    #[test]
+    fn causes_follow_the_source_chain_without_repeats() {
+        let error = Error::provider(
+            Reason::Network,
+            "cannot connect to http://127.0.0.1:9/: connection refused",
+        )
+        .with_source(layers(&[
+            "error sending request",
+            "tcp connect error",
+            "tcp connect error",
+            "",
+            "connection refused",
+        ]));
+        assert_eq!(
+            error.causes(),
+            ["error sending request", "tcp connect error"]
+        );
+        assert_eq!(
+            error.to_string(),
+            "cannot connect to http://127.0.0.1:9/: connection refused"
+        );
+        assert!(Error::usage("x").causes().is_empty());
+    }
+
+    #[test]
+    fn builders_keep_the_rest() {
+        let error = Error::io("cannot read x")
+            .with_hint("look")
+            .into_config()
+            .with_message("config: cannot read x");
+        assert_eq!(error.exit_code(), 2);
+        assert_eq!(error.reason(), Reason::Config);
+        assert_eq!(error.hints(), ["look"]);
+        let missing = Error::config("no such file").with_reason(Reason::ModelNotFound);
+        assert_eq!(missing.exit_code(), 2);
+        assert_eq!(missing.reason(), Reason::ModelNotFound);
     }
 }

@@ -203,6 +203,7 @@ pub fn body_error(error: reqwest::Error, url: &str) -> Error {
             root_cause(&error)
         ),
     )
+    .with_source(error.without_url())
 }
 
 /// The failure for a request that ran past its deadline or stalled.
@@ -214,41 +215,43 @@ pub fn timed_out(url: &str) -> Error {
     .with_hint("`--timeout-ms`, the provider's `timeoutSeconds` or OPENCLAW_STALL_TIMEOUT_MS set the limits")
 }
 
-/// Map a transport failure (no HTTP answer) to an error.
+/// Map a transport failure (no HTTP answer) to an error. The reqwest error
+/// stays beneath it as the source (without its URL, which may carry a key
+/// in the query), so the text output shows its chain as `Caused by:` lines.
 pub fn transport_error(error: reqwest::Error, url: &str) -> Error {
     if let Some(error) = crate::tls::trust_error(&error) {
         return error;
     }
-    if error.is_timeout() {
-        return timed_out(url);
-    }
+    let raw_url = url;
     let url = redact_url(url);
-    if error.is_redirect() {
-        return Error::provider(
+    let classified = if error.is_timeout() {
+        timed_out(raw_url)
+    } else if error.is_redirect() {
+        Error::provider(
             Reason::Network,
             format!("request to {url} failed: {}", root_cause(&error)),
-        );
-    }
-    if error.is_connect() {
+        )
+    } else if error.is_connect() {
         let detail = root_cause(&error);
-        return Error::provider(
+        Error::provider(
             Reason::Network,
             format!("cannot connect to {url}: {detail}"),
-        );
-    }
-    if error.is_decode() || error.is_body() {
-        return Error::provider(
+        )
+    } else if error.is_decode() || error.is_body() {
+        Error::provider(
             Reason::Network,
             format!(
                 "reading the answer from {url} failed: {}",
                 root_cause(&error)
             ),
-        );
-    }
-    Error::provider(
-        Reason::Network,
-        format!("request to {url} failed: {}", root_cause(&error)),
-    )
+        )
+    } else {
+        Error::provider(
+            Reason::Network,
+            format!("request to {url} failed: {}", root_cause(&error)),
+        )
+    };
+    classified.with_source(error.without_url())
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -525,7 +528,7 @@ pub fn redact_url(url: &str) -> String {
 /// `tries` is how many sends have been made. Waits grow exponentially,
 /// honour `Retry-After` as a floor, and never run past the deadline.
 pub fn retry_delay(error: &Error, tries: u32, deadline: Option<Instant>) -> Option<Duration> {
-    if !error.reason.is_transient() || tries >= MAX_TRIES {
+    if !error.reason().is_transient() || tries >= MAX_TRIES {
         return None;
     }
     let backoff = FIRST_BACKOFF
@@ -533,14 +536,14 @@ pub fn retry_delay(error: &Error, tries: u32, deadline: Option<Instant>) -> Opti
         .min(MAX_BACKOFF);
     // Asked to wait longer than we would: give up on this candidate now.
     if error
-        .retry_after
+        .retry_after()
         .is_some_and(|asked| asked > MAX_RETRY_WAIT)
     {
         return None;
     }
     let wait = match (
         env::var(env::TEST_NO_RETRY_DELAY).is_some(),
-        error.retry_after,
+        error.retry_after(),
     ) {
         (true, _) => Duration::ZERO,
         (false, Some(asked)) => asked.max(backoff),
@@ -651,29 +654,29 @@ mod tests {
         ];
         for (status, body, reason) in cases {
             let error = error_from_parts(StatusCode::from_u16(status).unwrap(), None, body);
-            assert_eq!(error.reason, reason, "{status} {body}");
-            assert_eq!(error.status, Some(status));
+            assert_eq!(error.reason(), reason, "{status} {body}");
+            assert_eq!(error.status(), Some(status));
         }
     }
 
     #[test]
     fn errors_inside_streams_are_classified_by_code() {
         assert_eq!(
-            stream_error(Some("overloaded_error"), "Overloaded").reason,
+            stream_error(Some("overloaded_error"), "Overloaded").reason(),
             Reason::Overloaded
         );
         assert_eq!(
-            stream_error(Some("rate_limit_exceeded"), "slow").reason,
+            stream_error(Some("rate_limit_exceeded"), "slow").reason(),
             Reason::RateLimit
         );
-        assert_eq!(stream_error(Some("weird"), "x").reason, Reason::Unknown);
+        assert_eq!(stream_error(Some("weird"), "x").reason(), Reason::Unknown);
         assert_eq!(
-            stream_error(None, "insufficient_quota for this key").reason,
+            stream_error(None, "insufficient_quota for this key").reason(),
             Reason::Billing
         );
         assert!(
             stream_error(Some("server_error"), "boom")
-                .message
+                .message()
                 .contains("boom")
         );
     }

@@ -111,26 +111,26 @@ mod tests {
         let error = read_file(Path::new("/dev/zero"), "--file", 1024).unwrap_err();
         assert!(
             error
-                .message
+                .message()
                 .contains("--file /dev/zero is not a regular file"),
             "{}",
-            error.message
+            error.message()
         );
         let dir = tempfile::tempdir().unwrap();
         let error = read_file(dir.path(), "--file", 1024).unwrap_err();
         assert!(
-            error.message.contains("is a directory"),
+            error.message().contains("is a directory"),
             "{}",
-            error.message
+            error.message()
         );
         let fifo = dir.path().join("fifo");
         let status = std::process::Command::new("mkfifo").arg(&fifo).status();
         if status.is_ok_and(|s| s.success()) {
             let error = read_file(&fifo, "--prompt", 1024).unwrap_err();
             assert!(
-                error.message.contains("not a regular file"),
+                error.message().contains("not a regular file"),
                 "{}",
-                error.message
+                error.message()
             );
         }
     }
@@ -141,8 +141,12 @@ mod tests {
         let path = dir.path().join("big.txt");
         std::fs::write(&path, vec![b'a'; 2048]).unwrap();
         let error = read_file(&path, "--prompt", 1024).unwrap_err();
-        assert!(error.message.contains("--prompt"), "{}", error.message);
-        assert!(error.message.contains("larger than"), "{}", error.message);
+        assert!(error.message().contains("--prompt"), "{}", error.message());
+        assert!(
+            error.message().contains("larger than"),
+            "{}",
+            error.message()
+        );
         assert_eq!(read_file(&path, "--prompt", 4096).unwrap().len(), 2048);
     }
 }

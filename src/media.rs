@@ -387,11 +387,11 @@ mod tests {
         let text = dir.path().join("a.png");
         std::fs::write(&text, "just text").unwrap();
         let error = read_image(&text).unwrap_err();
-        assert!(error.message.contains("a.png"));
+        assert!(error.message().contains("a.png"));
         assert_eq!(error.exit_code(), 2);
 
         let missing = read_image(&dir.path().join("missing.png")).unwrap_err();
-        assert!(missing.message.contains("missing.png"));
+        assert!(missing.message().contains("missing.png"));
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! Every string passes `redact::clean` on the way out: known secrets are
 //! masked and control characters escaped (JSON already escapes its own, so
 //! a document stays valid).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the one printer of the crate"
+)]
 
 use std::io::{IsTerminal, Write};
 
@@ -73,7 +77,8 @@ impl Diagnostics {
         }
     }
 
-    /// `error: ...` then `hint: ...` lines, unless `--log-level silent`.
+    /// `error: ...`, one `Caused by: ...` per cause, then `hint: ...`
+    /// lines, unless `--log-level silent`.
     pub fn error(&self, error: &Error) {
         if self.level == LogLevel::Silent {
             return;
@@ -83,9 +88,16 @@ impl Diagnostics {
         let mut text = format!(
             "{}: {}",
             self.paint("error", "1;31"),
-            redact::clean(&error.message)
+            redact::clean(error.message())
         );
-        for hint in &error.hints {
+        for cause in error.causes() {
+            text.push_str(&format!(
+                "\n  {}: {}",
+                self.paint("Caused by", "1"),
+                redact::clean(&cause)
+            ));
+        }
+        for hint in error.hints() {
             text.push_str(&format!(
                 "\n{}: {}",
                 self.paint("hint", "1;36"),

@@ -333,8 +333,9 @@ mod tests {
         ))));
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, inner);
         let error = trust_error(&io).expect("found");
-        assert_eq!(error.kind, crate::error::ErrorKind::Config);
-        assert!(error.message.contains("SSL_CERT_FILE x"));
+        assert_eq!(error.reason(), crate::error::Reason::Config);
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.message().contains("SSL_CERT_FILE x"));
         let other = std::io::Error::other("connection refused");
         assert!(trust_error(&other).is_none());
     }

@@ -211,7 +211,8 @@ impl ModelRunLine {
             });
         }
         if let Some(schema) = &args.schema {
-            OutputSchema::parse(schema).map_err(|error| format!("`schema`: {}", error.message))?;
+            OutputSchema::parse(schema)
+                .map_err(|error| format!("`schema`: {}", error.message()))?;
         }
         Ok(args)
     }

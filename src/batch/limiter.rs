@@ -100,13 +100,13 @@ pub fn after_error(url: &str, error: &Error) {
     if !ENABLED.load(Ordering::Relaxed) {
         return;
     }
-    if error.reason.is_transient() {
+    if error.reason().is_transient() {
         RETRIED.fetch_add(1, Ordering::Relaxed);
     }
-    if error.reason != Reason::RateLimit && error.status != Some(429) {
+    if error.reason() != Reason::RateLimit && error.status() != Some(429) {
         return;
     }
-    let until = Instant::now() + error.retry_after.unwrap_or(DEFAULT_PAUSE);
+    let until = Instant::now() + error.retry_after().unwrap_or(DEFAULT_PAUSE);
     let mut gates = gates();
     let gate = gates.entry(origin(url)).or_default();
     gate.paused_until = Some(gate.paused_until.map_or(until, |old| old.max(until)));

@@ -237,7 +237,7 @@ mod tests {
         std::fs::write(&text, "plain words").unwrap();
         let error = read_audio(&text, 1000, "openai").unwrap_err();
         assert_eq!(error.exit_code(), 2);
-        assert!(error.message.contains("notes.mp3"));
+        assert!(error.message().contains("notes.mp3"));
 
         let wav = dir.path().join("a.wav");
         let mut bytes = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
@@ -250,6 +250,6 @@ mod tests {
                 .contains("wav")
         );
         let error = read_audio(&wav, 10, "openai").unwrap_err();
-        assert!(error.message.contains("at most"), "{}", error.message);
+        assert!(error.message().contains("at most"), "{}", error.message());
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::envelope::Attempt;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Reason, Result};
 use crate::registry::Resolved;
 
 /// What the winning candidate produced, and the tries before it.
@@ -55,11 +55,12 @@ pub async fn run<'r, T>(
                 });
             }
             Err(error) => {
-                if error.reason.disqualifies_provider() {
+                if error.reason().disqualifies_provider() {
                     unusable_providers.insert(candidate.provider.id.as_str());
                 }
                 attempts.push(Attempt::failed(candidate, &error, started));
-                let stop = matches!(error.kind, ErrorKind::Usage | ErrorKind::Cancelled { .. });
+                // Input the person must fix, or a signal: no other model would do better.
+                let stop = matches!(error.reason(), Reason::Usage | Reason::Cancelled);
                 last_error = Some((
                     error,
                     candidate.provider.id.clone(),
@@ -85,7 +86,10 @@ pub async fn run<'r, T>(
             .map(|a| format!("{}/{}: {} ({})", a.provider, a.model, a.error, a.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        error.message = format!("all {} candidate models failed: {tries}", attempts.len());
+        error = error.with_message(format!(
+            "all {} candidate models failed: {tries}",
+            attempts.len()
+        ));
     }
     Err(ChainFailure {
         error,

@@ -135,7 +135,7 @@ mod tests {
         assert!(
             OutputSchema::parse("/nonexistent/schema.json")
                 .unwrap_err()
-                .message
+                .message()
                 .contains("/nonexistent")
         );
     }

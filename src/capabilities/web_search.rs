@@ -329,7 +329,7 @@ mod tests {
         );
         let error = select(&config, &settings, Some("brave")).err().unwrap();
         assert_eq!(error.exit_code(), 2);
-        assert!(error.hints[0].contains("BRAVE_API_KEY"));
+        assert!(error.hints()[0].contains("BRAVE_API_KEY"));
         assert_eq!(
             select(&config, &settings, Some("altavista"))
                 .err()
@@ -375,7 +375,7 @@ mod tests {
             select(&config, &settings, None)
                 .err()
                 .unwrap()
-                .message
+                .message()
                 .starts_with("tools.web.search.provider")
         );
     }

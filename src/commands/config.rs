@@ -171,16 +171,14 @@ fn parse_file(paths: &Paths, text: &str) -> Result<Value> {
         Error::config(format!(
             "invalid config {}:{}",
             paths.config_file.display(),
-            error.message
+            error.message()
         ))
     })
 }
 
 /// Exit 1, as the reference tool does for a path that is not set.
 fn not_set(message: String) -> Error {
-    let mut error = Error::io(message);
-    error.reason = Reason::Config;
-    error
+    Error::io(message).with_reason(Reason::Config)
 }
 
 fn get(paths: &Paths, args: &ConfigGetArgs) -> Result<Shown> {

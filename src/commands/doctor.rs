@@ -70,12 +70,12 @@ pub async fn run(ctx: &Context, online: bool) -> ExitCode {
             true
         }
         Err(error) => {
-            checks.push(check("config", Status::Fail, error.message.clone()));
+            checks.push(check("config", Status::Fail, error.message().to_owned()));
             false
         }
     };
     let registry = if config_ok {
-        ctx.registry().map_err(|e| e.message)
+        ctx.registry().map_err(|e| e.message().to_owned())
     } else {
         Err("config not loaded".into())
     };
@@ -153,7 +153,7 @@ fn offline_checks(ctx: &Context, registry: &Registry, chain: &[String], checks: 
             Err(error) => checks.push(check(
                 "model",
                 Status::Fail,
-                format!("{reference}: {}", error.message),
+                format!("{reference}: {}", error.message()),
             )),
         }
     }
@@ -170,7 +170,11 @@ fn offline_checks(ctx: &Context, registry: &Registry, chain: &[String], checks: 
     let profiles = match ctx.profiles() {
         Ok(profiles) => Some(profiles),
         Err(error) => {
-            checks.push(check("auth profiles", Status::Fail, error.message));
+            checks.push(check(
+                "auth profiles",
+                Status::Fail,
+                error.message().to_owned(),
+            ));
             None
         }
     };
@@ -259,7 +263,7 @@ async fn probe(ctx: &Context, registry: &Registry, reference: &str) -> ModelProb
     };
     let resolved = match registry.resolve(reference, ModelKind::Chat) {
         Ok(resolved) => resolved,
-        Err(error) => return failed(error.message, error.reason.to_string()),
+        Err(error) => return failed(error.message().to_owned(), error.reason().to_string()),
     };
     let request = RunRequest {
         prompt: ONLINE_PROMPT,
@@ -277,7 +281,10 @@ async fn probe(ctx: &Context, registry: &Registry, reference: &str) -> ModelProb
             error: None,
             reason: None,
         },
-        Err(failure) => failed(failure.error.message, failure.error.reason.to_string()),
+        Err(failure) => failed(
+            failure.error.message().to_owned(),
+            failure.error.reason().to_string(),
+        ),
     }
 }
 

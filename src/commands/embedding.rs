@@ -159,7 +159,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
             default_model: local_model.clone().unwrap_or_default(),
             protocol: "in-process",
             batch_limit: None,
-            note: local_error.as_ref().map(|e| e.message.clone()),
+            note: local_error.as_ref().map(|e| e.message().to_owned()),
         },
     };
     let cells = [
@@ -168,7 +168,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
     ];
     // A local model that cannot run says why instead of a state word.
     text.push_str(&match &local_error {
-        Some(error) => providers::line(&cells, &error.message, local.selected),
+        Some(error) => providers::line(&cells, error.message(), local.selected),
         None => local.line(&cells),
     });
     outputs.push(local.to_value());

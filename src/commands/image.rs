@@ -412,7 +412,7 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
                 text.push_str(&format!(
                     "{}:\nerror: {}\n\n",
                     source.label(),
-                    failure.error.message
+                    failure.error.message()
                 ));
                 if first_error.is_none() {
                     first_error = Some(failure.error);
@@ -425,13 +425,11 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
         Some(error) if all_failed => {
             envelope.ok = false;
             let error = if sources.len() > 1 {
-                let mut error = error;
-                error.message = format!(
-                    "all {} images failed; first: {}",
-                    sources.len(),
-                    error.message
-                );
-                error
+                let first = error.message().to_owned();
+                error.with_message(format!(
+                    "all {} images failed; first: {first}",
+                    sources.len()
+                ))
             } else {
                 error
             };

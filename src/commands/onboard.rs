@@ -581,7 +581,7 @@ fn write_plan(
             Error::config(format!(
                 "invalid config {}:{}",
                 config_file.display(),
-                error.message
+                error.message()
             ))
         })?;
         if let Some(reference) = model_ref {

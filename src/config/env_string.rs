@@ -27,7 +27,7 @@ impl fmt::Debug for EnvString {
 impl<'de> Deserialize<'de> for EnvString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        substitute(&raw, |name| env::var(name))
+        substitute(&raw, env::var)
             .map(EnvString)
             .map_err(de::Error::custom)
     }

@@ -23,7 +23,7 @@ pub fn load(path: &Path) -> Result<Config> {
             return Err(Error::config(format!(
                 "invalid config {}:{}",
                 path.display(),
-                error.message
+                error.message()
             ))
             .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one"));
         }
@@ -59,12 +59,7 @@ pub fn read_text(path: &Path) -> Result<Option<String>> {
         }
         _ => {}
     }
-    let bytes = crate::input::read_file(path, "config", cap).map_err(|error| {
-        let mut error = error;
-        error.kind = crate::error::ErrorKind::Config;
-        error.reason = crate::error::Reason::Config;
-        error
-    })?;
+    let bytes = crate::input::read_file(path, "config", cap).map_err(Error::into_config)?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| Error::config(format!("config {} is not UTF-8 text", path.display())))
@@ -126,7 +121,7 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
     }
     // Nesting, size and text after the top-level value first: the JSON5
     // parser recurses and stops at the end of the first value.
-    super::edit::check_syntax(text).map_err(|error| error.message)?;
+    super::edit::check_syntax(text).map_err(|error| error.message().to_owned())?;
     let mut deserializer = json5::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();

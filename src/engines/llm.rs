@@ -54,13 +54,12 @@ pub fn open_model_file(path: &Path, models_dir: &Path) -> Result<Gguf> {
     match gguf::read(path) {
         Ok(gguf) => Ok(gguf),
         Err(GgufError::Missing) => {
-            let mut error = Error::config(format!("model file {shown}: no such file"))
+            Err(Error::config(format!("model file {shown}: no such file"))
+                .with_reason(Reason::ModelNotFound)
                 .with_hint(format!(
                     "put GGUF files in {} (scripts/fetch-local-model.sh fetches SmolLM2 there), or pass `--model local/./path/to/model.gguf`",
                     models_dir.display()
-                ));
-            error.reason = Reason::ModelNotFound;
-            Err(error)
+                )))
         }
         Err(GgufError::Unreadable(why)) => Err(Error::io(format!(
             "model file {shown}: cannot read it: {why}"
@@ -78,11 +77,8 @@ pub fn check_runnable(model: &LocalModel, gguf: &Gguf, request: &ChatRequest<'_>
         ))
         .with_hint("send images to a provider whose model lists `image` input"));
     }
-    gguf.check_supported().map_err(|why| {
-        let mut error = Error::unsupported(format!("model file {}: {why}", model.path.display()));
-        error.reason = Reason::Unsupported;
-        error
-    })?;
+    gguf.check_supported()
+        .map_err(|why| Error::unsupported(format!("model file {}: {why}", model.path.display())))?;
     if gguf.chat_template().is_none() {
         return Err(Error::config(format!(
             "model file {}: it has no chat template (`tokenizer.chat_template`), so a prompt cannot be formatted for it",

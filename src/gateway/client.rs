@@ -248,7 +248,7 @@ async fn final_response(
     loop {
         let frame = next_frame(socket).await.map_err(|error| ErrorShape {
             code: "CLOSED".into(),
-            message: error.message,
+            message: error.message().to_owned(),
             ..ErrorShape::default()
         })?;
         let Incoming::Response {

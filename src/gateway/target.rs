@@ -245,7 +245,7 @@ mod tests {
         let error = require_credential(&target, "agent", Path::new("/c.json")).unwrap_err();
         assert!(
             error
-                .message
+                .message()
                 .contains("url override requires explicit credentials")
         );
         let target = resolve(
@@ -299,10 +299,15 @@ mod tests {
         assert_eq!(error.exit_code(), 2);
         assert!(
             error
-                .message
+                .message()
                 .contains("requires credentials before opening a websocket")
         );
-        assert!(error.hints.iter().any(|h| h.contains("gateway.auth.token")));
+        assert!(
+            error
+                .hints()
+                .iter()
+                .any(|h| h.contains("gateway.auth.token"))
+        );
         assert!(format!("{:?}", Credential::Token("s3cret".into())).contains("***"));
     }
 }

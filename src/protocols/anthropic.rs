@@ -519,8 +519,8 @@ mod tests {
             &mut |_: ChatEvent<'_>| {},
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::Overloaded);
-        assert!(error.message.contains("Overloaded"));
+        assert_eq!(error.reason(), Reason::Overloaded);
+        assert!(error.message().contains("Overloaded"));
     }
 
     #[test]

@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(scraped.final_url.as_deref(), Some("https://a/final"));
         assert_eq!(scraped.status, Some(200));
         let failed = parse(&json!({"success": false, "error": "Payment required"})).unwrap_err();
-        assert_eq!(failed.message, "Payment required");
+        assert_eq!(failed.message(), "Payment required");
     }
 
     #[test]

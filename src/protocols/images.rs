@@ -759,7 +759,7 @@ mod tests {
         assert!(
             gemini_images(&refused)
                 .unwrap_err()
-                .message
+                .message()
                 .contains("SAFETY")
         );
     }
@@ -801,7 +801,7 @@ mod tests {
         assert!(
             openrouter_images(&none)
                 .unwrap_err()
-                .message
+                .message()
                 .contains("cannot draw")
         );
     }

@@ -442,7 +442,7 @@ pub(crate) fn stream_end(
     match read {
         Ok(stopped) if stopped || complete => Ok(()),
         Ok(_) => Err(truncated(url).with_partial_text(&answer.text)),
-        Err(error) if matches!(error.reason, Reason::Truncated | Reason::Timeout) => {
+        Err(error) if matches!(error.reason(), Reason::Truncated | Reason::Timeout) => {
             Err(error.with_partial_text(&answer.text))
         }
         Err(error) => Err(error),

@@ -212,23 +212,31 @@ mod tests {
     #[test]
     fn a_line_without_end_stops_at_the_limit() {
         let error = decode(vec![vec![b'a'; 65]], small()).unwrap_err();
-        assert!(error.message.contains("a line longer"), "{}", error.message);
+        assert!(
+            error.message().contains("a line longer"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
     fn an_event_of_many_lines_stops_at_the_limit() {
         let error = decode(vec![b"data: 0123456789\r\n".repeat(10)], small()).unwrap_err();
         assert!(
-            error.message.contains("an event longer"),
+            error.message().contains("an event longer"),
             "{}",
-            error.message
+            error.message()
         );
     }
 
     #[test]
     fn the_whole_stream_is_capped() {
         let error = decode(vec![b"data: x\n\n".repeat(1000)], small()).unwrap_err();
-        assert!(error.message.contains("larger than"), "{}", error.message);
+        assert!(
+            error.message().contains("larger than"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

@@ -542,7 +542,7 @@ mod tests {
             Some("application/json"),
             "https://x/v",
         );
-        assert!(json.unwrap_err().message.contains("expired"));
+        assert!(json.unwrap_err().message().contains("expired"));
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn now() -> u64 {
 /// `Err` carries a one-line note for text mode; callers then show the
 /// built-in list.
 pub async fn discover(ctx: &Context, provider: &Provider) -> Result<Vec<Discovered>, String> {
-    let profiles = ctx.profiles().map_err(|e| e.message)?;
+    let profiles = ctx.profiles().map_err(|e| e.message().to_owned())?;
     let Some(credential) = auth::lookup(provider, profiles) else {
         let vars = provider.env_vars.join(" or ");
         return Err(format!(
@@ -171,7 +171,7 @@ pub async fn discover_with_key(
         return Ok(cached);
     }
     let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
-    let client = ctx.client().map_err(|e| e.message)?;
+    let client = ctx.client().map_err(|e| e.message().to_owned())?;
     let mut request = client.get(&url).timeout(REQUEST_TIMEOUT).bearer_auth(key);
     for (name, value) in &provider.headers {
         request = request.header(name, value);
@@ -185,14 +185,14 @@ pub async fn discover_with_key(
     let response = request
         .send()
         .await
-        .map_err(|e| failed(http::transport_error(e, &url).message))?;
+        .map_err(|e| failed(http::transport_error(e, &url).message().to_owned()))?;
     let status = response.status();
     if !status.is_success() {
         return Err(failed(format!("HTTP {}", status.as_u16())));
     }
     let text = http::read_text(response, http::ANSWER_LIMIT, &url)
         .await
-        .map_err(|e| failed(e.message))?;
+        .map_err(|e| failed(e.message().to_owned()))?;
     let body: Value =
         serde_json::from_str(&text).map_err(|e| failed(format!("unreadable answer: {e}")))?;
     if body.get("data").and_then(Value::as_array).is_none() {

@@ -589,6 +589,6 @@ mod tests {
     fn config_provider_without_base_url_is_an_error() {
         let config = config::parse(r#"{models: {providers: {nowhere: {}}}}"#).unwrap();
         let error = Registry::build(&config).unwrap_err();
-        assert!(error.message.contains("nowhere"));
+        assert!(error.message().contains("nowhere"));
     }
 }

@@ -200,8 +200,8 @@ mod tests {
         let error = registry
             .resolve("opnai/gpt-5", ModelKind::Chat)
             .unwrap_err();
-        assert!(error.message.contains("opnai"));
-        assert!(error.hints[0].contains("openai"), "{:?}", error.hints);
+        assert!(error.message().contains("opnai"));
+        assert!(error.hints()[0].contains("openai"), "{:?}", error.hints());
     }
 
     #[test]
@@ -223,12 +223,12 @@ mod tests {
         let error = registry
             .resolve("deepseek-ai/DeepSeek-R1x", ModelKind::Chat)
             .unwrap_err();
-        assert!(error.message.contains("unknown provider"));
+        assert!(error.message().contains("unknown provider"));
         let error = registry.resolve("gpt-5.4", ModelKind::Chat).unwrap_err();
         assert!(
-            error.hints.iter().any(|h| h.contains("openai/gpt-5.4")),
+            error.hints().iter().any(|h| h.contains("openai/gpt-5.4")),
             "{:?}",
-            error.hints
+            error.hints()
         );
     }
 

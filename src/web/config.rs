@@ -256,9 +256,9 @@ mod tests {
         let config = config(r#"{ tools: { web: { fetch: { maxChars: "many" } } } }"#);
         let error = fetch_settings(&config).unwrap_err();
         assert!(
-            error.message.starts_with("tools.web.fetch.maxChars:"),
+            error.message().starts_with("tools.web.fetch.maxChars:"),
             "{}",
-            error.message
+            error.message()
         );
         assert_eq!(error.exit_code(), 2);
         let config = parsed(
@@ -267,10 +267,10 @@ mod tests {
         let error = plugin_settings(&config, "brave", "webSearch").unwrap_err();
         assert!(
             error
-                .message
+                .message()
                 .contains("plugins.entries.brave.config.webSearch.apiKey"),
             "{}",
-            error.message
+            error.message()
         );
     }
 

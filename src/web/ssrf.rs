@@ -481,9 +481,9 @@ mod tests {
         ] {
             let error = check(SsrfPolicy::default(), url).expect_err(url);
             assert!(
-                error.message.starts_with("refusing to fetch"),
+                error.message().starts_with("refusing to fetch"),
                 "{url}: {}",
-                error.message
+                error.message()
             );
         }
     }

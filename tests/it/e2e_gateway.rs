@@ -111,7 +111,7 @@ fn assert_covers(ours: &Value, reference: &Value, path: &str) {
     }
 }
 
-fn run_args<'a>(model: Option<&'a str>) -> Vec<&'a str> {
+fn run_args(model: Option<&str>) -> Vec<&str> {
     let mut args = vec![
         "infer",
         "model",

@@ -1,5 +1,10 @@
 //! Integration tests: the built binary, run against loopback servers.
 //! One test binary (faster to link); one module per capability.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test may say on its own output why it skipped or what it saw"
+)]
 
 mod support;
 mod tls;

@@ -119,9 +119,9 @@ mod tests {
         }
         let error = write(&path, "{ models: { mode: 'sideways' } }").unwrap_err();
         assert!(
-            error.message.contains("left unchanged"),
+            error.message().contains("left unchanged"),
             "{}",
-            error.message
+            error.message()
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ a: 1 }");
     }

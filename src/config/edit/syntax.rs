@@ -337,15 +337,13 @@ pub(super) fn parse_tree(text: &str) -> Result<Option<Node>> {
     Ok(Some(root))
 }
 
+/// An object key's path and its (line, column) in the file.
+pub type KeyPosition = (Vec<Segment>, (usize, usize));
+
 /// Every object key in the file with its path and (line, column), in file
 /// order. Array items appear as `Index` segments in the paths.
-pub fn key_positions(text: &str) -> Result<Vec<(Vec<Segment>, (usize, usize))>> {
-    fn walk(
-        node: &Node,
-        path: &mut Vec<Segment>,
-        text: &str,
-        out: &mut Vec<(Vec<Segment>, (usize, usize))>,
-    ) {
+pub fn key_positions(text: &str) -> Result<Vec<KeyPosition>> {
+    fn walk(node: &Node, path: &mut Vec<Segment>, text: &str, out: &mut Vec<KeyPosition>) {
         match node {
             Node::Object { members, .. } => {
                 for member in members {
@@ -398,7 +396,7 @@ mod tests {
     #[test]
     fn broken_text_is_an_error_with_position() {
         let error = set("{\n  a: 1\n  b: 2\n}", &p("c"), &json!(1)).unwrap_err();
-        assert!(error.message.starts_with("3:"), "{}", error.message);
+        assert!(error.message().starts_with("3:"), "{}", error.message());
         assert!(set("{ a: 'x }", &p("c"), &json!(1)).is_err());
     }
 

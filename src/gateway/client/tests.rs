@@ -21,6 +21,10 @@ use crate::gateway::target::{Credential, Source, Target};
 pub type Server = WebSocketStream<TcpStream>;
 
 /// Serve each connection with `script(connection number, socket)`.
+#[allow(
+    clippy::result_large_err,
+    reason = "the handshake callback's error type is tungstenite's, not ours"
+)]
 async fn serve<F, Fut>(script: F) -> (Target, Arc<AtomicUsize>)
 where
     F: Fn(usize, Server) -> Fut + Send + Sync + 'static,
@@ -257,8 +261,8 @@ async fn each_error_frame_is_mapped() {
     let mismatch = error_for(true, json!({"code": "INVALID_REQUEST",
         "message": "unauthorized: gateway token mismatch (use this gateway's gateway.auth.token or pair the device)",
         "details": {"code": "AUTH_TOKEN_MISMATCH"}}), None).await;
-    assert_eq!(mismatch.reason, Reason::Auth);
-    assert!(mismatch.message.contains("token mismatch"));
+    assert_eq!(mismatch.reason(), Reason::Auth);
+    assert!(mismatch.message().contains("token mismatch"));
     assert_eq!(mismatch.exit_code(), 1);
 
     let unpaired = error_for(
@@ -268,7 +272,7 @@ async fn each_error_frame_is_mapped() {
         None,
     )
     .await;
-    assert_eq!(unpaired.reason, Reason::Auth);
+    assert_eq!(unpaired.reason(), Reason::Auth);
 
     let protocol = error_for(
         true,
@@ -277,7 +281,7 @@ async fn each_error_frame_is_mapped() {
         None,
     )
     .await;
-    assert_eq!(protocol.reason, Reason::Format);
+    assert_eq!(protocol.reason(), Reason::Format);
 
     let scope = error_for(
         false,
@@ -286,7 +290,7 @@ async fn each_error_frame_is_mapped() {
         None,
     )
     .await;
-    assert_eq!(scope.reason, Reason::Forbidden);
+    assert_eq!(scope.reason(), Reason::Forbidden);
 
     let overrides = error_for(
         false,
@@ -295,7 +299,7 @@ async fn each_error_frame_is_mapped() {
         None,
     )
     .await;
-    assert_eq!(overrides.reason, Reason::Forbidden);
+    assert_eq!(overrides.reason(), Reason::Forbidden);
 
     let provider = error_for(
         false,
@@ -304,8 +308,8 @@ async fn each_error_frame_is_mapped() {
         Some(json!({"status": "error", "summary": "failed"})),
     )
     .await;
-    assert_eq!(provider.reason, Reason::Provider);
-    assert!(provider.message.contains("HTTP 401"));
+    assert_eq!(provider.reason(), Reason::Provider);
+    assert!(provider.message().contains("HTTP 401"));
 
     let invalid = error_for(
         false,
@@ -314,7 +318,7 @@ async fn each_error_frame_is_mapped() {
         None,
     )
     .await;
-    assert_eq!(invalid.reason, Reason::Format);
+    assert_eq!(invalid.reason(), Reason::Format);
 }
 
 #[tokio::test]
@@ -330,7 +334,7 @@ async fn a_downgraded_socket_is_refused_before_the_call() {
     let error = call(&target, &token(), &agent_call(Identity::cli_agent("hi")))
         .await
         .unwrap_err();
-    assert_eq!(error.reason, Reason::Forbidden);
+    assert_eq!(error.reason(), Reason::Forbidden);
 }
 
 #[tokio::test]
@@ -347,8 +351,8 @@ async fn nothing_listening_fails_at_once() {
     let error = call(&target, &token(), &agent_call(Identity::cli_agent("hi")))
         .await
         .unwrap_err();
-    assert_eq!(error.reason, Reason::Unreachable);
-    assert!(error.hints.iter().any(|h| h.contains("--local")));
+    assert_eq!(error.reason(), Reason::Unreachable);
+    assert!(error.hints().iter().any(|h| h.contains("--local")));
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
@@ -365,9 +369,14 @@ async fn a_silent_gateway_times_out_at_the_deadline() {
     rpc.timeout = Duration::from_millis(400);
     let started = Instant::now();
     let error = call(&target, &token(), &rpc).await.unwrap_err();
-    assert_eq!(error.reason, Reason::Timeout);
-    assert!(error.message.contains("gateway timeout after 400ms"));
-    assert!(error.hints.iter().any(|h| h.contains("outcome is unknown")));
+    assert_eq!(error.reason(), Reason::Timeout);
+    assert!(error.message().contains("gateway timeout after 400ms"));
+    assert!(
+        error
+            .hints()
+            .iter()
+            .any(|h| h.contains("outcome is unknown"))
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 

@@ -420,10 +420,10 @@ mod tests {
         .unwrap();
         assert_eq!(parsed.finish_reason.as_deref(), Some("length"));
         let error = parse_response(r#"{"promptFeedback": {"blockReason": "SAFETY"}}"#).unwrap_err();
-        assert!(error.message.contains("SAFETY"), "{}", error.message);
+        assert!(error.message().contains("SAFETY"), "{}", error.message());
         let error = parse_response(r#"{"candidates": [{"finishReason": "PROHIBITED_CONTENT"}]}"#)
             .unwrap_err();
-        assert!(error.message.contains("PROHIBITED_CONTENT"));
+        assert!(error.message().contains("PROHIBITED_CONTENT"));
     }
 
     #[test]
@@ -436,7 +436,7 @@ mod tests {
             &mut |_| {},
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::Overloaded);
+        assert_eq!(error.reason(), Reason::Overloaded);
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn read_lines(
     match lines.finish() {
         Some(line) => match apply_line(&line, answer, on_event) {
             Ok(more) => Ok(!more),
-            Err(error) if error.reason == Reason::Format => Ok(false),
+            Err(error) if error.reason() == Reason::Format => Ok(false),
             Err(error) => Err(error),
         },
         None => Ok(false),
@@ -378,7 +378,7 @@ mod tests {
             &mut |_| {},
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::ModelNotFound);
+        assert_eq!(error.reason(), Reason::ModelNotFound);
     }
 
     #[test]

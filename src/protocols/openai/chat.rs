@@ -478,8 +478,8 @@ mod tests {
             &mut on_event,
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::RateLimit);
-        assert!(error.message.contains("slow down"));
+        assert_eq!(error.reason(), Reason::RateLimit);
+        assert!(error.message().contains("slow down"));
     }
 
     /// The SSE decoder must give the same answer wherever the byte stream

@@ -117,6 +117,6 @@ mod tests {
     #[test]
     fn a_short_answer_is_an_error() {
         let error = parse_response(r#"{"data":[{"index":0,"embedding":[1.0]}]}"#, 2).unwrap_err();
-        assert_eq!(error.reason, Reason::SchemaMismatch);
+        assert_eq!(error.reason(), Reason::SchemaMismatch);
     }
 }

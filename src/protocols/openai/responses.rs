@@ -408,8 +408,8 @@ mod tests {
             r#"{"status": "failed", "error": {"code": "rate_limit_exceeded", "message": "slow down"}, "output": []}"#,
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::RateLimit);
-        assert!(error.message.contains("slow down"));
+        assert_eq!(error.reason(), Reason::RateLimit);
+        assert!(error.message().contains("slow down"));
     }
 
     #[test]
@@ -422,14 +422,14 @@ mod tests {
             &mut sink,
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::ServerError);
+        assert_eq!(error.reason(), Reason::ServerError);
         let error = apply_event(
             r#"{"type": "response.failed", "response": {"status": "failed", "error": {"code": "insufficient_quota", "message": "no credit"}}}"#,
             &mut answer,
             &mut sink,
         )
         .unwrap_err();
-        assert_eq!(error.reason, Reason::Billing);
+        assert_eq!(error.reason(), Reason::Billing);
     }
 
     #[test]

@@ -144,7 +144,7 @@ mod tests {
     fn a_challenge_page_is_an_error() {
         let page =
             r#"<html><body><form id="challenge-form" action="/anomaly.js"></form></body></html>"#;
-        assert_eq!(parse(page).unwrap_err().reason, Reason::RateLimit);
+        assert_eq!(parse(page).unwrap_err().reason(), Reason::RateLimit);
         assert!(
             parse("<html><body>No results.</body></html>")
                 .unwrap()
