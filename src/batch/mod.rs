@@ -3,6 +3,8 @@
 
 pub mod input;
 pub mod limiter;
+mod openai_batch;
+mod provider;
 mod resume;
 mod runner;
 mod sink;
@@ -33,6 +35,7 @@ pub fn requested(command: &InferCommand) -> bool {
     match command {
         InferCommand::Model(ModelCommand::Run(args)) => args.batch.batch.is_some(),
         InferCommand::Embedding(EmbeddingCommand::Create(args)) => args.batch.batch.is_some(),
+        InferCommand::Batch(_) => true,
         _ => false,
     }
 }
@@ -59,11 +62,24 @@ pub fn run(
     json: bool,
     command: InferCommand,
 ) -> ExitCode {
+    if let InferCommand::Batch(command) = command {
+        return provider::run_job_command(ctx, diagnostics, json, command);
+    }
     let Some((args, leaf)) = split(command) else {
         let error = Error::usage("this command does not take `--batch`");
         diagnostics.error(&error);
         return ExitCode::from(error.exit_code());
     };
+    if args.via == Some(BatchVia::ProviderBatch) {
+        return match checked_jobs(diagnostics, &args, &leaf) {
+            Ok(Some(jobs)) => provider::submit(ctx, diagnostics, json, &args, jobs),
+            Ok(None) => ExitCode::from(2),
+            Err(error) => {
+                diagnostics.error(&error);
+                ExitCode::from(error.exit_code())
+            }
+        };
+    }
     match prepare(ctx, diagnostics, &args, &leaf) {
         Ok(Some(plan)) => execute(ctx, diagnostics, json, &args, &leaf, plan),
         Ok(None) => ExitCode::from(2),
@@ -89,12 +105,41 @@ fn prepare(
     args: &BatchArgs,
     leaf: &Leaf,
 ) -> Result<Option<Plan>> {
-    if args.via == Some(BatchVia::ProviderBatch) {
-        return Err(Error::unsupported(
-            "`--via provider-batch` is not available in this build yet",
-        )
-        .with_hint("drop `--via` to run the lines from this process"));
-    }
+    let Some(jobs) = checked_jobs(diagnostics, args, leaf)? else {
+        return Ok(None);
+    };
+    let total = jobs.len();
+    let (jobs, skipped) = match (&args.batch_output, args.resume) {
+        (Some(path), true) => {
+            let finished = resume::finished_ids(path)?;
+            let before = jobs.len();
+            let jobs: Vec<_> = jobs
+                .into_iter()
+                .filter(|job| !finished.contains(&job.key()))
+                .collect();
+            let skipped = before - jobs.len();
+            (jobs, skipped)
+        }
+        _ => (jobs, 0),
+    };
+    // A broken config fails once, here, not once per line.
+    ctx.registry()?;
+    let sink = Sink::open(args.batch_output.as_deref())?;
+    Ok(Some(Plan {
+        jobs,
+        sink,
+        skipped,
+        total,
+    }))
+}
+
+/// The flags and every line checked; `Ok(None)` when invalid lines were
+/// reported (and `--keep-going` was not given).
+fn checked_jobs(
+    diagnostics: &Diagnostics,
+    args: &BatchArgs,
+    leaf: &Leaf,
+) -> Result<Option<Vec<input::Job>>> {
     if let Leaf::ModelRun(run) = leaf {
         if run.stream.is_some() {
             return Err(Error::usage(
@@ -133,29 +178,7 @@ fn prepare(
         }
         return Ok(None);
     }
-    let total = jobs.len();
-    let (jobs, skipped) = match (&args.batch_output, args.resume) {
-        (Some(path), true) => {
-            let finished = resume::finished_ids(path)?;
-            let before = jobs.len();
-            let jobs: Vec<_> = jobs
-                .into_iter()
-                .filter(|job| !finished.contains(&job.key()))
-                .collect();
-            let skipped = before - jobs.len();
-            (jobs, skipped)
-        }
-        _ => (jobs, 0),
-    };
-    // A broken config fails once, here, not once per line.
-    ctx.registry()?;
-    let sink = Sink::open(args.batch_output.as_deref())?;
-    Ok(Some(Plan {
-        jobs,
-        sink,
-        skipped,
-        total,
-    }))
+    Ok(Some(jobs))
 }
 
 fn execute(

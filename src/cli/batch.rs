@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use super::common::positive_u64;
 
@@ -45,12 +45,56 @@ pub struct BatchArgs {
     /// Where the batch runs: here, one request per line (default), or the provider's own batch API
     #[arg(long, value_enum, value_name = "WHERE", requires = "batch")]
     pub via: Option<BatchVia>,
+
+    /// With `--via provider-batch`: wait for the job and print its records instead of the job id
+    #[arg(long, requires = "via")]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BatchVia {
     /// One request per line from this process
     Direct,
-    /// The provider's own batch API (not available in this build yet)
+    /// The provider's own batch API (OpenAI Batch for `model run`; others not yet)
     ProviderBatch,
+}
+
+/// `infer batch ...`: jobs submitted with `--via provider-batch`.
+#[derive(Debug, Subcommand)]
+pub enum BatchJobCommand {
+    /// Show a job's state at the provider, or list the recorded jobs
+    Status(BatchStatusArgs),
+    /// Print a finished job's results, one envelope per input id
+    Fetch(BatchFetchArgs),
+    /// Ask the provider to stop a job
+    Cancel(BatchJobArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchStatusArgs {
+    /// The job id printed at submission (omit to list the recorded jobs)
+    #[arg(value_name = "JOB-ID")]
+    pub job: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchFetchArgs {
+    /// The job id printed at submission
+    #[arg(value_name = "JOB-ID")]
+    pub job: String,
+
+    /// Poll (with backoff) until the job has ended, then print its records
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Append the records to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchJobArgs {
+    /// The job id printed at submission
+    #[arg(value_name = "JOB-ID")]
+    pub job: String,
 }

@@ -53,6 +53,9 @@ pub enum InferCommand {
     /// Vector embeddings
     #[command(subcommand)]
     Embedding(embedding::EmbeddingCommand),
+    /// Jobs submitted to a provider's batch API (`--via provider-batch`)
+    #[command(subcommand)]
+    Batch(super::batch::BatchJobCommand),
 }
 
 #[derive(Debug, Args)]

@@ -303,6 +303,10 @@ pub(crate) async fn infer_command(
             embedding::create(ctx, args).await
         }
         InferCommand::Embedding(EmbeddingCommand::Providers) => Ok(embedding::providers(ctx)?),
+        // `crate::batch` runs these before a leaf is dispatched.
+        InferCommand::Batch(_) => {
+            Err(Error::internal("batch jobs run through crate::batch").into())
+        }
     }
 }
 
@@ -356,6 +360,7 @@ pub fn capability_id(command: &InferCommand) -> &'static str {
             EmbeddingCommand::Create(_) => "embedding.create",
             EmbeddingCommand::Providers => "embedding.providers",
         },
+        InferCommand::Batch(_) => "batch.job",
     }
 }
 

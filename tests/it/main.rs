@@ -37,6 +37,7 @@ mod model_run;
 mod network;
 mod onboard;
 mod protocols;
+mod provider_batch;
 mod reference_shapes;
 mod reference_urls;
 mod reliability;

@@ -1,0 +1,626 @@
+//! `--via provider-batch`: the whole file goes to the provider's own batch
+//! engine as one job, recorded under `<state>/batches/`; `infer batch
+//! status|fetch|cancel` read the job back and turn its results into one
+//! envelope per input id.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::openai_batch::{self as openai, BatchObject};
+use super::sink::Sink;
+use super::summary::Summary;
+use super::{input, runner};
+use crate::capabilities::provider_call::{self, Connection};
+use crate::capabilities::structured::OutputSchema;
+use crate::catalog::{Api, ModelKind};
+use crate::cli::LogLevel;
+use crate::cli::batch::{BatchArgs, BatchFetchArgs, BatchJobCommand};
+use crate::cli::model::ModelRunArgs;
+use crate::cli::{InferCommand, model::ModelCommand};
+use crate::context::Context;
+use crate::envelope::{Envelope, Transport};
+use crate::error::{Error, Reason, Result};
+use crate::output::{self, Diagnostics};
+use crate::protocols::{ChatRequest, openai_chat};
+use crate::registry::Resolved;
+
+/// Each call to the batch API (not the job) ends within this.
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// `--wait` polls first after this, doubling up to `POLL_MAX`.
+const POLL_FIRST: Duration = Duration::from_secs(2);
+const POLL_MAX: Duration = Duration::from_secs(60);
+
+/// What is kept about a submitted job, in `<state>/batches/<job>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub job: String,
+    pub provider: String,
+    /// The batch API spoken (`openai`).
+    pub api: String,
+    pub capability: String,
+    pub model: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+    pub count: usize,
+    /// The last state seen at the provider.
+    #[serde(default)]
+    pub status: Option<String>,
+    pub ids: Vec<IdEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdEntry {
+    pub custom_id: String,
+    pub id: Value,
+    pub line: usize,
+}
+
+fn jobs_dir(ctx: &Context) -> PathBuf {
+    ctx.paths.state_dir.join("batches")
+}
+
+/// A file name for the job id (ids with other characters are escaped).
+fn record_path(ctx: &Context, job: &str) -> PathBuf {
+    let name: String = job
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    jobs_dir(ctx).join(format!("{}.json", name.trim_start_matches('.')))
+}
+
+fn save(ctx: &Context, record: &JobRecord) -> Result<()> {
+    let path = record_path(ctx, &record.job);
+    let dir = jobs_dir(ctx);
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| Error::io(format!("cannot create {}: {error}", dir.display())))?;
+    let text = serde_json::to_string_pretty(record).expect("a job record serializes");
+    // Written aside, then renamed: a record is never half there.
+    let temp = path.with_extension("json.tmp");
+    std::fs::write(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, &path))
+        .map_err(|error| Error::io(format!("cannot write {}: {error}", path.display())))
+}
+
+fn load(ctx: &Context, job: &str) -> Result<JobRecord> {
+    let path = record_path(ctx, job);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        Error::usage(format!("no batch job `{job}` is recorded here"))
+            .with_hint("`openclaw infer batch status` lists the recorded jobs")
+    })?;
+    let record: JobRecord = serde_json::from_str(&text).map_err(|error| {
+        Error::config(format!("{} is not a job record: {error}", path.display()))
+    })?;
+    if record.job != job {
+        return Err(Error::usage(format!(
+            "no batch job `{job}` is recorded here"
+        )));
+    }
+    Ok(record)
+}
+
+fn list(ctx: &Context) -> Vec<JobRecord> {
+    let Ok(entries) = std::fs::read_dir(jobs_dir(ctx)) else {
+        return Vec::new();
+    };
+    let mut records: Vec<JobRecord> = entries
+        .flatten()
+        .filter(|entry| entry.path().extension().is_some_and(|e| e == "json"))
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .filter_map(|text| serde_json::from_str(&text).ok())
+        .collect();
+    records.sort_by(|a, b| (a.created_at, &a.job).cmp(&(b.created_at, &b.job)));
+    records
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn finish(diagnostics: &Diagnostics, result: Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            diagnostics.error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// The custom id sent for a line: its own id as text.
+fn custom_id(id: &Value) -> String {
+    match id {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Submit checked lines as one job; prints the job id (or, with `--wait`,
+/// the records once it has ended).
+pub fn submit(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    json: bool,
+    args: &BatchArgs,
+    jobs: Vec<input::Job>,
+) -> ExitCode {
+    let result = crate::commands::block_on(async {
+        if args.resume || args.keep_going {
+            return Err(Error::usage(
+                "`--resume` and `--keep-going` do not apply to `--via provider-batch`",
+            ));
+        }
+        let record = send_job(ctx, jobs).await?;
+        if args.wait {
+            let fetch = BatchFetchArgs {
+                job: record.job.clone(),
+                wait: true,
+                output: args.batch_output.clone(),
+            };
+            if diagnostics.level > LogLevel::Silent {
+                output::stderr_line(&format!(
+                    "batch: submitted {} ({} lines to {}); waiting",
+                    record.job, record.count, record.provider
+                ));
+            }
+            return fetch_job(ctx, diagnostics, json, &fetch).await;
+        }
+        if json {
+            let document = json!({
+                "job": record.job,
+                "provider": record.provider,
+                "model": record.model,
+                "count": record.count,
+                "status": record.status,
+            });
+            output::stdout(&format!("{document}\n"));
+        } else {
+            output::stdout(&format!("{}\n", record.job));
+            if diagnostics.level > LogLevel::Silent {
+                output::stderr_line(&format!(
+                    "batch: submitted {} lines to {} ({}); `openclaw infer batch fetch {} --wait` prints the results",
+                    record.count, record.provider, record.model, record.job
+                ));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    });
+    finish(diagnostics, result)
+}
+
+/// The model a line runs on (its `model`, else the configured primary).
+fn line_model<'r>(
+    ctx: &Context,
+    registry: &'r crate::registry::Registry,
+    args: &ModelRunArgs,
+) -> Result<Resolved<'r>> {
+    if let Some(reference) = &args.model {
+        return registry.resolve(reference, ModelKind::Chat);
+    }
+    let primary = ctx
+        .config()?
+        .agents
+        .defaults
+        .model
+        .as_ref()
+        .and_then(|m| m.primary())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::usage("no model given and no default model configured")
+                .with_hint("pass `--model <provider/model>` or give `model` on each line")
+        })?;
+    registry.resolve(&primary, ModelKind::Chat)
+}
+
+async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
+    let registry = ctx.registry()?;
+    let mut chosen: Option<Resolved<'_>> = None;
+    let mut lines = String::new();
+    let mut ids = Vec::with_capacity(jobs.len());
+    let mut seen = HashSet::new();
+    for job in &jobs {
+        let Ok(InferCommand::Model(ModelCommand::Run(args))) = &job.work else {
+            return Err(Error::unsupported(
+                "`--via provider-batch` runs `infer model run` lines only in this build",
+            ));
+        };
+        let resolved = line_model(ctx, registry, args)
+            .map_err(|error| error.context(format!("line {}", job.line)))?;
+        match &chosen {
+            None => {
+                if resolved.provider.api != Api::OpenAiCompletions {
+                    return Err(Error::unsupported(format!(
+                        "provider `{}` has no batch API this build speaks (OpenAI-compatible chat only)",
+                        resolved.provider.id
+                    ))
+                    .with_hint("drop `--via provider-batch` to run the lines from this process"));
+                }
+                chosen = Some(resolved.clone());
+            }
+            Some(first)
+                if first.provider.id != resolved.provider.id
+                    || first.model.id != resolved.model.id =>
+            {
+                return Err(Error::usage(format!(
+                    "line {}: a provider batch runs one model, and this line asks for `{}` after `{}`",
+                    job.line,
+                    resolved.model.reference(),
+                    first.model.reference()
+                )));
+            }
+            Some(_) => {}
+        }
+        let custom = custom_id(&job.id);
+        if !seen.insert(custom.clone()) {
+            return Err(Error::usage(format!(
+                "line {}: id {} reads the same as an earlier id once sent as text",
+                job.line, job.id
+            )));
+        }
+        let body = chat_body(args, &resolved)
+            .map_err(|error| error.context(format!("line {}", job.line)))?;
+        lines.push_str(&openai::request_line(&custom, openai::CHAT_PATH, &body));
+        lines.push('\n');
+        ids.push(IdEntry {
+            custom_id: custom,
+            id: job.id.clone(),
+            line: job.line,
+        });
+    }
+    let Some(chosen) = chosen else {
+        return Err(Error::usage("the batch file has no lines"));
+    };
+    let connection = Connection::open(ctx, chosen.provider)?;
+    let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+    ctx.debug(|| {
+        format!(
+            "batch: uploading {} lines to {}",
+            ids.len(),
+            chosen.provider.id
+        )
+    });
+    let file_id = openai::upload(&endpoint, lines.into_bytes()).await?;
+    let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+    let object = openai::create(&endpoint, &file_id, openai::CHAT_PATH).await?;
+    let record = JobRecord {
+        job: object.id.clone(),
+        provider: chosen.provider.id.clone(),
+        api: "openai".to_owned(),
+        capability: "model.run".to_owned(),
+        model: chosen.model.id.clone(),
+        created_at: now_seconds(),
+        count: ids.len(),
+        status: Some(object.status.clone()),
+        ids,
+    };
+    save(ctx, &record)?;
+    Ok(record)
+}
+
+/// The same chat body a single run sends (never streamed).
+fn chat_body(args: &ModelRunArgs, resolved: &Resolved<'_>) -> Result<Value> {
+    let prompt = args.prompt.as_deref().unwrap_or_default();
+    let images = args
+        .files
+        .iter()
+        .map(|path| crate::media::read_image(path))
+        .collect::<Result<Vec<_>>>()?;
+    let schema = args
+        .schema
+        .as_deref()
+        .map(OutputSchema::parse)
+        .transpose()?;
+    let model = &resolved.model;
+    let request = ChatRequest {
+        model: &model.id,
+        prompt,
+        images: &images,
+        thinking: args.thinking,
+        max_tokens: None,
+        output_limit: model.max_tokens,
+        context_window: model.context_window,
+        temperature: model.temperature,
+        stream: false,
+        schema: schema.as_ref().map(|schema| &schema.value),
+    };
+    serde_json::to_value(openai_chat::body(&request, &resolved.provider.base_url))
+        .map_err(|error| Error::internal(format!("cannot encode a request: {error}")))
+}
+
+/// `infer batch status|fetch|cancel`.
+pub fn run_job_command(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    json: bool,
+    command: BatchJobCommand,
+) -> ExitCode {
+    let result = crate::commands::block_on(async {
+        match command {
+            BatchJobCommand::Status(args) => match args.job {
+                None => Ok(print_list(ctx, json)),
+                Some(job) => {
+                    let mut record = load(ctx, &job)?;
+                    let object = poll_once(ctx, &mut record).await?;
+                    print_state(&record, &object, json);
+                    Ok(ExitCode::SUCCESS)
+                }
+            },
+            BatchJobCommand::Fetch(args) => fetch_job(ctx, diagnostics, json, &args).await,
+            BatchJobCommand::Cancel(args) => {
+                let mut record = load(ctx, &args.job)?;
+                let object = {
+                    let (connection, _) = connect(ctx, &record)?;
+                    let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+                    openai::cancel(&endpoint, &record.job).await?
+                };
+                record.status = Some(object.status.clone());
+                save(ctx, &record)?;
+                print_state(&record, &object, json);
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    finish(diagnostics, result)
+}
+
+fn connect<'r>(ctx: &'r Context, record: &JobRecord) -> Result<(Connection<'r>, ())> {
+    if record.api != "openai" {
+        return Err(Error::unsupported(format!(
+            "job `{}` uses the `{}` batch API, which this build does not speak",
+            record.job, record.api
+        )));
+    }
+    let registry = ctx.registry()?;
+    let provider = registry.provider(&record.provider).ok_or_else(|| {
+        Error::config(format!(
+            "job `{}` was sent to provider `{}`, which is no longer configured",
+            record.job, record.provider
+        ))
+    })?;
+    Ok((Connection::open(ctx, provider)?, ()))
+}
+
+/// Ask the provider for the job's state, and remember it.
+async fn poll_once(ctx: &Context, record: &mut JobRecord) -> Result<BatchObject> {
+    let (connection, _) = connect(ctx, record)?;
+    let job = record.job.clone();
+    let object = provider_call::with_retries(|| {
+        let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+        let job = job.clone();
+        async move { openai::get(&endpoint, &job).await }
+    })
+    .await?;
+    if record.status.as_deref() != Some(object.status.as_str()) {
+        record.status = Some(object.status.clone());
+        // The record is a cache of the last state; failing to update it
+        // must not hide the answer.
+        let _ = save(ctx, record);
+    }
+    Ok(object)
+}
+
+fn state_json(record: &JobRecord, object: Option<&BatchObject>) -> Value {
+    let counts = object
+        .and_then(|o| o.request_counts)
+        .map(|c| json!({"total": c.total, "completed": c.completed, "failed": c.failed}));
+    json!({
+        "job": record.job,
+        "provider": record.provider,
+        "model": record.model,
+        "capability": record.capability,
+        "count": record.count,
+        "createdAt": record.created_at,
+        "status": object.map(|o| o.status.clone()).or_else(|| record.status.clone()),
+        "requestCounts": counts,
+    })
+}
+
+fn print_state(record: &JobRecord, object: &BatchObject, json: bool) {
+    if json {
+        output::stdout(&format!("{}\n", state_json(record, Some(object))));
+        return;
+    }
+    let mut line = format!(
+        "{} {} ({}/{})",
+        record.job, object.status, record.provider, record.model
+    );
+    if let Some(counts) = object.request_counts {
+        line.push_str(&format!(
+            " · {} of {} done, {} failed",
+            counts.completed, counts.total, counts.failed
+        ));
+    }
+    output::stdout(&format!("{line}\n"));
+}
+
+fn print_list(ctx: &Context, json: bool) -> ExitCode {
+    let records = list(ctx);
+    if json {
+        let jobs: Vec<Value> = records.iter().map(|r| state_json(r, None)).collect();
+        output::stdout(&format!("{}\n", json!({ "jobs": jobs })));
+    } else if records.is_empty() {
+        output::stdout("no batch jobs recorded\n");
+    } else {
+        let mut text = String::new();
+        for record in &records {
+            text.push_str(&format!(
+                "{}\t{}\t{}/{}\t{} lines\n",
+                record.job,
+                record.status.as_deref().unwrap_or("unknown"),
+                record.provider,
+                record.model,
+                record.count
+            ));
+        }
+        output::stdout(&text);
+    }
+    ExitCode::SUCCESS
+}
+
+fn poll_first() -> Duration {
+    std::env::var("OPENCLAW_BATCH_POLL_MS")
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(POLL_FIRST, Duration::from_millis)
+}
+
+async fn fetch_job(
+    ctx: &Context,
+    diagnostics: &Diagnostics,
+    json: bool,
+    args: &BatchFetchArgs,
+) -> Result<ExitCode> {
+    let mut record = load(ctx, &args.job)?;
+    let started = Instant::now();
+    let mut pause = poll_first();
+    let object = loop {
+        let object = poll_once(ctx, &mut record).await?;
+        if object.has_ended() {
+            break object;
+        }
+        if !args.wait {
+            let done = object
+                .request_counts
+                .map(|c| format!(" ({} of {} done)", c.completed, c.total))
+                .unwrap_or_default();
+            return Err(Error::provider(
+                Reason::Unknown,
+                format!("job `{}` is still {}{done}", record.job, object.status),
+            )
+            .with_hint("pass `--wait` to poll until it ends"));
+        }
+        ctx.debug(|| {
+            format!(
+                "batch: {} is {}; next look in {pause:?}",
+                record.job, object.status
+            )
+        });
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_MAX);
+    };
+    let envelopes = collect_results(ctx, &record, &object).await?;
+    let mut sink = Sink::open(args.output.as_deref())?;
+    let mut summary = Summary::new(record.count, 0);
+    for (entry, envelope) in record.ids.iter().zip(envelopes) {
+        summary.add(&envelope);
+        sink.write(&runner::record(&entry.id, entry.line, &envelope))?;
+    }
+    let wall = started.elapsed();
+    if diagnostics.level > LogLevel::Silent {
+        output::stderr_line(&summary.to_text(wall, 0, false));
+    }
+    if json {
+        output::record_line(&summary.to_json(wall, 0, false).to_string());
+    }
+    Ok(if summary.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One envelope per recorded id, in input order.
+async fn collect_results(
+    ctx: &Context,
+    record: &JobRecord,
+    object: &BatchObject,
+) -> Result<Vec<Envelope>> {
+    let (connection, _) = connect(ctx, record)?;
+    let mut results: HashMap<String, std::result::Result<String, Error>> = HashMap::new();
+    for file in [&object.output_file_id, &object.error_file_id]
+        .into_iter()
+        .flatten()
+    {
+        let text = provider_call::with_retries(|| {
+            let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+            let file = file.clone();
+            async move { openai::content(&endpoint, &file).await }
+        })
+        .await?;
+        for line in openai::parse_results(&text) {
+            results.entry(line.custom_id).or_insert(line.outcome);
+        }
+    }
+    let job_error = object.job_error();
+    let envelopes = record
+        .ids
+        .iter()
+        .map(|entry| {
+            let outcome = results
+                .remove(&entry.custom_id)
+                .unwrap_or_else(|| Err(missing_result(object, job_error.as_ref())));
+            envelope_for(record, outcome)
+        })
+        .collect();
+    Ok(envelopes)
+}
+
+/// Why an id has no line in either result file.
+fn missing_result(object: &BatchObject, job_error: Option<&Error>) -> Error {
+    if let Some(error) = job_error {
+        return error.clone();
+    }
+    let reason = match object.status.as_str() {
+        "expired" => Reason::Timeout,
+        "cancelled" => Reason::Cancelled,
+        _ => Reason::Unknown,
+    };
+    Error::provider(
+        reason,
+        format!(
+            "no result for this line: the job ended as `{}`",
+            object.status
+        ),
+    )
+}
+
+fn envelope_for(record: &JobRecord, outcome: std::result::Result<String, Error>) -> Envelope {
+    let parsed = outcome.and_then(|body| {
+        let response = openai_chat::parse_completion(&body)?;
+        if response.text.trim().is_empty() {
+            return Err(Error::provider(
+                Reason::Format,
+                "the model returned no text",
+            ));
+        }
+        Ok(response)
+    });
+    let mut envelope = match parsed {
+        Ok(response) => {
+            let mut envelope = Envelope::success(record.capability.clone(), Transport::Local)
+                .with_outputs(vec![json!({"text": response.text, "mediaUrl": null})]);
+            envelope.usage = response.usage;
+            envelope
+        }
+        Err(error) => Envelope::failure(record.capability.clone(), Transport::Local, &error),
+    };
+    envelope.provider = Some(record.provider.clone());
+    envelope.model = Some(record.model.clone());
+    envelope
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_ids_are_the_ids_as_text() {
+        assert_eq!(custom_id(&Value::from("r1")), "r1");
+        assert_eq!(custom_id(&Value::from(7)), "7");
+    }
+}
