@@ -216,8 +216,8 @@ mod tests {
         assert_eq!(results.len(), 3);
         assert!(results[0].outcome.as_ref().unwrap().contains("choices"));
         let limited = results[1].outcome.as_ref().unwrap_err();
-        assert_eq!(limited.reason, Reason::RateLimit);
-        assert_eq!(limited.status, Some(429));
+        assert_eq!(limited.reason(), Reason::RateLimit);
+        assert_eq!(limited.status(), Some(429));
         assert_eq!(results[2].custom_id, "c");
         assert!(results[2].outcome.is_err());
     }
@@ -240,6 +240,6 @@ mod tests {
         )
         .unwrap();
         assert!(object.has_ended());
-        assert_eq!(object.job_error().unwrap().message, "bad line 2");
+        assert_eq!(object.job_error().unwrap().message(), "bad line 2");
     }
 }

@@ -26,7 +26,8 @@ use crate::context::Context;
 use crate::envelope::{Envelope, Transport};
 use crate::error::{Error, Reason, Result};
 use crate::output::{self, Diagnostics};
-use crate::protocols::{ChatRequest, openai_chat};
+use crate::protocols::ChatRequest;
+use crate::protocols::openai::chat as openai_chat;
 use crate::registry::Resolved;
 
 /// Each call to the batch API (not the job) ends within this.
