@@ -352,6 +352,20 @@ fn with_api_path(id: &str, base_url: &str) -> String {
     format!("{origin}{api_path}")
 }
 
+/// The output cap the reference tool gives a config-declared model that
+/// names no `maxTokens`.
+const CONFIG_MODEL_MAX_TOKENS: u64 = 8192;
+
+/// `https://api.openai.com` itself (with or without `/v1`), not a proxy.
+fn is_openai_platform(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url.trim()).is_ok_and(|url| {
+        url.host_str().is_some_and(|host| {
+            host.trim_end_matches('.')
+                .eq_ignore_ascii_case("api.openai.com")
+        }) && matches!(url.path(), "/" | "/v1" | "/v1/")
+    })
+}
+
 fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     provider.in_config = true;
     if let Some(url) = settings
@@ -360,6 +374,12 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         .filter(|url| !url.trim().is_empty())
     {
         provider.base_url = with_api_path(&provider.id, &url.0);
+        // OpenAI's Responses API is only assumed on OpenAI's own host: a
+        // proxy or Azure endpoint configured without `api` speaks chat
+        // completions, as the reference tool routes it.
+        if provider.id == "openai" && settings.api.is_none() && !is_openai_platform(&url.0) {
+            provider.api = Api::OpenAiCompletions;
+        }
     }
     if let Some(api) = settings.api {
         provider.api = api;
@@ -397,6 +417,12 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
                     Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat)
                 });
                 model.apply(model_config);
+                // A chat model declared in config without `maxTokens` and
+                // unknown to the catalog gets the reference tool's default
+                // output cap, so both send the same request.
+                if model.max_tokens.is_none() && model.kind == ModelKind::Chat {
+                    model.max_tokens = Some(CONFIG_MODEL_MAX_TOKENS);
+                }
                 provider.models.push(model);
             }
         }
