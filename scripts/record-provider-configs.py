@@ -153,7 +153,7 @@ def main():
                    for k, v in want.items() if k != "reference_error")
         differ += not same
         print(f"{'same   ' if same else 'DIFFERS'} {case['name']}: {json.dumps(got)}")
-        if write and seen and not binary:
+        if write and not binary:
             case["expect"] = got
     if write:
         cases_path.write_text(json.dumps(document, indent=1) + "\n")

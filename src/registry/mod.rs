@@ -454,6 +454,41 @@ mod tests {
     }
 
     #[test]
+    fn openai_off_its_own_host_speaks_chat_completions_unless_told() {
+        let api = |provider: &str| {
+            let text = format!("{{models: {{providers: {{openai: {provider}}}}}}}");
+            registry(&text).provider("openai").unwrap().api
+        };
+        assert_eq!(
+            api(r#"{baseUrl: "http://127.0.0.1:9/v1"}"#),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "https://x.openai.azure.com"}"#),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "https://api.openai.com/v1"}"#),
+            Api::OpenAiResponses
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "http://127.0.0.1:9/v1", api: "openai-responses"}"#),
+            Api::OpenAiResponses
+        );
+    }
+
+    #[test]
+    fn a_config_model_without_max_tokens_gets_the_default_cap() {
+        let registry = registry(
+            r#"{models: {providers: {myllm: {baseUrl: "http://127.0.0.1:9/v1",
+                models: [{id: "m1"}, {id: "m2", maxTokens: 100}]}}}}"#,
+        );
+        let models = &registry.provider("myllm").unwrap().models;
+        assert_eq!(models[0].max_tokens, Some(8192));
+        assert_eq!(models[1].max_tokens, Some(100));
+    }
+
+    #[test]
     fn replace_mode_drops_the_catalog() {
         let registry = registry(
             r#"{models: {mode: "replace", providers: {x: {baseUrl: "http://127.0.0.1:9"}}}}"#,
