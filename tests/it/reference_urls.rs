@@ -51,6 +51,15 @@ async fn doc_provider_configs_reach_the_reference_urls() {
             "infer", "model", "run", "--model", model, "--prompt", "hi", "--json",
         ]);
         let requests = server.received_requests().await.unwrap_or_default();
+        let expected = expectation(case);
+        if expected.get("request").is_some_and(Value::is_null) {
+            // The reference sent nothing (an API it cannot speak offline):
+            // neither may we.
+            if !requests.is_empty() {
+                failures.push(format!("{name}: a request was sent"));
+            }
+            continue;
+        }
         let Some(request) = requests.first() else {
             failures.push(format!(
                 "{name}: no request sent ({})",
@@ -58,7 +67,6 @@ async fn doc_provider_configs_reach_the_reference_urls() {
             ));
             continue;
         };
-        let expected = expectation(case);
         if request.method.as_str() != expected["method"] {
             failures.push(format!("{name}: method {}", request.method));
         }
