@@ -121,6 +121,17 @@ def canned(method, path, body):
         return "application/json", json.dumps({"object": "list", "model": "m",
                                                "data": [{"object": "embedding", "index": 0,
                                                          "embedding": [0.1, 0.2, 0.3]}]})
+    if path.endswith("/audio/transcriptions"):
+        return "application/json", json.dumps({"text": text})
+    if path.endswith("/search") or path.endswith("/api/web_search"):
+        # Tavily (POST), SearXNG (GET ?format=json) and Ollama's web search
+        # all read `results`.
+        return "application/json", json.dumps({"query": "q", "results": [
+            {"title": "Pong", "url": "https://example.com/pong", "content": "pong page"}]})
+    if path.endswith("/page.html"):
+        return "text/html; charset=utf-8", (
+            "<html><head><title>Loop page</title></head><body><article>"
+            "<h1>Loop page</h1><p>Pong is a short answer to a ping.</p></article></body></html>")
     if method == "GET" and (path.endswith("/models") or path.endswith("/api/tags")):
         return "application/json", json.dumps({"object": "list", "data": [], "models": []})
     return None
@@ -203,12 +214,16 @@ def run_case(case, program, timeout):
                 target.write_bytes(base64.b64decode(text[len("base64:"):]))
             else:
                 target.write_text(substitute(text, mapping))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "NO_COLOR": "1"}
+        # npm_config_offline: the reference asks npm for provider plugins it
+        # lacks; offline, npm fails at once instead of retrying for minutes.
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "NO_COLOR": "1",
+               "npm_config_offline": "true"}
         env.update(substitute(case.get("env", {}), mapping))
         args = substitute(case["args"], mapping)
         try:
+            stdin = substitute(case.get("stdin", ""), mapping).encode()
             done = subprocess.run(program + args, cwd=home, env=env, capture_output=True,
-                                  timeout=timeout)
+                                  input=stdin, timeout=timeout)
             code, stdout, stderr = done.returncode, done.stdout.decode(errors="replace"), done.stderr
         except subprocess.TimeoutExpired:
             code, stdout, stderr = "timeout", "", b""

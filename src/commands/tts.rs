@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
@@ -260,7 +260,7 @@ pub async fn voices(ctx: &Context, args: TtsVoicesArgs) -> Result<Report> {
         None => tts::active_provider(ctx, &config, &TtsState::load(&TtsState::path(ctx))?)?.0,
     };
     let list = tts::voices(ctx, &config, &provider).await?;
-    let outputs = list
+    let outputs: Vec<Value> = list
         .iter()
         .map(|(id, name)| json!({"id": id, "name": name, "provider": provider}))
         .collect();
@@ -268,9 +268,11 @@ pub async fn voices(ctx: &Context, args: TtsVoicesArgs) -> Result<Report> {
         .iter()
         .map(|(id, name)| format!("{id:32} {name}\n"))
         .collect();
+    // `--json` prints the voice rows themselves, as the reference does.
+    let data = Value::Array(outputs.clone());
     let mut envelope = Envelope::success("tts.voices", Transport::Local).with_outputs(outputs);
     envelope.provider = Some(provider);
-    Ok(Report::new(envelope, text))
+    Ok(Report::data(envelope, data, text))
 }
 
 pub fn providers(ctx: &Context) -> Result<Report> {

@@ -373,6 +373,20 @@ fn with_api_path(id: &str, base_url: &str) -> String {
     format!("{origin}{api_path}")
 }
 
+/// The output cap the reference tool gives a config-declared model that
+/// names no `maxTokens`.
+const CONFIG_MODEL_MAX_TOKENS: u64 = 8192;
+
+/// `https://api.openai.com` itself (with or without `/v1`), not a proxy.
+fn is_openai_platform(base_url: &str) -> bool {
+    reqwest::Url::parse(base_url.trim()).is_ok_and(|url| {
+        url.host_str().is_some_and(|host| {
+            host.trim_end_matches('.')
+                .eq_ignore_ascii_case("api.openai.com")
+        }) && matches!(url.path(), "/" | "/v1" | "/v1/")
+    })
+}
+
 fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     provider.in_config = true;
     if let Some(url) = settings
@@ -381,6 +395,12 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
         .filter(|url| !url.trim().is_empty())
     {
         provider.base_url = with_api_path(&provider.id, &url.0);
+        // OpenAI's Responses API is only assumed on OpenAI's own host: a
+        // proxy or Azure endpoint configured without `api` speaks chat
+        // completions, as the reference tool routes it.
+        if provider.id == "openai" && settings.api.is_none() && !is_openai_platform(&url.0) {
+            provider.api = Api::OpenAiCompletions;
+        }
     }
     if let Some(api) = settings.api {
         provider.api = api;
@@ -418,6 +438,12 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
                     Model::unlisted(&provider.id, &model_config.id, ModelKind::Chat)
                 });
                 model.apply(model_config);
+                // A chat model declared in config without `maxTokens` and
+                // unknown to the catalog gets the reference tool's default
+                // output cap, so both send the same request.
+                if model.max_tokens.is_none() && model.kind == ModelKind::Chat {
+                    model.max_tokens = Some(CONFIG_MODEL_MAX_TOKENS);
+                }
                 provider.models.push(model);
             }
         }
@@ -446,6 +472,41 @@ mod tests {
             registry.provider("openai").is_some(),
             "merge keeps the catalog"
         );
+    }
+
+    #[test]
+    fn openai_off_its_own_host_speaks_chat_completions_unless_told() {
+        let api = |provider: &str| {
+            let text = format!("{{models: {{providers: {{openai: {provider}}}}}}}");
+            registry(&text).provider("openai").unwrap().api
+        };
+        assert_eq!(
+            api(r#"{baseUrl: "http://127.0.0.1:9/v1"}"#),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "https://x.openai.azure.com"}"#),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "https://api.openai.com/v1"}"#),
+            Api::OpenAiResponses
+        );
+        assert_eq!(
+            api(r#"{baseUrl: "http://127.0.0.1:9/v1", api: "openai-responses"}"#),
+            Api::OpenAiResponses
+        );
+    }
+
+    #[test]
+    fn a_config_model_without_max_tokens_gets_the_default_cap() {
+        let registry = registry(
+            r#"{models: {providers: {myllm: {baseUrl: "http://127.0.0.1:9/v1",
+                models: [{id: "m1"}, {id: "m2", maxTokens: 100}]}}}}"#,
+        );
+        let models = &registry.provider("myllm").unwrap().models;
+        assert_eq!(models[0].max_tokens, Some(8192));
+        assert_eq!(models[1].max_tokens, Some(100));
     }
 
     #[test]

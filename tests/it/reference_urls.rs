@@ -32,7 +32,7 @@ fn expectation(case: &Value) -> &Value {
 async fn doc_provider_configs_reach_the_reference_urls() {
     let cases: Value = serde_json::from_str(CASES).expect("provider-configs.json is JSON");
     let cases = cases["cases"].as_array().expect("a case list");
-    assert!(cases.len() >= 15, "the case list is not cut short");
+    assert!(cases.len() >= 60, "the case list is not cut short");
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().expect("a name");
@@ -51,6 +51,15 @@ async fn doc_provider_configs_reach_the_reference_urls() {
             "infer", "model", "run", "--model", model, "--prompt", "hi", "--json",
         ]);
         let requests = server.received_requests().await.unwrap_or_default();
+        let expected = expectation(case);
+        if expected.get("request").is_some_and(Value::is_null) {
+            // The reference sent nothing (an API it cannot speak offline):
+            // neither may we.
+            if !requests.is_empty() {
+                failures.push(format!("{name}: a request was sent"));
+            }
+            continue;
+        }
         let Some(request) = requests.first() else {
             failures.push(format!(
                 "{name}: no request sent ({})",
@@ -58,7 +67,6 @@ async fn doc_provider_configs_reach_the_reference_urls() {
             ));
             continue;
         };
-        let expected = expectation(case);
         if request.method.as_str() != expected["method"] {
             failures.push(format!("{name}: method {}", request.method));
         }
