@@ -12,11 +12,14 @@ use crate::support::{TestEnv, completion, env_for};
 /// reports the job in progress on the first look, then completed, and
 /// answers each line with its own prompt (the line whose prompt says
 /// `limit` lands in the error file with a 429).
+/// Each request seen: method, path and authorization header.
+type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+
 #[derive(Clone, Default)]
 struct BatchService {
     upload: Arc<Mutex<Option<String>>>,
     looks: Arc<Mutex<usize>>,
-    seen: Arc<Mutex<Vec<(String, String, Option<String>)>>>,
+    seen: Seen,
 }
 
 impl BatchService {
