@@ -309,7 +309,11 @@ mod tests {
         }
         let mut all = Vec::new();
         leaves(infer, String::new(), &mut all);
-        all.retain(|id| id != "list" && id != "inspect" && id != "help");
+        // `list`/`inspect` describe the tree; `batch ...` manages provider
+        // batch jobs (`--via provider-batch`): neither is a capability.
+        all.retain(|id| {
+            id != "list" && id != "inspect" && id != "help" && !id.starts_with("batch.")
+        });
         for id in all {
             assert!(
                 find(&id).is_some(),
