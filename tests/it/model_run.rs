@@ -67,8 +67,11 @@ async fn json_answer_and_the_exact_request() {
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(
         body,
+        // A config model without `maxTokens` is capped at 8192, as the
+        // reference tool sends it (tests/reference/provider-configs.json).
         json!({"model": "m1", "messages": [{"role": "user", "content": "Capital of France?"}],
-               "stream": true, "stream_options": {"include_usage": true}})
+               "stream": true, "stream_options": {"include_usage": true},
+               "max_completion_tokens": 8192})
     );
 }
 
