@@ -128,10 +128,10 @@ pub async fn transcribe(
                     openai::audio::transcribe(endpoint, upload, options).await
                 }
                 TranscriptionProtocol::Deepgram => {
-                    deepgram::transcribe(endpoint, upload, options).await
+                    deepgram::listen::transcribe(endpoint, upload, options).await
                 }
                 TranscriptionProtocol::ElevenLabs => {
-                    elevenlabs::transcribe(endpoint, upload, options).await
+                    elevenlabs::transcription::transcribe(endpoint, upload, options).await
                 }
             }
         }

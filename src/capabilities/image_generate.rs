@@ -9,7 +9,8 @@ use super::provider_call::Connection;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::media::{self, ImageFile};
-use crate::protocols::images::{self, GeneratedImage, ImageRequest};
+use crate::protocols::images::{GeneratedImage, ImageRequest};
+use crate::protocols::{fal, google, huggingface, openai, openrouter, xai};
 use crate::registry::{Provider, Resolved};
 
 pub use crate::catalog::ImageFamily;
@@ -125,7 +126,7 @@ pub fn fit<'a>(
         _ => true,
     };
     let ratio_ok = match (family, &hints.aspect_ratio) {
-        (ImageFamily::Fal, Some(ratio)) => images::fal_aspect_supported(ratio),
+        (ImageFamily::Fal, Some(ratio)) => fal::images::aspect_supported(ratio),
         _ => true,
     };
     let mut request = ImageRequest {
@@ -207,14 +208,14 @@ async fn generate_one(
     let endpoint = connection.endpoint(deadline);
     let produced: Vec<GeneratedImage> = fallback::with_retries(deadline, async || match family {
         ImageFamily::OpenAi if inputs.is_empty() => {
-            images::openai_generate(endpoint, &request).await
+            openai::images::generate(endpoint, &request).await
         }
-        ImageFamily::OpenAi => images::openai_edit(endpoint, &request).await,
-        ImageFamily::Xai => images::xai_generate(endpoint, &request).await,
-        ImageFamily::Google => images::google_generate(endpoint, &request).await,
-        ImageFamily::HuggingFace => images::hf_generate(endpoint, &request).await,
-        ImageFamily::Fal => images::fal_generate(endpoint, &request).await,
-        ImageFamily::OpenRouter => images::openrouter_generate(endpoint, &request).await,
+        ImageFamily::OpenAi => openai::images::edit(endpoint, &request).await,
+        ImageFamily::Xai => xai::images::generate(endpoint, &request).await,
+        ImageFamily::Google => google::images::generate(endpoint, &request).await,
+        ImageFamily::HuggingFace => huggingface::images::generate(endpoint, &request).await,
+        ImageFamily::Fal => fal::images::generate(endpoint, &request).await,
+        ImageFamily::OpenRouter => openrouter::images::generate(endpoint, &request).await,
     })
     .await?;
     if produced.is_empty() {

@@ -262,14 +262,15 @@ pub async fn synthesize(
                     "wav" | "pcm" => "pcm_22050",
                     _ => "opus_48000_64",
                 };
-                let body = elevenlabs::speech_body(
+                let body = elevenlabs::speech::speech_body(
                     request.text,
                     &model,
                     settings.language_code.as_deref(),
                 );
-                let mut bytes =
-                    with_retries(|| elevenlabs::speech(endpoint, &voice, output_format, &body))
-                        .await?;
+                let mut bytes = with_retries(|| {
+                    elevenlabs::speech::speech(endpoint, &voice, output_format, &body)
+                })
+                .await?;
                 if request.format == "wav" {
                     bytes = wav::from_pcm16(&bytes, 22050, 1);
                 }
@@ -361,7 +362,7 @@ pub async fn voices(ctx: &Context, config: &TtsConfig, id: &str) -> Result<Vec<(
                 deadline,
                 guard: None,
             };
-            let list = with_retries(|| elevenlabs::voices(endpoint)).await?;
+            let list = with_retries(|| elevenlabs::speech::voices(endpoint)).await?;
             Ok(list.into_iter().map(|(id, name, _)| (id, name)).collect())
         }
         SpeechProtocol::Local => local::voices(&config.provider_settings("local")).await,

@@ -8,7 +8,9 @@ use super::provider_call::Connection;
 use crate::catalog::Api;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::protocols::video::{self, Poller, VideoRequest};
+use crate::protocols::jobs::Poller;
+use crate::protocols::video::VideoRequest;
+use crate::protocols::{fal, google, openai, xai};
 use crate::registry::{Provider, Resolved};
 
 pub use crate::catalog::VideoFamily;
@@ -171,16 +173,16 @@ async fn generate_one(
     let mut poller = Poller::new(deadline);
     let result = match family {
         VideoFamily::OpenAi => {
-            video::openai_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+            openai::video::generate(endpoint, &request, &mut poller, on_status, max_bytes).await
         }
         VideoFamily::Google => {
-            video::veo_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+            google::video::veo_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
         }
         VideoFamily::Fal => {
-            video::fal_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+            fal::video::generate(endpoint, &request, &mut poller, on_status, max_bytes).await
         }
         VideoFamily::Xai => {
-            video::xai_generate(endpoint, &request, &mut poller, on_status, max_bytes).await
+            xai::video::generate(endpoint, &request, &mut poller, on_status, max_bytes).await
         }
     }?;
     let mime_type = crate::media::sniff(&result.bytes)
@@ -265,7 +267,7 @@ pub async fn describe(
     let text = fallback::with_retries(deadline, async || match route {
         Api::GoogleGenerativeAi => {
             let mut poller = Poller::new(deadline);
-            video::gemini_describe(
+            google::video::describe(
                 endpoint,
                 model,
                 DESCRIBE_PROMPT,
@@ -276,7 +278,7 @@ pub async fn describe(
             .await
         }
         _ => {
-            video::chat_describe(
+            openai::video::describe(
                 endpoint,
                 model,
                 DESCRIBE_PROMPT,

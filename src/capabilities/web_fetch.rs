@@ -10,7 +10,7 @@ use crate::auth::Secret;
 use crate::config::{Config, env};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
-use crate::protocols::firecrawl;
+use crate::protocols::firecrawl::scrape as firecrawl;
 use crate::web::ExternalContent;
 use crate::web::FetchFormat;
 use crate::web::config::{FetchSettings, fetch_settings, plugin_settings};

@@ -3,15 +3,21 @@
 
 pub mod anthropic;
 pub mod deepgram;
+pub mod download;
 pub mod elevenlabs;
+pub mod fal;
 pub mod firecrawl;
 pub mod google;
+pub mod huggingface;
 pub mod images;
+pub mod jobs;
 pub mod ollama;
 pub mod openai;
+pub mod openrouter;
 pub mod search;
 pub(crate) mod sse;
 pub mod video;
+pub mod xai;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -177,7 +183,7 @@ pub async fn chat(
     match api {
         Api::OpenAiCompletions => openai::chat::chat(endpoint, request, on_event).await,
         Api::OpenAiResponses => openai::responses::chat(endpoint, request, on_event).await,
-        Api::AnthropicMessages => anthropic::chat(endpoint, request, on_event).await,
+        Api::AnthropicMessages => anthropic::messages::chat(endpoint, request, on_event).await,
         Api::GoogleGenerativeAi => google::chat::chat(endpoint, request, on_event).await,
         Api::Ollama => ollama::chat::chat(endpoint, request, on_event).await,
         Api::Local => Err(Error::internal(

@@ -8,9 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::envelope::Usage;
 use crate::error::{Error, Reason, Result};
 use crate::http;
-use crate::protocols::{
-    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
-};
+use crate::protocols::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, format_error};
 use crate::thinking::ThinkingLevel;
 
 /// The request path for `model`, plain or streamed.
@@ -135,14 +133,8 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url(&path(request.model, request.stream));
-    let response = crate::protocols::post_json(
-        &endpoint,
-        &url,
-        &body(request),
-        KeyStyle::Header("x-goog-api-key"),
-        &[],
-    )
-    .await?;
+    let response =
+        crate::protocols::post_json(&endpoint, &url, &body(request), super::KEY, &[]).await?;
     match crate::protocols::answer_of(response, &url).await? {
         crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();

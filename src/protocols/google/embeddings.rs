@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Reason, Result};
-use crate::protocols::{EmbeddingResponse, Endpoint, KeyStyle};
+use crate::protocols::{EmbeddingResponse, Endpoint};
 
 /// Gemini model names are `models/<id>`; accept either form.
 fn model_name(model: &str) -> String {
@@ -32,7 +32,7 @@ pub async fn embed(
 ) -> Result<EmbeddingResponse> {
     let url = endpoint.url(&format!("{}:batchEmbedContents", model_name(model)));
     let body = request_body(model, texts);
-    let key_style = KeyStyle::Header("x-goog-api-key");
+    let key_style = super::KEY;
     let response = crate::protocols::post_json(&endpoint, &url, &body, key_style, &[]).await?;
     parse_response(
         &crate::protocols::text_of(response, &url).await?,

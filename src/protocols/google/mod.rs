@@ -1,4 +1,12 @@
-//! Google's Gemini API (`generativelanguage.googleapis.com`): chat and embeddings.
+//! Google's Gemini API (`generativelanguage.googleapis.com`): chat,
+//! embeddings, images (Gemini and Imagen) and video (Veo, understanding).
+
+use super::KeyStyle;
 
 pub mod chat;
 pub mod embeddings;
+pub mod images;
+pub mod video;
+
+/// Gemini keys go in `x-goog-api-key`.
+pub(crate) const KEY: KeyStyle = KeyStyle::Header("x-goog-api-key");

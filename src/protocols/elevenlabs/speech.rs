@@ -1,14 +1,12 @@
-//! ElevenLabs: text to speech (`POST {base}/text-to-speech/{voice_id}`),
-//! the voice list (`GET {base}/voices`) and Scribe transcription
-//! (`POST {base}/speech-to-text`, multipart). Key in `xi-api-key`.
+//! ElevenLabs text to speech (`POST {base}/text-to-speech/{voice_id}`) and
+//! the voice list (`GET {base}/voices`).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
+use super::KEY;
 use crate::error::{Error, Reason, Result};
-
-const KEY: KeyStyle = KeyStyle::Header("xi-api-key");
+use crate::protocols::Endpoint;
 
 pub fn speech_body(text: &str, model_id: &str, language_code: Option<&str>) -> Value {
     let mut body = json!({"text": text, "model_id": model_id});
@@ -27,8 +25,8 @@ pub async fn speech(
 ) -> Result<Vec<u8>> {
     let query = [("output_format".to_owned(), output_format.to_owned())];
     let url = endpoint.url_with_query(&format!("text-to-speech/{voice_id}"), &query);
-    let response = super::post_json(&endpoint, &url, body, KEY, &[]).await?;
-    super::bytes_of(response, &url).await
+    let response = crate::protocols::post_json(&endpoint, &url, body, KEY, &[]).await?;
+    crate::protocols::bytes_of(response, &url).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,8 +45,8 @@ struct Voice {
 /// `(id, name, category)` of each voice the account can use.
 pub async fn voices(endpoint: Endpoint<'_>) -> Result<Vec<(String, String, Option<String>)>> {
     let url = endpoint.url("voices");
-    let response = super::send(&endpoint, endpoint.client.get(&url), &url, KEY).await?;
-    parse_voices(&super::text_of(response, &url).await?)
+    let response = crate::protocols::send(&endpoint, endpoint.client.get(&url), &url, KEY).await?;
+    parse_voices(&crate::protocols::text_of(response, &url).await?)
 }
 
 pub fn parse_voices(text: &str) -> Result<Vec<(String, String, Option<String>)>> {
@@ -63,27 +61,6 @@ pub fn parse_voices(text: &str) -> Result<Vec<(String, String, Option<String>)>>
         .into_iter()
         .map(|v| (v.voice_id.clone(), v.name.unwrap_or(v.voice_id), v.category))
         .collect())
-}
-
-pub async fn transcribe(
-    endpoint: Endpoint<'_>,
-    audio: &AudioUpload<'_>,
-    options: &TranscriptionOptions<'_>,
-) -> Result<String> {
-    let url = endpoint.url("speech-to-text");
-    let part = reqwest::multipart::Part::bytes(audio.bytes.to_vec())
-        .file_name(audio.file_name.to_owned())
-        .mime_str(audio.mime_type)
-        .map_err(|error| Error::internal(format!("bad MIME type {}: {error}", audio.mime_type)))?;
-    let mut form = reqwest::multipart::Form::new()
-        .part("file", part)
-        .text("model_id", options.model.to_owned());
-    if let Some(language) = options.language {
-        form = form.text("language_code", language.to_owned());
-    }
-    let builder = endpoint.client.post(&url).multipart(form);
-    let response = super::send(&endpoint, builder, &url, KEY).await?;
-    super::openai::audio::parse_transcription(&super::text_of(response, &url).await?)
 }
 
 #[cfg(test)]

@@ -51,9 +51,9 @@ pub async fn scrape(
         .post(&url)
         .json(&body(request))
         .timeout(request.timeout + Duration::from_secs(5));
-    let builder = super::KeyStyle::Bearer.apply(builder, api_key);
-    let response = super::send_checked(builder, &url).await?;
-    let text = super::text_of(response, &url).await?;
+    let builder = crate::protocols::KeyStyle::Bearer.apply(builder, api_key);
+    let response = crate::protocols::send_checked(builder, &url).await?;
+    let text = crate::protocols::text_of(response, &url).await?;
     let value: Value = serde_json::from_str(&text).map_err(|error| {
         Error::provider(
             Reason::Format,

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 use crate::error::{Error, Reason, Result};
+use crate::protocols::{AudioUpload, Endpoint, KeyStyle, TranscriptionOptions};
 
 pub fn query(options: &TranscriptionOptions<'_>) -> Vec<(String, String)> {
     let mut query = vec![("model".to_owned(), options.model.to_owned())];
@@ -30,8 +30,9 @@ pub async fn transcribe(
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, audio.mime_type)
         .body(audio.bytes.to_vec());
-    let response = super::send(&endpoint, builder, &url, KeyStyle::Scheme("Token")).await?;
-    parse_response(&super::text_of(response, &url).await?)
+    let response =
+        crate::protocols::send(&endpoint, builder, &url, KeyStyle::Scheme("Token")).await?;
+    parse_response(&crate::protocols::text_of(response, &url).await?)
 }
 
 pub fn parse_response(text: &str) -> Result<String> {

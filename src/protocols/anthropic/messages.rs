@@ -1,16 +1,18 @@
-//! Anthropic Messages (`POST {root}/v1/messages`), plain JSON and SSE streams.
+//! Anthropic Messages chat (`POST {root}/v1/messages`), plain JSON and SSE streams.
 //! Also spoken by llama.cpp's server (`/v1/messages`) and some proxies.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error};
+use super::API_VERSION;
 use crate::envelope::Usage;
 use crate::error::Result;
 use crate::http;
+use crate::protocols::{
+    ChatEvent, ChatRequest, ChatResponse, Endpoint, EventSink, KeyStyle, format_error,
+};
 
-pub const API_VERSION: &str = "2023-06-01";
 /// `max_tokens` is required; used when neither the run nor the catalog sets one.
 const DEFAULT_MAX_TOKENS: u64 = 4096;
 /// The smallest thinking budget the API accepts.
@@ -158,7 +160,7 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = url(endpoint.base_url);
-    let response = super::post_json(
+    let response = crate::protocols::post_json(
         &endpoint,
         &url,
         &body(request),
@@ -166,22 +168,22 @@ pub async fn chat(
         &[("anthropic-version", API_VERSION)],
     )
     .await?;
-    let text = match super::answer_of(response, &url).await? {
-        super::Answer::Events(body) => {
+    let text = match crate::protocols::answer_of(response, &url).await? {
+        crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
             let mut state = StreamState::default();
             // Only `message_stop` stops the read.
-            let read = super::read_sse(body, &url, endpoint.deadline, |_, data| {
+            let read = crate::protocols::read_sse(body, &url, endpoint.deadline, |_, data| {
                 apply_event(data, &mut answer, &mut state, on_event)
             })
             .await;
-            super::stream_end(read, false, &url, &answer)?;
+            crate::protocols::stream_end(read, false, &url, &answer)?;
             return Ok(answer);
         }
-        super::Answer::Whole(text) => text,
+        crate::protocols::Answer::Whole(text) => text,
     };
     let parsed = parse_message(&text)?;
-    super::emit_whole(&parsed, on_event);
+    crate::protocols::emit_whole(&parsed, on_event);
     Ok(parsed)
 }
 
@@ -400,9 +402,9 @@ pub fn apply_event(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{png, request, sse_every_cut};
     use super::*;
     use crate::error::Reason;
+    use crate::protocols::test_support::{png, request, sse_every_cut};
     use crate::thinking::ThinkingLevel;
 
     #[test]

@@ -1,0 +1,3 @@
+//! Deepgram's API: pre-recorded transcription (`listen`).
+
+pub mod listen;

@@ -1,0 +1,3 @@
+//! OpenRouter beyond OpenAI-compatible chat: image output.
+
+pub mod images;
