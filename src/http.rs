@@ -524,6 +524,40 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// Send one request, again after a pause for transient failures (see
+/// `retry_delay`), within the deadline. This is the one retry loop: every
+/// provider call goes through it.
+pub async fn with_retries<T>(
+    deadline: Option<Instant>,
+    send: impl AsyncFnMut() -> Result<T>,
+) -> Result<T> {
+    with_retries_while(deadline, send, || true).await
+}
+
+/// `with_retries`, but a failure is sent again only while `resendable`
+/// says so (a streamed answer that already reached the user is not).
+pub async fn with_retries_while<T>(
+    deadline: Option<Instant>,
+    mut send: impl AsyncFnMut() -> Result<T>,
+    resendable: impl Fn() -> bool,
+) -> Result<T> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let error = match send().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if !resendable() {
+            return Err(error);
+        }
+        match retry_delay(&error, tries, deadline) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err(error),
+        }
+    }
+}
+
 /// Whether a failed request should be sent again, and after what pause.
 /// `tries` is how many sends have been made. Waits grow exponentially,
 /// honour `Retry-After` as a floor, and never run past the deadline.

@@ -98,23 +98,3 @@ pub async fn run<'r, T>(
         model: Some(model),
     })
 }
-
-/// Send one request, again after a pause for transient failures, within
-/// the deadline (see `http::retry_delay`).
-pub async fn with_retries<T>(
-    deadline: Option<Instant>,
-    mut send: impl AsyncFnMut() -> Result<T>,
-) -> Result<T> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let error = match send().await {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
-        match crate::http::retry_delay(&error, tries, deadline) {
-            Some(wait) => tokio::time::sleep(wait).await,
-            None => return Err(error),
-        }
-    }
-}

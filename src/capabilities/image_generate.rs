@@ -206,18 +206,19 @@ async fn generate_one(
     let connection = Connection::open(ctx, provider)?;
     let (request, ignored) = fit(family, &candidate.model.id, prompt, inputs, hints);
     let endpoint = connection.endpoint(deadline);
-    let produced: Vec<GeneratedImage> = fallback::with_retries(deadline, async || match family {
-        ImageFamily::OpenAi if inputs.is_empty() => {
-            openai::images::generate(endpoint, &request).await
-        }
-        ImageFamily::OpenAi => openai::images::edit(endpoint, &request).await,
-        ImageFamily::Xai => xai::images::generate(endpoint, &request).await,
-        ImageFamily::Google => google::images::generate(endpoint, &request).await,
-        ImageFamily::HuggingFace => huggingface::images::generate(endpoint, &request).await,
-        ImageFamily::Fal => fal::images::generate(endpoint, &request).await,
-        ImageFamily::OpenRouter => openrouter::images::generate(endpoint, &request).await,
-    })
-    .await?;
+    let produced: Vec<GeneratedImage> =
+        crate::http::with_retries(deadline, async || match family {
+            ImageFamily::OpenAi if inputs.is_empty() => {
+                openai::images::generate(endpoint, &request).await
+            }
+            ImageFamily::OpenAi => openai::images::edit(endpoint, &request).await,
+            ImageFamily::Xai => xai::images::generate(endpoint, &request).await,
+            ImageFamily::Google => google::images::generate(endpoint, &request).await,
+            ImageFamily::HuggingFace => huggingface::images::generate(endpoint, &request).await,
+            ImageFamily::Fal => fal::images::generate(endpoint, &request).await,
+            ImageFamily::OpenRouter => openrouter::images::generate(endpoint, &request).await,
+        })
+        .await?;
     if produced.is_empty() {
         return Err(Error::provider(
             Reason::Unknown,

@@ -250,33 +250,26 @@ pub(crate) async fn chat_with_retries(
             http::redact_url(&provider.base_url)
         )
     });
-    let mut tries = 0;
-    loop {
-        tries += 1;
+    // Output handed to the sink cannot be taken back: after it, no resend.
+    let emitted = std::sync::atomic::AtomicBool::new(false);
+    let send = async || {
         let per_request = match (deadline, provider.request_timeout) {
             (Some(run), Some(limit)) => Some(run.min(Instant::now() + limit)),
             (run, limit) => run.or(limit.map(|d| Instant::now() + d)),
         };
-        let mut emitted = false;
         let mut forward = |event: ChatEvent<'_>| {
             if let Some(sink) = on_event.as_mut() {
-                emitted = true;
+                emitted.store(true, std::sync::atomic::Ordering::Relaxed);
                 sink(event);
             }
         };
         let endpoint = connection.endpoint(per_request);
-        let error = match protocols::chat(provider.api, endpoint, request, &mut forward).await {
-            Ok(response) => return Ok(response),
-            Err(error) => error,
-        };
-        if emitted {
-            return Err(error);
-        }
-        match http::retry_delay(&error, tries, deadline) {
-            Some(wait) => tokio::time::sleep(wait).await,
-            None => return Err(error),
-        }
-    }
+        protocols::chat(provider.api, endpoint, request, &mut forward).await
+    };
+    http::with_retries_while(deadline, send, || {
+        !emitted.load(std::sync::atomic::Ordering::Relaxed)
+    })
+    .await
 }
 
 /// A GGUF model in this process: no credential, no HTTP, no retries.

@@ -63,11 +63,11 @@ impl<'p> Connection<'p> {
 }
 
 /// Run `call` until it succeeds, fails for good, or runs out of tries
-/// (`fallback::with_retries` without an overall deadline).
+/// (`http::with_retries` without an overall deadline).
 pub async fn with_retries<T, F, Fut>(mut call: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    super::fallback::with_retries(None, async || call().await).await
+    http::with_retries(None, async || call().await).await
 }

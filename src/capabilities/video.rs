@@ -264,7 +264,7 @@ pub async fn describe(
     let connection = Connection::open(ctx, provider)?;
     let endpoint = connection.endpoint(deadline);
     let model = &candidate.model.id;
-    let text = fallback::with_retries(deadline, async || match route {
+    let text = crate::http::with_retries(deadline, async || match route {
         Api::GoogleGenerativeAi => {
             let mut poller = Poller::new(deadline);
             google::video::describe(
