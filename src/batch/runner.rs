@@ -171,19 +171,16 @@ async fn execute(
             let error = Error::usage(format!("line {}: {problem}", job.line));
             Envelope::failure(capability, Transport::Local, &error)
         }
-        Ok(command) => {
-            let capability = commands::capability_id(&command);
-            match commands::infer_command(ctx, diagnostics, command).await {
-                Ok(report) => report.envelope,
-                Err(Failure { error, envelope }) => {
-                    let mut envelope = envelope
-                        .unwrap_or_else(|| Envelope::failure(capability, Transport::Local, &error));
-                    envelope.ok = false;
-                    envelope.error = Some((&error).into());
-                    envelope
-                }
+        Ok(command) => match commands::infer_command(ctx, diagnostics, command).await {
+            Ok(report) => report.envelope,
+            Err(Failure { error, envelope }) => {
+                let mut envelope = envelope
+                    .unwrap_or_else(|| Envelope::failure(capability, Transport::Local, &error));
+                envelope.ok = false;
+                envelope.error = Some((&error).into());
+                envelope
             }
-        }
+        },
     };
     let text = record(&job.id, job.line, &envelope);
     Done {

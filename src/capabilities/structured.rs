@@ -41,10 +41,10 @@ impl OutputSchema {
     }
 
     /// The answer as a JSON value that fits the schema, or what is wrong.
-    pub fn check(&self, answer: &str) -> Result<Value, String> {
+    pub fn check(&self, answer: &str) -> Result<Value, Misfit> {
         let json = strip_code_fence(answer);
-        let value: Value = serde_json::from_str(json)
-            .map_err(|error| format!("the answer is not JSON ({error})"))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|error| Misfit::NotJson(error.to_string()))?;
         let problems: Vec<String> = self
             .validator
             .iter_errors(&value)
@@ -61,19 +61,29 @@ impl OutputSchema {
         if problems.is_empty() {
             Ok(value)
         } else {
-            Err(problems.join("; "))
+            Err(Misfit::Invalid(problems))
         }
     }
 
     /// The prompt of the one repair try: the original request, the answer
     /// that did not fit, and why.
-    pub fn repair_prompt(&self, prompt: &str, answer: &str, problem: &str) -> String {
+    pub fn repair_prompt(&self, prompt: &str, answer: &str, problem: &Misfit) -> String {
         format!(
             "{prompt}\n\nYour previous answer did not match the required JSON Schema: {problem}\n\
              Previous answer:\n{answer}\n\nReply with only a JSON value that matches this schema:\n{}",
             self.value
         )
     }
+}
+
+/// Why an answer does not fit the schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Misfit {
+    #[error("the answer is not JSON ({0})")]
+    NotJson(String),
+    /// The first few validation errors, each with where it is.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
 }
 
 /// Models often wrap JSON in a Markdown fence; take what is inside.
@@ -117,13 +127,18 @@ mod tests {
             schema()
                 .check(r#"{"town":"Paris"}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("city")
         );
-        assert!(schema().check("Paris").unwrap_err().contains("not JSON"));
+        assert!(matches!(
+            schema().check("Paris").unwrap_err(),
+            Misfit::NotJson(_)
+        ));
         assert!(
             schema()
                 .check(r#"{"city":5}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("/city")
         );
     }

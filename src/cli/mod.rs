@@ -36,6 +36,13 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// The capability id of an `infer` leaf (`model.run`), read off the
+    /// parsed tree: a leaf's id is its path of command names, so it is
+    /// never listed apart from the tree (`capabilities::CAPABILITIES` holds
+    /// its metadata; a unit test keeps the two in step).
+    #[arg(skip)]
+    pub leaf: &'static str,
 }
 
 impl Cli {
@@ -51,7 +58,32 @@ impl Cli {
             if empty { arg.env(None) } else { arg }
         });
         let mut matches = command.try_get_matches()?;
-        Cli::from_arg_matches_mut(&mut matches)
+        let leaf = leaf_id(&matches);
+        let mut cli = Cli::from_arg_matches_mut(&mut matches)?;
+        cli.leaf = leaf;
+        Ok(cli)
+    }
+}
+
+/// `infer image describe-many` -> `image.describe-many`. Commands under
+/// `infer` that are not capabilities get ids of their own.
+fn leaf_id(matches: &clap::ArgMatches) -> &'static str {
+    let Some(("infer", mut matches)) = matches.subcommand() else {
+        return "";
+    };
+    let mut path = Vec::new();
+    while let Some((name, sub)) = matches.subcommand() {
+        path.push(name);
+        matches = sub;
+    }
+    match crate::capabilities::find(&path.join(".")) {
+        Some(capability) => capability.id,
+        None => match path.first() {
+            Some(&"list") => "infer.list",
+            Some(&"inspect") => "infer.inspect",
+            Some(&"batch") => "batch.job",
+            _ => "infer",
+        },
     }
 }
 

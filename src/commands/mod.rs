@@ -98,6 +98,7 @@ impl From<Error> for Failure {
 
 pub fn run(cli: Cli) -> ExitCode {
     let global = cli.global;
+    let leaf = cli.leaf;
     let log_level = global.log_level.unwrap_or(LogLevel::Info);
     let diagnostics = Diagnostics {
         level: log_level,
@@ -165,7 +166,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 return crate::batch::run(&ctx, &diagnostics, flags.json, command);
             }
             let ctx = Context::new(flags.json, flags.agent, log_level, paths);
-            let capability = capability_id(&command);
+            let capability = leaf;
             let transport = transport_of(&command);
             let result = block_on(async {
                 tokio::select! {
@@ -307,60 +308,6 @@ pub(crate) async fn infer_command(
         InferCommand::Batch(_) => {
             Err(Error::internal("batch jobs run through crate::batch").into())
         }
-    }
-}
-
-/// The capability id of a leaf, as `infer list` shows it.
-pub fn capability_id(command: &InferCommand) -> &'static str {
-    match command {
-        InferCommand::List => "infer.list",
-        InferCommand::Inspect(_) => "infer.inspect",
-        InferCommand::Model(command) => match command {
-            ModelCommand::Run(_) => "model.run",
-            ModelCommand::List => "model.list",
-            ModelCommand::Inspect(_) => "model.inspect",
-            ModelCommand::Providers => "model.providers",
-            ModelCommand::Auth(AuthCommand::Login(_)) => "model.auth.login",
-            ModelCommand::Auth(AuthCommand::Logout(_)) => "model.auth.logout",
-            ModelCommand::Auth(AuthCommand::Status) => "model.auth.status",
-        },
-        InferCommand::Image(command) => match command {
-            ImageCommand::Generate(_) => "image.generate",
-            ImageCommand::Edit(_) => "image.edit",
-            ImageCommand::Describe(_) => "image.describe",
-            ImageCommand::DescribeMany(_) => "image.describe-many",
-            ImageCommand::Providers => "image.providers",
-        },
-        InferCommand::Audio(command) => match command {
-            AudioCommand::Transcribe(_) => "audio.transcribe",
-            AudioCommand::Providers => "audio.providers",
-        },
-        InferCommand::Tts(command) => match command {
-            TtsCommand::Convert(_) => "tts.convert",
-            TtsCommand::Voices(_) => "tts.voices",
-            TtsCommand::Providers(_) => "tts.providers",
-            TtsCommand::Personas => "tts.personas",
-            TtsCommand::Status(_) => "tts.status",
-            TtsCommand::Enable(_) => "tts.enable",
-            TtsCommand::Disable(_) => "tts.disable",
-            TtsCommand::SetProvider(_) => "tts.set-provider",
-            TtsCommand::SetPersona(_) => "tts.set-persona",
-        },
-        InferCommand::Video(command) => match command {
-            VideoCommand::Generate(_) => "video.generate",
-            VideoCommand::Describe(_) => "video.describe",
-            VideoCommand::Providers => "video.providers",
-        },
-        InferCommand::Web(command) => match command {
-            WebCommand::Search(_) => "web.search",
-            WebCommand::Fetch(_) => "web.fetch",
-            WebCommand::Providers => "web.providers",
-        },
-        InferCommand::Embedding(command) => match command {
-            EmbeddingCommand::Create(_) => "embedding.create",
-            EmbeddingCommand::Providers => "embedding.providers",
-        },
-        InferCommand::Batch(_) => "batch.job",
     }
 }
 

@@ -442,7 +442,7 @@ fn gguf_summary(header: &gguf::Gguf) -> Value {
         "supported": supported.is_ok(),
     });
     if let (Err(why), Value::Object(map)) = (supported, &mut summary) {
-        map.insert("unsupportedReason".into(), json!(why));
+        map.insert("unsupportedReason".into(), json!(why.to_string()));
     }
     summary
 }

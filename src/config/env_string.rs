@@ -35,7 +35,15 @@ impl<'de> Deserialize<'de> for EnvString {
 
 /// Replace `${NAME}` (upper-case letters, digits, `_`) with the variable's
 /// value; `$${NAME}` is a literal `${NAME}`. A missing variable is an error.
-pub fn substitute(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// A `${NAME}` whose variable is not set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable `{0}` is not set")]
+pub struct UnsetVariable(pub String);
+
+pub fn substitute(
+    raw: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<String, UnsetVariable> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(start) = rest.find('$') {
@@ -54,7 +62,7 @@ pub fn substitute(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<
             if let Some((name, after)) = split_name(body) {
                 match lookup(name) {
                     Some(value) => out.push_str(&value),
-                    None => return Err(format!("environment variable `{name}` is not set")),
+                    None => return Err(UnsetVariable(name.to_owned())),
                 }
                 rest = after;
                 continue;
@@ -100,6 +108,10 @@ mod tests {
     #[test]
     fn missing_variable_is_named() {
         let error = substitute("${NOPE_X}", lookup).unwrap_err();
-        assert!(error.contains("NOPE_X"));
+        assert_eq!(error, UnsetVariable("NOPE_X".into()));
+        assert_eq!(
+            error.to_string(),
+            "environment variable `NOPE_X` is not set"
+        );
     }
 }

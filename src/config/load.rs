@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::Config;
+use super::{Config, TextError};
 use crate::error::{Error, Result};
 
 /// Load the config at `path`; a missing file is an empty config.
@@ -20,12 +20,10 @@ pub fn load(path: &Path) -> Result<Config> {
     // JSON5 parser recurses.
     if !text.trim().is_empty() {
         if let Err(error) = super::edit::check_syntax(&text) {
-            return Err(Error::config(format!(
-                "invalid config {}:{}",
-                path.display(),
-                error.message()
-            ))
-            .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one"));
+            return Err(
+                Error::config(format!("invalid config {}:{error}", path.display()))
+                    .with_hint("fix the file, or point OPENCLAW_CONFIG_PATH at another one"),
+            );
         }
     }
     install_env_block(&text);
@@ -115,32 +113,33 @@ fn install_env_block(text: &str) {
 }
 
 /// Parse config text; the error reads `line:column: at <path>: <what>`.
-pub fn parse(text: &str) -> std::result::Result<Config, String> {
+pub fn parse(text: &str) -> std::result::Result<Config, TextError> {
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
     // Nesting, size and text after the top-level value first: the JSON5
     // parser recurses and stops at the end of the first value.
-    super::edit::check_syntax(text).map_err(|error| error.message().to_owned())?;
+    super::edit::check_syntax(text)?;
     let mut deserializer = json5::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let field = error.path().to_string();
         let inner = error.into_inner();
         let mut what = inner.to_string();
-        let location = match inner.position() {
+        let (line, column) = match inner.position() {
             Some(position) => {
                 let suffix = format!(" at {position}");
                 if let Some(stripped) = what.strip_suffix(&suffix) {
                     what = stripped.to_owned();
                 }
-                format!("{}:{}", position.line + 1, position.column + 1)
+                (position.line + 1, position.column + 1)
             }
-            None => "?:?".to_owned(),
+            None => (0, 0),
         };
-        if field.is_empty() || field == "." {
-            format!("{location}: {what}")
-        } else {
-            format!("{location}: at `{field}`: {what}")
+        TextError {
+            line,
+            column,
+            path: if field == "." { String::new() } else { field },
+            message: what,
         }
     })
 }
@@ -188,14 +187,17 @@ mod tests {
 
     #[test]
     fn syntax_error_has_line_and_column() {
-        let error = parse("{\n  models: {\n    mode: merge\n  }\n}").unwrap_err();
+        let error = parse("{\n  models: {\n    mode: merge\n  }\n}")
+            .unwrap_err()
+            .to_string();
         assert!(error.starts_with("3:"), "{error}");
     }
 
     #[test]
     fn wrong_value_names_field_line_and_column() {
-        let error =
-            parse("{\n  models: {\n    providers: { x: { api: \"grpc\" } }\n  }\n}").unwrap_err();
+        let error = parse("{\n  models: {\n    providers: { x: { api: \"grpc\" } }\n  }\n}")
+            .unwrap_err()
+            .to_string();
         assert!(error.starts_with("3:"), "{error}");
         assert!(error.contains("models.providers.x.api"), "{error}");
         assert!(error.contains("grpc"), "{error}");
@@ -205,7 +207,7 @@ mod tests {
     fn deep_nesting_is_an_error_with_a_position_not_a_stack_overflow() {
         for open in ["[", "{a:"] {
             let text = format!("{{\n x: {}", open.repeat(100_000));
-            let error = parse(&text).unwrap_err();
+            let error = parse(&text).unwrap_err().to_string();
             assert!(error.starts_with("2:"), "{error}");
             assert!(error.contains("deeper than 128"), "{error}");
         }
@@ -213,7 +215,7 @@ mod tests {
 
     #[test]
     fn text_after_the_value_is_an_error() {
-        let error = parse("{ agents: {} }\n{}").unwrap_err();
+        let error = parse("{ agents: {} }\n{}").unwrap_err().to_string();
         assert!(error.starts_with("2:1:"), "{error}");
     }
 
@@ -239,7 +241,8 @@ mod tests {
         let error = parse(
             "{\n models: { providers: { x: {\n  apiKey: \"${OPENCLAW_SURELY_UNSET_VAR}\" } } } }",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(error.starts_with("3:"), "{error}");
         assert!(error.contains("OPENCLAW_SURELY_UNSET_VAR"), "{error}");
     }

@@ -10,6 +10,7 @@ pub(crate) mod load;
 pub mod lock;
 pub mod paths;
 pub mod schema;
+mod text_error;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ pub use load::load;
 #[cfg(test)]
 pub use load::parse;
 pub use paths::Paths;
+pub use text_error::TextError;
 
 use crate::catalog::{Api, Cost, Modality};
 

@@ -2,6 +2,7 @@
 //! reference tool's schema. What it rejects (bad values, unknown keys, with a
 //! did-you-mean) is an error at its line and column.
 
+use super::TextError;
 use super::edit::{self, Segment};
 use crate::error::Result;
 
@@ -87,27 +88,13 @@ fn position_of(positions: &[(Vec<Segment>, (usize, usize))], path: &[String]) ->
 }
 
 /// `3:14: at `x.y`: what` from the loader -> a finding.
-fn located(severity: Severity, problem: &str) -> Finding {
-    let mut parts = problem.splitn(3, ':');
-    let line = parts
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(0);
-    let column = parts
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(0);
-    let rest = parts.next().unwrap_or(problem).trim();
-    let (path, message) = match rest.strip_prefix("at `").and_then(|r| r.split_once("`: ")) {
-        Some((path, message)) => (path.to_owned(), message.to_owned()),
-        None => (String::new(), rest.to_owned()),
-    };
+fn located(severity: Severity, problem: &TextError) -> Finding {
     Finding {
         severity,
-        line,
-        column,
-        path,
-        message,
+        line: problem.line,
+        column: problem.column,
+        path: problem.path.clone(),
+        message: problem.message.clone(),
     }
 }
 

@@ -23,13 +23,25 @@ pub struct SpecialTokens {
     pub eos: String,
 }
 
+/// Why a model's chat template gave no prompt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("the model's chat template does not parse: {0}")]
+    Syntax(String),
+    /// The template called `raise_exception`.
+    #[error("the model's chat template refused the conversation: {0}")]
+    Refused(String),
+    #[error("the model's chat template failed: {0}")]
+    Failed(String),
+}
+
 /// Render `template` for `messages`, ending with the assistant's turn
 /// opener (`add_generation_prompt`).
 pub fn render(
     template: &str,
     messages: &[Message<'_>],
     tokens: &SpecialTokens,
-) -> Result<String, String> {
+) -> Result<String, TemplateError> {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -42,7 +54,7 @@ pub fn render(
         },
     );
     env.add_template("chat", template)
-        .map_err(|error| format!("the model's chat template does not parse: {error}"))?;
+        .map_err(|error| TemplateError::Syntax(error.to_string()))?;
     let template = env.get_template("chat").expect("just added");
     template
         .render(context! {
@@ -55,12 +67,9 @@ pub fn render(
         })
         .map_err(|error| match error.kind() {
             ErrorKind::InvalidOperation => {
-                format!(
-                    "the model's chat template refused the conversation: {}",
-                    error.detail().unwrap_or("no reason given")
-                )
+                TemplateError::Refused(error.detail().unwrap_or("no reason given").to_owned())
             }
-            _ => format!("the model's chat template failed: {error}"),
+            _ => TemplateError::Failed(error.to_string()),
         })
 }
 
@@ -112,9 +121,9 @@ mod tests {
     fn raise_exception_becomes_a_clear_error() {
         let template = "{% if messages[0]['role'] != 'system' %}{{ raise_exception('System role required') }}{% endif %}";
         let error = render(template, &user("x"), &SpecialTokens::default()).unwrap_err();
-        assert!(error.contains("System role required"), "{error}");
+        assert_eq!(error, TemplateError::Refused("System role required".into()));
         let error = render("{% for %}", &user("x"), &SpecialTokens::default()).unwrap_err();
-        assert!(error.contains("does not parse"), "{error}");
+        assert!(error.to_string().contains("does not parse"), "{error}");
     }
 
     #[test]

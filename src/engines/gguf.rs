@@ -121,22 +121,27 @@ impl Gguf {
     }
 
     /// Whether llama.cpp can run this architecture as a text chat model.
-    pub fn check_supported(&self) -> Result<&str, String> {
-        let arch = self
-            .architecture()
-            .ok_or_else(|| "it has no `general.architecture` key".to_owned())?;
+    pub fn check_supported(&self) -> Result<&str, Unsupported> {
+        let arch = self.architecture().ok_or(Unsupported::NoArchitecture)?;
         if SUPPORTED_ARCHITECTURES.contains(&arch) {
             Ok(arch)
         } else if NOT_CHAT_ARCHITECTURES.contains(&arch) {
-            Err(format!(
-                "architecture `{arch}` is not a text chat model (projector, encoder or embedding model)"
-            ))
+            Err(Unsupported::NotChat(arch.to_owned()))
         } else {
-            Err(format!(
-                "architecture `{arch}` is not supported by the bundled llama.cpp"
-            ))
+            Err(Unsupported::UnknownArchitecture(arch.to_owned()))
         }
     }
+}
+
+/// Why the bundled llama.cpp cannot chat with a GGUF file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    #[error("it has no `general.architecture` key")]
+    NoArchitecture,
+    #[error("architecture `{0}` is not a text chat model (projector, encoder or embedding model)")]
+    NotChat(String),
+    #[error("architecture `{0}` is not supported by the bundled llama.cpp")]
+    UnknownArchitecture(String),
 }
 
 /// Architectures the bundled llama.cpp (llama-cpp-sys-2 0.1.161) can run
@@ -783,10 +788,16 @@ pub mod tests {
             .build();
         let file = write(&bytes);
         let gguf = read(file.path()).unwrap();
-        assert!(gguf.check_supported().unwrap_err().contains("frobnicator"));
+        assert_eq!(
+            gguf.check_supported(),
+            Err(Unsupported::UnknownArchitecture("frobnicator".into()))
+        );
         let bytes = Builder::new().text("general.architecture", "clip").build();
         let file = write(&bytes);
         let error = read(file.path()).unwrap().check_supported().unwrap_err();
-        assert!(error.contains("not a text chat model"), "{error}");
+        assert!(
+            error.to_string().contains("not a text chat model"),
+            "{error}"
+        );
     }
 }

@@ -145,17 +145,29 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Why discovery gave nothing; shown as a one-line note in text mode,
+/// after which callers show the built-in list.
+#[derive(Debug, thiserror::Error)]
+pub enum Skipped {
+    #[error("no {provider} token ({vars}); showing the built-in model list")]
+    NoToken { provider: String, vars: String },
+    #[error("{provider} model discovery failed ({why}); showing the built-in model list")]
+    Failed { provider: String, why: String },
+    /// The profiles or the HTTP client could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
 /// The discovered list: from the cache when fresh, else from the router.
-/// `Err` carries a one-line note for text mode; callers then show the
-/// built-in list.
-pub async fn discover(ctx: &Context, provider: &Provider) -> Result<Vec<Discovered>, String> {
-    let profiles = ctx.profiles().map_err(|e| e.message().to_owned())?;
+pub async fn discover(ctx: &Context, provider: &Provider) -> Result<Vec<Discovered>, Skipped> {
+    let profiles = ctx
+        .profiles()
+        .map_err(|e| Skipped::Setup(e.message().to_owned()))?;
     let Some(credential) = auth::lookup(provider, profiles) else {
-        let vars = provider.env_vars.join(" or ");
-        return Err(format!(
-            "no {} token ({vars}); showing the built-in model list",
-            provider.name
-        ));
+        return Err(Skipped::NoToken {
+            provider: provider.name.clone(),
+            vars: provider.env_vars.join(" or "),
+        });
     };
     discover_with_key(ctx, provider, credential.secret.expose()).await
 }
@@ -165,22 +177,22 @@ pub async fn discover_with_key(
     ctx: &Context,
     provider: &Provider,
     key: &str,
-) -> Result<Vec<Discovered>, String> {
+) -> Result<Vec<Discovered>, Skipped> {
     let path = cache_path(ctx, &provider.id);
     if let Some(cached) = read_cache(&path, &provider.base_url) {
         return Ok(cached);
     }
     let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
-    let client = ctx.client().map_err(|e| e.message().to_owned())?;
+    let client = ctx
+        .client()
+        .map_err(|e| Skipped::Setup(e.message().to_owned()))?;
     let mut request = client.get(&url).timeout(REQUEST_TIMEOUT).bearer_auth(key);
     for (name, value) in &provider.headers {
         request = request.header(name, value);
     }
-    let failed = |why: String| {
-        format!(
-            "{} model discovery failed ({why}); showing the built-in model list",
-            provider.name
-        )
+    let failed = |why: String| Skipped::Failed {
+        provider: provider.name.clone(),
+        why,
     };
     let response = request
         .send()

@@ -30,7 +30,7 @@ pub use syntax::{MAX_CONFIG_BYTES, MAX_DEPTH, key_positions, too_deep};
 
 /// Syntax, size and nesting only, without building a value: the check
 /// that runs before the recursive JSON5 parser sees the text.
-pub fn check_syntax(text: &str) -> Result<()> {
+pub fn check_syntax(text: &str) -> std::result::Result<(), super::TextError> {
     syntax::parse_tree(text).map(|_| ())
 }
 

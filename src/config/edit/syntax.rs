@@ -2,7 +2,9 @@
 //! the byte span of every value, key and comma, so edits touch ranges only.
 
 use super::path::Segment;
-use crate::error::{Error, Result};
+use crate::config::TextError;
+
+type Result<T> = std::result::Result<T, TextError>;
 
 #[derive(Debug)]
 pub(super) enum Node {
@@ -59,11 +61,11 @@ struct Parser<'t> {
 }
 
 impl<'t> Parser<'t> {
-    fn error(&self, what: &str) -> Error {
+    fn error(&self, what: &str) -> TextError {
         let before = &self.text[..self.pos.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Error::config(format!("{line}:{column}: {what}"))
+        TextError::at(line, column, what)
     }
 
     fn peek(&self) -> Option<u8> {
