@@ -12,6 +12,7 @@ mod tls;
 mod agents_env;
 mod audio;
 mod batch;
+mod batch_leaves;
 mod cli;
 mod compat;
 mod config;
