@@ -88,6 +88,13 @@ pub fn run(
         diagnostics.error(&error);
         return ExitCode::from(error.exit_code());
     };
+    if args.wait && args.via != Some(BatchVia::ProviderBatch) {
+        let error = Error::usage(
+            "`--wait` waits for a provider batch job; it cannot be combined with `--via direct`",
+        );
+        diagnostics.error(&error);
+        return ExitCode::from(error.exit_code());
+    }
     if args.via == Some(BatchVia::ProviderBatch) {
         return match checked_jobs(diagnostics, &args, &leaf) {
             Ok(Some(jobs)) => provider::submit(ctx, diagnostics, json, &args, jobs),
