@@ -39,6 +39,7 @@ mod network;
 mod onboard;
 mod protocols;
 mod provider_batch;
+mod provider_batch_replays;
 mod reference_shapes;
 mod reference_urls;
 mod reliability;
