@@ -17,11 +17,13 @@ use super::openai_batch::{self as openai, BatchObject};
 use super::sink::Sink;
 use super::summary::Summary;
 use super::{input, runner};
+use crate::capabilities::embedding::{self, EmbeddingProtocol};
 use crate::capabilities::provider_call::{self, Connection};
 use crate::capabilities::structured::OutputSchema;
 use crate::catalog::{Api, ModelKind};
 use crate::cli::LogLevel;
 use crate::cli::batch::{BatchArgs, BatchFetchArgs, BatchJobCommand};
+use crate::cli::embedding::{EmbeddingCommand, EmbeddingCreateArgs};
 use crate::cli::model::ModelRunArgs;
 use crate::cli::{InferCommand, model::ModelCommand};
 use crate::context::Context;
@@ -30,6 +32,7 @@ use crate::error::{Error, Reason, Result};
 use crate::output::{self, Diagnostics};
 use crate::protocols::google::chat as google_chat;
 use crate::protocols::openai::chat as openai_chat;
+use crate::protocols::openai::embeddings as openai_embeddings;
 use crate::protocols::{ChatRequest, ChatResponse};
 use crate::registry::Resolved;
 
@@ -64,6 +67,10 @@ pub struct IdEntry {
     pub custom_id: String,
     pub id: Value,
     pub line: usize,
+    /// An embedding line's texts: each output names its text, as a direct
+    /// run's does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texts: Option<Vec<String>>,
 }
 
 fn jobs_dir(ctx: &Context) -> PathBuf {
@@ -279,24 +286,48 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
     let mut requests = Vec::with_capacity(jobs.len());
     let mut ids = Vec::with_capacity(jobs.len());
     let mut seen = HashSet::new();
+    let mut capability = "model.run";
     for job in &jobs {
-        let Ok(InferCommand::Model(ModelCommand::Run(args))) = &job.work else {
-            return Err(Error::unsupported(
-                "`--via provider-batch` runs `infer model run` lines only in this build",
-            ));
+        let (resolved, api, line_capability) = match &job.work {
+            Ok(InferCommand::Model(ModelCommand::Run(args))) => {
+                let resolved = line_model(ctx, registry, args)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?;
+                let api = BatchApi::of(resolved.provider.api);
+                (resolved, api, "model.run")
+            }
+            Ok(InferCommand::Embedding(EmbeddingCommand::Create(args))) => {
+                let resolved = embedding_model(ctx, registry, args)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?;
+                let openai = EmbeddingProtocol::for_provider(resolved.provider)
+                    == Some(EmbeddingProtocol::OpenAi);
+                (
+                    resolved,
+                    openai.then_some(BatchApi::OpenAi),
+                    "embedding.create",
+                )
+            }
+            _ => {
+                return Err(Error::unsupported(
+                    "`--via provider-batch` runs `infer model run` and `infer embedding create` lines only in this build",
+                ));
+            }
         };
-        let resolved = line_model(ctx, registry, args)
-            .map_err(|error| error.context(format!("line {}", job.line)))?;
         let api = match &chosen {
             None => {
-                let Some(api) = BatchApi::of(resolved.provider.api) else {
+                let Some(api) = api else {
+                    let spoken = if line_capability == "model.run" {
+                        "OpenAI-compatible chat, Anthropic Messages and Gemini only"
+                    } else {
+                        "OpenAI-style embeddings only"
+                    };
                     return Err(Error::unsupported(format!(
-                        "provider `{}` has no batch API this build speaks (OpenAI-compatible chat, Anthropic Messages and Gemini only)",
+                        "provider `{}` has no batch API this build speaks ({spoken})",
                         resolved.provider.id
                     ))
                     .with_hint("drop `--via provider-batch` to run the lines from this process"));
                 };
                 chosen = Some((resolved.clone(), api));
+                capability = line_capability;
                 api
             }
             Some((first, _))
@@ -319,12 +350,29 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
                 job.line, job.id
             )));
         }
-        let body = line_body(api, args, &resolved)
-            .map_err(|error| error.context(format!("line {}", job.line)))?;
+        let (body, texts) = match &job.work {
+            Ok(InferCommand::Embedding(EmbeddingCommand::Create(args))) => (
+                serde_json::to_value(openai_embeddings::body(
+                    &resolved.model.id,
+                    &args.texts,
+                    None,
+                ))
+                .map_err(|error| Error::internal(format!("cannot encode a request: {error}")))?,
+                Some(args.texts.clone()),
+            ),
+            Ok(InferCommand::Model(ModelCommand::Run(args))) => (
+                line_body(api, args, &resolved)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?,
+                None,
+            ),
+            _ => unreachable!("other lines were refused above"),
+        };
         requests.push(match api {
-            BatchApi::OpenAi => {
-                Value::String(openai::request_line(&custom, openai::CHAT_PATH, &body))
-            }
+            BatchApi::OpenAi => Value::String(openai::request_line(
+                &custom,
+                openai_path(capability),
+                &body,
+            )),
             BatchApi::Anthropic => json!({"custom_id": custom, "params": body}),
             BatchApi::Gemini => gemini::inline_request(&custom, body),
         });
@@ -332,6 +380,7 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
             custom_id: custom,
             id: job.id.clone(),
             line: job.line,
+            texts,
         });
     }
     let Some((chosen, api)) = chosen else {
@@ -356,7 +405,7 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
             }
             let file_id = openai::upload(&endpoint, lines.into_bytes()).await?;
             let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
-            let object = openai::create(&endpoint, &file_id, openai::CHAT_PATH).await?;
+            let object = openai::create(&endpoint, &file_id, openai_path(capability)).await?;
             (object.id, object.status)
         }
         BatchApi::Anthropic => {
@@ -373,7 +422,7 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
         job,
         provider: chosen.provider.id.clone(),
         api: api.name().to_owned(),
-        capability: "model.run".to_owned(),
+        capability: capability.to_owned(),
         model: chosen.model.id.clone(),
         created_at: now_seconds(),
         count: ids.len(),
@@ -382,6 +431,35 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
     };
     save(ctx, &record)?;
     Ok(record)
+}
+
+/// The endpoint an OpenAI batch runs its lines against.
+fn openai_path(capability: &str) -> &'static str {
+    if capability == "embedding.create" {
+        openai::EMBEDDINGS_PATH
+    } else {
+        openai::CHAT_PATH
+    }
+}
+
+/// The remote embedding model a line runs on, as a direct run selects it.
+fn embedding_model<'r>(
+    ctx: &Context,
+    registry: &'r crate::registry::Registry,
+    args: &EmbeddingCreateArgs,
+) -> Result<Resolved<'r>> {
+    match embedding::select(
+        ctx,
+        registry,
+        args.provider.as_deref(),
+        args.model.as_deref(),
+    )? {
+        embedding::Target::Remote(resolved) => Ok(*resolved),
+        embedding::Target::Local(_) => Err(Error::unsupported(
+            "the in-process `local` embedder has no batch API",
+        )
+        .with_hint("drop `--via provider-batch` to run the lines from this process")),
+    }
 }
 
 /// The same body a single run sends over the provider's API (never
@@ -706,7 +784,48 @@ async fn fetch_job(
     })
 }
 
-type Outcome = std::result::Result<ChatResponse, Error>;
+/// What one line produced: the envelope's outputs and usage.
+struct Answer {
+    outputs: Vec<Value>,
+    usage: Option<crate::envelope::Usage>,
+}
+
+type Outcome = std::result::Result<Answer, Error>;
+
+fn chat_answer(response: Result<ChatResponse>) -> Outcome {
+    let response = response?;
+    if response.text.trim().is_empty() {
+        return Err(Error::provider(
+            Reason::Format,
+            "the model returned no text",
+        ));
+    }
+    Ok(Answer {
+        outputs: vec![json!({"text": response.text, "mediaUrl": null})],
+        usage: response.usage,
+    })
+}
+
+/// An embeddings answer as a direct run shows it: one output per text.
+fn embedding_answer(entry: &IdEntry, body: &str) -> Outcome {
+    let texts = entry.texts.as_deref().unwrap_or_default();
+    let response = openai_embeddings::parse_response(body, texts.len())?;
+    let outputs = texts
+        .iter()
+        .zip(&response.vectors)
+        .map(|(text, vector)| {
+            json!({
+                "text": text,
+                "embedding": crate::commands::embedding::as_json_numbers(vector),
+                "dimensions": vector.len(),
+            })
+        })
+        .collect();
+    Ok(Answer {
+        outputs,
+        usage: response.usage,
+    })
+}
 
 /// One envelope per recorded id, in input order.
 async fn collect_results(
@@ -715,6 +834,11 @@ async fn collect_results(
     remote: &Remote,
 ) -> Result<Vec<Envelope>> {
     let (connection, _) = connect(ctx, record)?;
+    let entries: HashMap<&str, &IdEntry> = record
+        .ids
+        .iter()
+        .map(|entry| (entry.custom_id.as_str(), entry))
+        .collect();
     let mut results: HashMap<String, Outcome> = HashMap::new();
     match remote {
         Remote::OpenAi(object) => {
@@ -729,9 +853,16 @@ async fn collect_results(
                 })
                 .await?;
                 for line in openai::parse_results(&text) {
-                    let outcome = line
-                        .outcome
-                        .and_then(|body| openai_chat::parse_completion(&body));
+                    let Some(entry) = entries.get(line.custom_id.as_str()) else {
+                        continue;
+                    };
+                    let outcome = line.outcome.and_then(|body| {
+                        if record.capability == "embedding.create" {
+                            embedding_answer(entry, &body)
+                        } else {
+                            chat_answer(openai_chat::parse_completion(&body))
+                        }
+                    });
                     results.entry(line.custom_id).or_insert(outcome);
                 }
             }
@@ -743,13 +874,15 @@ async fn collect_results(
             })
             .await?;
             for (custom_id, outcome) in anthropic::parse_results(&text) {
-                results.entry(custom_id).or_insert(outcome);
+                results
+                    .entry(custom_id)
+                    .or_insert_with(|| chat_answer(outcome));
             }
         }
         Remote::Gemini(job) => {
             let keys: Vec<String> = record.ids.iter().map(|e| e.custom_id.clone()).collect();
             for (key, outcome) in gemini::parse_results(job, &keys) {
-                results.entry(key).or_insert(outcome);
+                results.entry(key).or_insert_with(|| chat_answer(outcome));
             }
         }
     }
@@ -767,20 +900,11 @@ async fn collect_results(
 }
 
 fn envelope_for(record: &JobRecord, outcome: Outcome) -> Envelope {
-    let parsed = outcome.and_then(|response| {
-        if response.text.trim().is_empty() {
-            return Err(Error::provider(
-                Reason::Format,
-                "the model returned no text",
-            ));
-        }
-        Ok(response)
-    });
-    let mut envelope = match parsed {
-        Ok(response) => {
+    let mut envelope = match outcome {
+        Ok(answer) => {
             let mut envelope = Envelope::success(record.capability.clone(), Transport::Local)
-                .with_outputs(vec![json!({"text": response.text, "mediaUrl": null})]);
-            envelope.usage = response.usage;
+                .with_outputs(answer.outputs);
+            envelope.usage = answer.usage;
             envelope
         }
         Err(error) => Envelope::failure(record.capability.clone(), Transport::Local, &error),

@@ -55,7 +55,7 @@ pub struct BatchArgs {
 pub enum BatchVia {
     /// One request per line from this process
     Direct,
-    /// The provider's own batch API (`model run` on OpenAI-compatible, Anthropic and Gemini providers)
+    /// The provider's own batch API (`model run`: OpenAI-compatible, Anthropic, Gemini; `embedding create`: OpenAI-style)
     ProviderBatch,
 }
 

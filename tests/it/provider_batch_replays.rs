@@ -506,3 +506,141 @@ async fn gemini_cancel_then_fetch_reports_cancelled_lines() {
     assert_eq!(records.len(), 4);
     assert!(records.iter().all(|r| r["error"]["reason"] == "cancelled"));
 }
+
+// ------------------------------------------------- OpenAI embeddings batch
+
+/// An OpenAI Batch service for `/v1/embeddings`: completed on the first
+/// look; a line whose first text says `bad` fails with a 400.
+#[derive(Clone, Default)]
+struct Embeddings {
+    upload: Arc<Mutex<String>>,
+    created: Arc<Mutex<Value>>,
+}
+
+impl Embeddings {
+    fn lines(&self) -> Vec<Value> {
+        self.upload
+            .lock()
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v.get("custom_id").is_some())
+            .collect()
+    }
+
+    fn batch(&self, status: &str) -> Value {
+        json!({"id": "batch_emb", "object": "batch", "endpoint": "/v1/embeddings", "status": status,
+               "output_file_id": if status == "completed" { json!("file-out") } else { Value::Null },
+               "error_file_id": null,
+               "request_counts": {"total": 2, "completed": 1, "failed": 1}})
+    }
+}
+
+impl Respond for Embeddings {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        match (request.method.as_str(), request.url.path()) {
+            ("POST", "/v1/files") => {
+                *self.upload.lock().unwrap() = String::from_utf8_lossy(&request.body).into_owned();
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": "file-in", "object": "file", "purpose": "batch"}))
+            }
+            ("POST", "/v1/batches") => {
+                *self.created.lock().unwrap() =
+                    serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                ResponseTemplate::new(200).set_body_json(self.batch("validating"))
+            }
+            ("GET", "/v1/batches/batch_emb") => {
+                ResponseTemplate::new(200).set_body_json(self.batch("completed"))
+            }
+            ("GET", "/v1/files/file-out/content") => {
+                let text: String = self
+                    .lines()
+                    .iter()
+                    .map(|line| {
+                        let inputs = line["body"]["input"].as_array().cloned().unwrap_or_default();
+                        let response = if inputs[0].as_str().unwrap_or_default().contains("bad") {
+                            json!({"status_code": 400, "body": {"error": {"message": "input is bad", "type": "invalid_request_error"}}})
+                        } else {
+                            let data: Vec<Value> = inputs
+                                .iter()
+                                .enumerate()
+                                .rev()
+                                .map(|(i, _)| json!({"object": "embedding", "index": i, "embedding": [0.5, i as f64]}))
+                                .collect();
+                            json!({"status_code": 200, "body": {"object": "list", "data": data, "model": "text-embedding-3-small",
+                                                                "usage": {"prompt_tokens": 5, "total_tokens": 5}}})
+                        };
+                        format!("{}\n", json!({"id": "r", "custom_id": line["custom_id"], "response": response, "error": null}))
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_string(text)
+            }
+            _ => {
+                ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "no route"}}))
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn openai_embedding_batches_go_to_the_embeddings_endpoint() {
+    let server = MockServer::builder().start().await;
+    let service = Embeddings::default();
+    Mock::given(wiremock::matchers::any())
+        .respond_with(service.clone())
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        r#"{{ models: {{ providers: {{ openai: {{ baseUrl: "{}/v1", apiKey: "test-key" }} }} }} }}"#,
+        server.uri()
+    ));
+    let input = env.path("texts.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"a\",\"text\":[\"first\",\"second\"]}\n{\"id\":\"b\",\"text\":\"bad text\"}\n",
+    )
+    .unwrap();
+    let out = env.run(&[
+        "infer",
+        "embedding",
+        "create",
+        "--model",
+        "openai/text-embedding-3-small",
+        "--batch",
+        input.to_str().unwrap(),
+        "--via",
+        "provider-batch",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout, "batch_emb\n");
+    assert_eq!(
+        service.created.lock().unwrap()["endpoint"],
+        "/v1/embeddings"
+    );
+    let lines = service.lines();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["url"], "/v1/embeddings");
+    assert_eq!(
+        lines[0]["body"],
+        json!({"model": "text-embedding-3-small", "input": ["first", "second"]})
+    );
+
+    let out = env.run(&["infer", "batch", "fetch", "batch_emb"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let records = lines_of(&out);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["id"], "a");
+    assert_eq!(records[0]["capability"], "embedding.create");
+    assert_eq!(
+        records[0]["outputs"],
+        json!([
+            {"text": "first", "embedding": [0.5, 0.0], "dimensions": 2},
+            {"text": "second", "embedding": [0.5, 1.0], "dimensions": 2}
+        ])
+    );
+    assert_eq!(records[0]["usage"]["inputTokens"], 5);
+    assert_eq!(records[1]["id"], "b");
+    assert_eq!(records[1]["ok"], false);
+    assert_eq!(records[1]["error"]["status"], 400);
+}
