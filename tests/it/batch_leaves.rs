@@ -368,3 +368,27 @@ async fn the_single_input_flag_is_required_without_batch() {
         assert!(out.stderr.contains("required"), "{}", out.stderr);
     }
 }
+
+#[tokio::test]
+async fn provider_batch_is_refused_for_these_commands_before_sending() {
+    let server = pages().await;
+    let env = fetch_env("");
+    let input = write_lines(
+        &env,
+        "in.jsonl",
+        &[json!({"url": format!("{}/one", server.uri())})],
+    );
+    let out = env.run(&[
+        "infer",
+        "web",
+        "fetch",
+        "--batch",
+        &input,
+        "--via",
+        "provider-batch",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("provider-batch"), "{}", out.stderr);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
