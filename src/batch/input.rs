@@ -11,14 +11,20 @@ use serde_json::Value;
 
 use crate::capabilities::structured::OutputSchema;
 use crate::cli::InferCommand;
+use crate::cli::audio::{AudioCommand, AudioTranscribeArgs};
 use crate::cli::embedding::{EmbeddingCommand, EmbeddingCreateArgs};
+use crate::cli::image::{ImageCommand, ImageDescribeArgs};
 use crate::cli::model::{ModelCommand, ModelRunArgs};
+use crate::cli::web::{FetchFormat, WebCommand, WebFetchArgs};
 use crate::thinking::ThinkingLevel;
 
 /// The leaf a batch runs, with the command line's flags as the defaults.
 pub enum Leaf {
     ModelRun(ModelRunArgs),
     EmbeddingCreate(EmbeddingCreateArgs),
+    ImageDescribe(ImageDescribeArgs),
+    AudioTranscribe(AudioTranscribeArgs),
+    WebFetch(WebFetchArgs),
 }
 
 impl Leaf {
@@ -26,6 +32,9 @@ impl Leaf {
         match self {
             Leaf::ModelRun(_) => "model.run",
             Leaf::EmbeddingCreate(_) => "embedding.create",
+            Leaf::ImageDescribe(_) => "image.describe",
+            Leaf::AudioTranscribe(_) => "audio.transcribe",
+            Leaf::WebFetch(_) => "web.fetch",
         }
     }
 
@@ -43,6 +52,24 @@ impl Leaf {
                 let id = line.id.clone();
                 let args = line.apply(defaults)?;
                 Ok((id, InferCommand::Embedding(EmbeddingCommand::Create(args))))
+            }
+            Leaf::ImageDescribe(defaults) => {
+                let line: ImageDescribeLine = from_object(object)?;
+                let id = line.id.clone();
+                let args = line.apply(defaults)?;
+                Ok((id, InferCommand::Image(ImageCommand::Describe(args))))
+            }
+            Leaf::AudioTranscribe(defaults) => {
+                let line: AudioLine = from_object(object)?;
+                let id = line.id.clone();
+                let args = line.apply(defaults)?;
+                Ok((id, InferCommand::Audio(AudioCommand::Transcribe(args))))
+            }
+            Leaf::WebFetch(defaults) => {
+                let line: WebFetchLine = from_object(object)?;
+                let id = line.id.clone();
+                let args = line.apply(defaults)?;
+                Ok((id, InferCommand::Web(WebCommand::Fetch(args))))
             }
         }
     }
@@ -249,6 +276,119 @@ impl EmbeddingLine {
     }
 }
 
+/// A line's non-blank text, else the command line's; `None` when neither.
+fn text_or(
+    line: Option<String>,
+    default: &Option<String>,
+    key: &str,
+) -> Result<Option<String>, String> {
+    match line {
+        Some(text) if text.trim().is_empty() => Err(format!("`{key}` must not be blank")),
+        Some(text) => Ok(Some(text)),
+        None => Ok(default.clone()),
+    }
+}
+
+fn positive_ms(ms: Option<u64>, default: Option<u64>) -> Result<Option<u64>, String> {
+    match ms {
+        Some(0) => Err("`timeoutMs` must be greater than zero".into()),
+        Some(ms) => Ok(Some(ms)),
+        None => Ok(default),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ImageDescribeLine {
+    id: Option<Value>,
+    file: Option<String>,
+    prompt: Option<String>,
+    model: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+impl ImageDescribeLine {
+    fn apply(self, defaults: &ImageDescribeArgs) -> Result<ImageDescribeArgs, String> {
+        let mut args = defaults.clone();
+        args.file = text_or(self.file, &defaults.file, "file")?;
+        let Some(file) = args.file.as_deref() else {
+            return Err("`file` is missing (give it on the line or as `--file`)".into());
+        };
+        let remote = file.starts_with("http://") || file.starts_with("https://");
+        if !remote && !std::path::Path::new(file).is_file() {
+            return Err(format!("`file` {file} does not exist"));
+        }
+        args.options.prompt = text_or(self.prompt, &defaults.options.prompt, "prompt")?;
+        args.options.model = text_or(self.model, &defaults.options.model, "model")?;
+        args.options.timeout_ms = positive_ms(self.timeout_ms, defaults.options.timeout_ms)?;
+        Ok(args)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AudioLine {
+    id: Option<Value>,
+    file: Option<String>,
+    language: Option<String>,
+    prompt: Option<String>,
+    model: Option<String>,
+}
+
+impl AudioLine {
+    fn apply(self, defaults: &AudioTranscribeArgs) -> Result<AudioTranscribeArgs, String> {
+        let mut args = defaults.clone();
+        if let Some(file) = text_or(self.file, &None, "file")? {
+            args.file = Some(PathBuf::from(file));
+        }
+        let Some(file) = &args.file else {
+            return Err("`file` is missing (give it on the line or as `--file`)".into());
+        };
+        if !file.is_file() {
+            return Err(format!("`file` {} does not exist", file.display()));
+        }
+        args.language = text_or(self.language, &defaults.language, "language")?;
+        args.prompt = text_or(self.prompt, &defaults.prompt, "prompt")?;
+        args.model = text_or(self.model, &defaults.model, "model")?;
+        Ok(args)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WebFetchLine {
+    id: Option<Value>,
+    url: Option<String>,
+    provider: Option<String>,
+    format: Option<String>,
+}
+
+impl WebFetchLine {
+    fn apply(self, defaults: &WebFetchArgs) -> Result<WebFetchArgs, String> {
+        let mut args = defaults.clone();
+        args.url = text_or(self.url, &defaults.url, "url")?;
+        if args.url.is_none() {
+            return Err("`url` is missing (give it on the line or as `--url`)".into());
+        }
+        args.provider = text_or(self.provider, &defaults.provider, "provider")?;
+        if let Some(format) = self.format {
+            args.format =
+                <FetchFormat as clap::ValueEnum>::from_str(&format, true).map_err(|_| {
+                    let known: Vec<String> = <FetchFormat as clap::ValueEnum>::value_variants()
+                        .iter()
+                        .filter_map(clap::ValueEnum::to_possible_value)
+                        .map(|v| v.get_name().to_owned())
+                        .collect();
+                    format!(
+                        "`format` must be one of {}, not `{format}`",
+                        known.join(", ")
+                    )
+                })?;
+        }
+        Ok(args)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +465,73 @@ mod tests {
                 .contains("used by an earlier line")
         );
         assert!(problems[6].as_ref().unwrap().contains("thinking"));
+    }
+
+    fn leaf_of(argv: &[&str]) -> Leaf {
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        let crate::cli::Command::Infer(infer) = cli.command else {
+            unreachable!()
+        };
+        match infer.command {
+            InferCommand::Web(WebCommand::Fetch(args)) => Leaf::WebFetch(args),
+            InferCommand::Audio(AudioCommand::Transcribe(args)) => Leaf::AudioTranscribe(args),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn web_fetch_lines_take_url_format_and_provider() {
+        let leaf = leaf_of(&[
+            "openclaw", "infer", "web", "fetch", "--batch", "x", "--format", "text",
+        ]);
+        let jobs = parse(
+            &leaf,
+            "{\"url\":\"https://a.example/\"}\n{\"url\":\"https://b.example/\",\"format\":\"MARKDOWN\"}\n{\"url\":\" \"}\n",
+        );
+        let formats: Vec<_> = jobs
+            .iter()
+            .map(|job| match &job.work {
+                Ok(InferCommand::Web(WebCommand::Fetch(args))) => Some(args.format),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            formats,
+            [Some(FetchFormat::Text), Some(FetchFormat::Markdown), None]
+        );
+        assert!(
+            jobs[2]
+                .work
+                .as_ref()
+                .err()
+                .unwrap()
+                .contains("`url` must not be blank")
+        );
+    }
+
+    #[test]
+    fn audio_lines_need_an_existing_file() {
+        let leaf = leaf_of(&["openclaw", "infer", "audio", "transcribe", "--batch", "x"]);
+        let jobs = parse(
+            &leaf,
+            "{\"file\":\"/no/such.wav\"}\n{\"language\":\"en\"}\n",
+        );
+        assert!(
+            jobs[0]
+                .work
+                .as_ref()
+                .err()
+                .unwrap()
+                .contains("does not exist")
+        );
+        assert!(
+            jobs[1]
+                .work
+                .as_ref()
+                .err()
+                .unwrap()
+                .contains("`file` is missing")
+        );
     }
 
     #[test]

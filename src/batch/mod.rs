@@ -1,6 +1,8 @@
 //! `--batch FILE`: run a leaf command once per line of a JSONL file, with a
 //! shared per-provider limiter, NDJSON records, resume and a summary.
 
+mod anthropic_batch;
+mod gemini_batch;
 pub mod input;
 pub mod limiter;
 mod openai_batch;
@@ -17,9 +19,12 @@ use std::time::Instant;
 use crate::catalog::{Api, ModelKind};
 use crate::cli::InferCommand;
 use crate::cli::LogLevel;
+use crate::cli::audio::AudioCommand;
 use crate::cli::batch::{BatchArgs, BatchVia};
 use crate::cli::embedding::EmbeddingCommand;
+use crate::cli::image::ImageCommand;
 use crate::cli::model::ModelCommand;
+use crate::cli::web::WebCommand;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::output::{self, Diagnostics};
@@ -35,6 +40,9 @@ pub fn requested(command: &InferCommand) -> bool {
     match command {
         InferCommand::Model(ModelCommand::Run(args)) => args.batch.batch.is_some(),
         InferCommand::Embedding(EmbeddingCommand::Create(args)) => args.batch.batch.is_some(),
+        InferCommand::Image(ImageCommand::Describe(args)) => args.batch.batch.is_some(),
+        InferCommand::Audio(AudioCommand::Transcribe(args)) => args.batch.batch.is_some(),
+        InferCommand::Web(WebCommand::Fetch(args)) => args.batch.batch.is_some(),
         InferCommand::Batch(_) => true,
         _ => false,
     }
@@ -49,6 +57,18 @@ fn split(command: InferCommand) -> Option<(BatchArgs, Leaf)> {
         InferCommand::Embedding(EmbeddingCommand::Create(mut args)) => {
             let batch = std::mem::take(&mut args.batch);
             Some((batch, Leaf::EmbeddingCreate(args)))
+        }
+        InferCommand::Image(ImageCommand::Describe(mut args)) => {
+            let batch = std::mem::take(&mut args.batch);
+            Some((batch, Leaf::ImageDescribe(args)))
+        }
+        InferCommand::Audio(AudioCommand::Transcribe(mut args)) => {
+            let batch = std::mem::take(&mut args.batch);
+            Some((batch, Leaf::AudioTranscribe(args)))
+        }
+        InferCommand::Web(WebCommand::Fetch(mut args)) => {
+            let batch = std::mem::take(&mut args.batch);
+            Some((batch, Leaf::WebFetch(args)))
         }
         _ => None,
     }
@@ -70,6 +90,13 @@ pub fn run(
         diagnostics.error(&error);
         return ExitCode::from(error.exit_code());
     };
+    if args.wait && args.via != Some(BatchVia::ProviderBatch) {
+        let error = Error::usage(
+            "`--wait` waits for a provider batch job; it cannot be combined with `--via direct`",
+        );
+        diagnostics.error(&error);
+        return ExitCode::from(error.exit_code());
+    }
     if args.via == Some(BatchVia::ProviderBatch) {
         return match checked_jobs(diagnostics, &args, &leaf) {
             Ok(Some(jobs)) => provider::submit(ctx, diagnostics, json, &args, jobs),
@@ -270,14 +297,32 @@ fn default_concurrency(ctx: &Context, leaf: &Leaf) -> usize {
             (args.model.clone().or(configured), ModelKind::Chat)
         }
         Leaf::EmbeddingCreate(args) => (args.model.clone(), ModelKind::Embedding),
+        _ => (None, ModelKind::Chat),
     };
-    let provider = match (reference, leaf) {
-        (Some(reference), _) => registry.resolve(&reference, kind).ok().map(|r| r.provider),
-        (None, Leaf::EmbeddingCreate(args)) => args
-            .provider
-            .as_deref()
-            .and_then(|id| registry.provider(id)),
-        (None, _) => None,
+    let provider = match leaf {
+        Leaf::ImageDescribe(args) => crate::capabilities::image_describe::candidates(
+            ctx,
+            registry,
+            args.options.model.as_deref(),
+        )
+        .ok()
+        .and_then(|chain| chain.into_iter().next())
+        .map(|r| r.provider),
+        Leaf::AudioTranscribe(args) => {
+            crate::capabilities::audio::select(ctx, registry, args.model.as_deref())
+                .ok()
+                .map(|(r, _)| r.provider)
+        }
+        // Pages come from many hosts; the limiter still paces each one.
+        Leaf::WebFetch(_) => return CLOUD,
+        _ => match (reference, leaf) {
+            (Some(reference), _) => registry.resolve(&reference, kind).ok().map(|r| r.provider),
+            (None, Leaf::EmbeddingCreate(args)) => args
+                .provider
+                .as_deref()
+                .and_then(|id| registry.provider(id)),
+            (None, _) => None,
+        },
     };
     match provider {
         Some(provider) if provider.api != Api::Local && !is_loopback(&provider.base_url) => CLOUD,

@@ -11,6 +11,8 @@ use crate::protocols::{self, Endpoint, KeyStyle};
 
 /// The chat endpoint every line of a chat batch names.
 pub const CHAT_PATH: &str = "/v1/chat/completions";
+/// The embeddings endpoint every line of an embedding batch names.
+pub const EMBEDDINGS_PATH: &str = "/v1/embeddings";
 
 /// A batch job as the provider describes it.
 #[derive(Debug, Clone, Deserialize)]

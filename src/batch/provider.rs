@@ -11,23 +11,29 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::anthropic_batch as anthropic;
+use super::gemini_batch as gemini;
 use super::openai_batch::{self as openai, BatchObject};
 use super::sink::Sink;
 use super::summary::Summary;
 use super::{input, runner};
+use crate::capabilities::embedding::{self, EmbeddingProtocol};
 use crate::capabilities::provider_call::{self, Connection};
 use crate::capabilities::structured::OutputSchema;
 use crate::catalog::{Api, ModelKind};
 use crate::cli::LogLevel;
 use crate::cli::batch::{BatchArgs, BatchFetchArgs, BatchJobCommand};
+use crate::cli::embedding::{EmbeddingCommand, EmbeddingCreateArgs};
 use crate::cli::model::ModelRunArgs;
 use crate::cli::{InferCommand, model::ModelCommand};
 use crate::context::Context;
 use crate::envelope::{Envelope, Transport};
 use crate::error::{Error, Reason, Result};
 use crate::output::{self, Diagnostics};
-use crate::protocols::ChatRequest;
+use crate::protocols::google::chat as google_chat;
 use crate::protocols::openai::chat as openai_chat;
+use crate::protocols::openai::embeddings as openai_embeddings;
+use crate::protocols::{ChatRequest, ChatResponse};
 use crate::registry::Resolved;
 
 /// Each call to the batch API (not the job) ends within this.
@@ -42,7 +48,7 @@ const POLL_MAX: Duration = Duration::from_secs(60);
 pub struct JobRecord {
     pub job: String,
     pub provider: String,
-    /// The batch API spoken (`openai`).
+    /// The batch API spoken (`openai`, `anthropic` or `gemini`).
     pub api: String,
     pub capability: String,
     pub model: String,
@@ -61,6 +67,10 @@ pub struct IdEntry {
     pub custom_id: String,
     pub id: Value,
     pub line: usize,
+    /// An embedding line's texts: each output names its text, as a direct
+    /// run's does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texts: Option<Vec<String>>,
 }
 
 fn jobs_dir(ctx: &Context) -> PathBuf {
@@ -227,32 +237,100 @@ fn line_model<'r>(
     registry.resolve(&primary, ModelKind::Chat)
 }
 
+/// The batch APIs this build speaks, by the provider's chat API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BatchApi {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
+impl BatchApi {
+    fn of(api: Api) -> Option<BatchApi> {
+        match api {
+            Api::OpenAiCompletions => Some(BatchApi::OpenAi),
+            Api::AnthropicMessages => Some(BatchApi::Anthropic),
+            Api::GoogleGenerativeAi => Some(BatchApi::Gemini),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BatchApi::OpenAi => "openai",
+            BatchApi::Anthropic => "anthropic",
+            BatchApi::Gemini => "gemini",
+        }
+    }
+
+    fn parse(name: &str) -> Option<BatchApi> {
+        [BatchApi::OpenAi, BatchApi::Anthropic, BatchApi::Gemini]
+            .into_iter()
+            .find(|api| api.name() == name)
+    }
+}
+
+/// The custom id a line is sent under: its id as text, unless the API's
+/// pattern refuses that text (Anthropic), then one made from the line.
+fn wire_id(api: BatchApi, job: &input::Job) -> String {
+    let text = custom_id(&job.id);
+    if api == BatchApi::Anthropic && !anthropic::valid_custom_id(&text) {
+        return format!("line-{}", job.line);
+    }
+    text
+}
+
 async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
     let registry = ctx.registry()?;
-    let mut chosen: Option<Resolved<'_>> = None;
-    let mut lines = String::new();
+    let mut chosen: Option<(Resolved<'_>, BatchApi)> = None;
+    let mut requests = Vec::with_capacity(jobs.len());
     let mut ids = Vec::with_capacity(jobs.len());
     let mut seen = HashSet::new();
+    let mut capability = "model.run";
     for job in &jobs {
-        let Ok(InferCommand::Model(ModelCommand::Run(args))) = &job.work else {
-            return Err(Error::unsupported(
-                "`--via provider-batch` runs `infer model run` lines only in this build",
-            ));
+        let (resolved, api, line_capability) = match &job.work {
+            Ok(InferCommand::Model(ModelCommand::Run(args))) => {
+                let resolved = line_model(ctx, registry, args)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?;
+                let api = BatchApi::of(resolved.provider.api);
+                (resolved, api, "model.run")
+            }
+            Ok(InferCommand::Embedding(EmbeddingCommand::Create(args))) => {
+                let resolved = embedding_model(ctx, registry, args)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?;
+                let openai = EmbeddingProtocol::for_provider(resolved.provider)
+                    == Some(EmbeddingProtocol::OpenAi);
+                (
+                    resolved,
+                    openai.then_some(BatchApi::OpenAi),
+                    "embedding.create",
+                )
+            }
+            _ => {
+                return Err(Error::unsupported(
+                    "`--via provider-batch` runs `infer model run` and `infer embedding create` lines only in this build",
+                ));
+            }
         };
-        let resolved = line_model(ctx, registry, args)
-            .map_err(|error| error.context(format!("line {}", job.line)))?;
-        match &chosen {
+        let api = match &chosen {
             None => {
-                if resolved.provider.api != Api::OpenAiCompletions {
+                let Some(api) = api else {
+                    let spoken = if line_capability == "model.run" {
+                        "OpenAI-compatible chat, Anthropic Messages and Gemini only"
+                    } else {
+                        "OpenAI-style embeddings only"
+                    };
                     return Err(Error::unsupported(format!(
-                        "provider `{}` has no batch API this build speaks (OpenAI-compatible chat only)",
+                        "provider `{}` has no batch API this build speaks ({spoken})",
                         resolved.provider.id
                     ))
                     .with_hint("drop `--via provider-batch` to run the lines from this process"));
-                }
-                chosen = Some(resolved.clone());
+                };
+                chosen = Some((resolved.clone(), api));
+                capability = line_capability;
+                api
             }
-            Some(first)
+            Some((first, _))
                 if first.provider.id != resolved.provider.id
                     || first.model.id != resolved.model.id =>
             {
@@ -263,57 +341,131 @@ async fn send_job(ctx: &Context, jobs: Vec<input::Job>) -> Result<JobRecord> {
                     first.model.reference()
                 )));
             }
-            Some(_) => {}
-        }
-        let custom = custom_id(&job.id);
+            Some((_, api)) => *api,
+        };
+        let custom = wire_id(api, job);
         if !seen.insert(custom.clone()) {
             return Err(Error::usage(format!(
                 "line {}: id {} reads the same as an earlier id once sent as text",
                 job.line, job.id
             )));
         }
-        let body = chat_body(args, &resolved)
-            .map_err(|error| error.context(format!("line {}", job.line)))?;
-        lines.push_str(&openai::request_line(&custom, openai::CHAT_PATH, &body));
-        lines.push('\n');
+        let (body, texts) = match &job.work {
+            Ok(InferCommand::Embedding(EmbeddingCommand::Create(args))) => (
+                serde_json::to_value(openai_embeddings::body(
+                    &resolved.model.id,
+                    &args.texts,
+                    None,
+                ))
+                .map_err(|error| Error::internal(format!("cannot encode a request: {error}")))?,
+                Some(args.texts.clone()),
+            ),
+            Ok(InferCommand::Model(ModelCommand::Run(args))) => (
+                line_body(api, args, &resolved)
+                    .map_err(|error| error.context(format!("line {}", job.line)))?,
+                None,
+            ),
+            _ => unreachable!("other lines were refused above"),
+        };
+        requests.push(match api {
+            BatchApi::OpenAi => Value::String(openai::request_line(
+                &custom,
+                openai_path(capability),
+                &body,
+            )),
+            BatchApi::Anthropic => json!({"custom_id": custom, "params": body}),
+            BatchApi::Gemini => gemini::inline_request(&custom, body),
+        });
         ids.push(IdEntry {
             custom_id: custom,
             id: job.id.clone(),
             line: job.line,
+            texts,
         });
     }
-    let Some(chosen) = chosen else {
+    let Some((chosen, api)) = chosen else {
         return Err(Error::usage("the batch file has no lines"));
     };
     let connection = Connection::open(ctx, chosen.provider)?;
     let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
     ctx.debug(|| {
         format!(
-            "batch: uploading {} lines to {}",
+            "batch: sending {} lines to {} ({} batch API)",
             ids.len(),
-            chosen.provider.id
+            chosen.provider.id,
+            api.name()
         )
     });
-    let file_id = openai::upload(&endpoint, lines.into_bytes()).await?;
-    let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
-    let object = openai::create(&endpoint, &file_id, openai::CHAT_PATH).await?;
+    let (job, status) = match api {
+        BatchApi::OpenAi => {
+            let mut lines = String::new();
+            for request in &requests {
+                lines.push_str(request.as_str().unwrap_or_default());
+                lines.push('\n');
+            }
+            let file_id = openai::upload(&endpoint, lines.into_bytes()).await?;
+            let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+            let object = openai::create(&endpoint, &file_id, openai_path(capability)).await?;
+            (object.id, object.status)
+        }
+        BatchApi::Anthropic => {
+            let batch = anthropic::create(&endpoint, requests).await?;
+            (batch.id, batch.processing_status)
+        }
+        BatchApi::Gemini => {
+            let name = format!("openclaw-batch-{}", now_seconds());
+            let batch = gemini::create(&endpoint, &chosen.model.id, &name, requests).await?;
+            (batch.name, batch.state)
+        }
+    };
     let record = JobRecord {
-        job: object.id.clone(),
+        job,
         provider: chosen.provider.id.clone(),
-        api: "openai".to_owned(),
-        capability: "model.run".to_owned(),
+        api: api.name().to_owned(),
+        capability: capability.to_owned(),
         model: chosen.model.id.clone(),
         created_at: now_seconds(),
         count: ids.len(),
-        status: Some(object.status.clone()),
+        status: Some(status),
         ids,
     };
     save(ctx, &record)?;
     Ok(record)
 }
 
-/// The same chat body a single run sends (never streamed).
-fn chat_body(args: &ModelRunArgs, resolved: &Resolved<'_>) -> Result<Value> {
+/// The endpoint an OpenAI batch runs its lines against.
+fn openai_path(capability: &str) -> &'static str {
+    if capability == "embedding.create" {
+        openai::EMBEDDINGS_PATH
+    } else {
+        openai::CHAT_PATH
+    }
+}
+
+/// The remote embedding model a line runs on, as a direct run selects it.
+fn embedding_model<'r>(
+    ctx: &Context,
+    registry: &'r crate::registry::Registry,
+    args: &EmbeddingCreateArgs,
+) -> Result<Resolved<'r>> {
+    match embedding::select(
+        ctx,
+        registry,
+        args.provider.as_deref(),
+        args.model.as_deref(),
+    )? {
+        embedding::Target::Remote(resolved) => Ok(*resolved),
+        embedding::Target::Local(_) => Err(Error::unsupported(
+            "the in-process `local` embedder has no batch API",
+        )
+        .with_hint("drop `--via provider-batch` to run the lines from this process")),
+    }
+}
+
+/// The same body a single run sends over the provider's API (never
+/// streamed): the OpenAI request body, Anthropic's `params`, or Gemini's
+/// `generateContent` request.
+fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Result<Value> {
     let prompt = args.prompt.as_deref().unwrap_or_default();
     let images = args
         .files
@@ -338,8 +490,83 @@ fn chat_body(args: &ModelRunArgs, resolved: &Resolved<'_>) -> Result<Value> {
         stream: false,
         schema: schema.as_ref().map(|schema| &schema.value),
     };
-    serde_json::to_value(openai_chat::body(&request, &resolved.provider.base_url))
-        .map_err(|error| Error::internal(format!("cannot encode a request: {error}")))
+    let body = match api {
+        BatchApi::OpenAi => {
+            serde_json::to_value(openai_chat::body(&request, &resolved.provider.base_url))
+        }
+        BatchApi::Anthropic => serde_json::to_value(crate::protocols::anthropic::body(&request)),
+        BatchApi::Gemini => serde_json::to_value(google_chat::body(&request)),
+    };
+    body.map_err(|error| Error::internal(format!("cannot encode a request: {error}")))
+}
+
+/// The job as its provider reports it.
+enum Remote {
+    OpenAi(BatchObject),
+    Anthropic(anthropic::MessageBatch),
+    Gemini(gemini::BatchJob),
+}
+
+/// Request counts: total, succeeded, failed.
+type Tally = (u64, u64, u64);
+
+impl Remote {
+    fn status(&self) -> &str {
+        match self {
+            Remote::OpenAi(object) => &object.status,
+            Remote::Anthropic(batch) => &batch.processing_status,
+            Remote::Gemini(job) => &job.state,
+        }
+    }
+
+    fn has_ended(&self) -> bool {
+        match self {
+            Remote::OpenAi(object) => object.has_ended(),
+            Remote::Anthropic(batch) => batch.has_ended(),
+            Remote::Gemini(job) => job.has_ended(),
+        }
+    }
+
+    fn counts(&self) -> Option<Tally> {
+        match self {
+            Remote::OpenAi(object) => object
+                .request_counts
+                .map(|c| (c.total, c.completed, c.failed)),
+            Remote::Anthropic(batch) => batch
+                .request_counts
+                .map(|c| (c.total(), c.succeeded, c.failed())),
+            Remote::Gemini(job) => job
+                .total
+                .map(|total| (total, job.succeeded.unwrap_or(0), job.failed.unwrap_or(0))),
+        }
+    }
+
+    /// Why a line has no result: the job's own error, or how it ended.
+    fn missing_result(&self) -> Error {
+        let job_error = match self {
+            Remote::OpenAi(object) => object.job_error(),
+            Remote::Gemini(job) => job.job_error(),
+            Remote::Anthropic(_) => None,
+        };
+        if let Some(error) = job_error {
+            return error;
+        }
+        let status = self.status().to_ascii_lowercase();
+        let reason = if status.ends_with("expired") {
+            Reason::Timeout
+        } else if status.ends_with("cancelled") || status.ends_with("canceled") {
+            Reason::Cancelled
+        } else {
+            Reason::Unknown
+        };
+        Error::provider(
+            reason,
+            format!(
+                "no result for this line: the job ended as `{}`",
+                self.status()
+            ),
+        )
+    }
 }
 
 /// `infer batch status|fetch|cancel`.
@@ -355,22 +582,35 @@ pub fn run_job_command(
                 None => Ok(print_list(ctx, json)),
                 Some(job) => {
                     let mut record = load(ctx, &job)?;
-                    let object = poll_once(ctx, &mut record).await?;
-                    print_state(&record, &object, json);
+                    let remote = poll_once(ctx, &mut record).await?;
+                    print_state(&record, &remote, json);
                     Ok(ExitCode::SUCCESS)
                 }
             },
             BatchJobCommand::Fetch(args) => fetch_job(ctx, diagnostics, json, &args).await,
             BatchJobCommand::Cancel(args) => {
                 let mut record = load(ctx, &args.job)?;
-                let object = {
-                    let (connection, _) = connect(ctx, &record)?;
+                let remote = {
+                    let (connection, api) = connect(ctx, &record)?;
                     let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
-                    openai::cancel(&endpoint, &record.job).await?
+                    match api {
+                        BatchApi::OpenAi => {
+                            Remote::OpenAi(openai::cancel(&endpoint, &record.job).await?)
+                        }
+                        BatchApi::Anthropic => {
+                            Remote::Anthropic(anthropic::cancel(&endpoint, &record.job).await?)
+                        }
+                        BatchApi::Gemini => {
+                            gemini::cancel(&endpoint, &record.job).await?;
+                            let endpoint =
+                                connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+                            Remote::Gemini(gemini::get(&endpoint, &record.job).await?)
+                        }
+                    }
                 };
-                record.status = Some(object.status.clone());
+                record.status = Some(remote.status().to_owned());
                 save(ctx, &record)?;
-                print_state(&record, &object, json);
+                print_state(&record, &remote, json);
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -378,13 +618,13 @@ pub fn run_job_command(
     finish(diagnostics, result)
 }
 
-fn connect<'r>(ctx: &'r Context, record: &JobRecord) -> Result<(Connection<'r>, ())> {
-    if record.api != "openai" {
+fn connect<'r>(ctx: &'r Context, record: &JobRecord) -> Result<(Connection<'r>, BatchApi)> {
+    let Some(api) = BatchApi::parse(&record.api) else {
         return Err(Error::unsupported(format!(
             "job `{}` uses the `{}` batch API, which this build does not speak",
             record.job, record.api
         )));
-    }
+    };
     let registry = ctx.registry()?;
     let provider = registry.provider(&record.provider).ok_or_else(|| {
         Error::config(format!(
@@ -392,32 +632,40 @@ fn connect<'r>(ctx: &'r Context, record: &JobRecord) -> Result<(Connection<'r>, 
             record.job, record.provider
         ))
     })?;
-    Ok((Connection::open(ctx, provider)?, ()))
+    Ok((Connection::open(ctx, provider)?, api))
 }
 
 /// Ask the provider for the job's state, and remember it.
-async fn poll_once(ctx: &Context, record: &mut JobRecord) -> Result<BatchObject> {
-    let (connection, _) = connect(ctx, record)?;
+async fn poll_once(ctx: &Context, record: &mut JobRecord) -> Result<Remote> {
+    let (connection, api) = connect(ctx, record)?;
     let job = record.job.clone();
-    let object = provider_call::with_retries(|| {
+    let remote = provider_call::with_retries(|| {
         let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
         let job = job.clone();
-        async move { openai::get(&endpoint, &job).await }
+        async move {
+            Ok(match api {
+                BatchApi::OpenAi => Remote::OpenAi(openai::get(&endpoint, &job).await?),
+                BatchApi::Anthropic => Remote::Anthropic(anthropic::get(&endpoint, &job).await?),
+                BatchApi::Gemini => Remote::Gemini(gemini::get(&endpoint, &job).await?),
+            })
+        }
     })
     .await?;
-    if record.status.as_deref() != Some(object.status.as_str()) {
-        record.status = Some(object.status.clone());
+    if record.status.as_deref() != Some(remote.status()) {
+        record.status = Some(remote.status().to_owned());
         // The record is a cache of the last state; failing to update it
         // must not hide the answer.
         let _ = save(ctx, record);
     }
-    Ok(object)
+    Ok(remote)
 }
 
-fn state_json(record: &JobRecord, object: Option<&BatchObject>) -> Value {
-    let counts = object
-        .and_then(|o| o.request_counts)
-        .map(|c| json!({"total": c.total, "completed": c.completed, "failed": c.failed}));
+fn state_json(record: &JobRecord, remote: Option<&Remote>) -> Value {
+    let counts = remote
+        .and_then(Remote::counts)
+        .map(|(total, completed, failed)| {
+            json!({"total": total, "completed": completed, "failed": failed})
+        });
     json!({
         "job": record.job,
         "provider": record.provider,
@@ -425,25 +673,25 @@ fn state_json(record: &JobRecord, object: Option<&BatchObject>) -> Value {
         "capability": record.capability,
         "count": record.count,
         "createdAt": record.created_at,
-        "status": object.map(|o| o.status.clone()).or_else(|| record.status.clone()),
+        "status": remote.map(|r| r.status().to_owned()).or_else(|| record.status.clone()),
         "requestCounts": counts,
     })
 }
 
-fn print_state(record: &JobRecord, object: &BatchObject, json: bool) {
+fn print_state(record: &JobRecord, remote: &Remote, json: bool) {
     if json {
-        output::stdout(&format!("{}\n", state_json(record, Some(object))));
+        output::stdout(&format!("{}\n", state_json(record, Some(remote))));
         return;
     }
     let mut line = format!(
         "{} {} ({}/{})",
-        record.job, object.status, record.provider, record.model
+        record.job,
+        remote.status(),
+        record.provider,
+        record.model
     );
-    if let Some(counts) = object.request_counts {
-        line.push_str(&format!(
-            " · {} of {} done, {} failed",
-            counts.completed, counts.total, counts.failed
-        ));
+    if let Some((total, completed, failed)) = remote.counts() {
+        line.push_str(&format!(" · {completed} of {total} done, {failed} failed"));
     }
     output::stdout(&format!("{line}\n"));
 }
@@ -489,32 +737,33 @@ async fn fetch_job(
     let mut record = load(ctx, &args.job)?;
     let started = Instant::now();
     let mut pause = poll_first();
-    let object = loop {
-        let object = poll_once(ctx, &mut record).await?;
-        if object.has_ended() {
-            break object;
+    let remote = loop {
+        let remote = poll_once(ctx, &mut record).await?;
+        if remote.has_ended() {
+            break remote;
         }
         if !args.wait {
-            let done = object
-                .request_counts
-                .map(|c| format!(" ({} of {} done)", c.completed, c.total))
+            let done = remote
+                .counts()
+                .map(|(total, completed, _)| format!(" ({completed} of {total} done)"))
                 .unwrap_or_default();
             return Err(Error::provider(
                 Reason::Unknown,
-                format!("job `{}` is still {}{done}", record.job, object.status),
+                format!("job `{}` is still {}{done}", record.job, remote.status()),
             )
             .with_hint("pass `--wait` to poll until it ends"));
         }
         ctx.debug(|| {
             format!(
                 "batch: {} is {}; next look in {pause:?}",
-                record.job, object.status
+                record.job,
+                remote.status()
             )
         });
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(POLL_MAX);
     };
-    let envelopes = collect_results(ctx, &record, &object).await?;
+    let envelopes = collect_results(ctx, &record, &remote).await?;
     let mut sink = Sink::open(args.output.as_deref())?;
     let mut summary = Summary::new(record.count, 0);
     for (entry, envelope) in record.ids.iter().zip(envelopes) {
@@ -535,77 +784,127 @@ async fn fetch_job(
     })
 }
 
+/// What one line produced: the envelope's outputs and usage.
+struct Answer {
+    outputs: Vec<Value>,
+    usage: Option<crate::envelope::Usage>,
+}
+
+type Outcome = std::result::Result<Answer, Error>;
+
+fn chat_answer(response: Result<ChatResponse>) -> Outcome {
+    let response = response?;
+    if response.text.trim().is_empty() {
+        return Err(Error::provider(
+            Reason::Format,
+            "the model returned no text",
+        ));
+    }
+    Ok(Answer {
+        outputs: vec![json!({"text": response.text, "mediaUrl": null})],
+        usage: response.usage,
+    })
+}
+
+/// An embeddings answer as a direct run shows it: one output per text.
+fn embedding_answer(entry: &IdEntry, body: &str) -> Outcome {
+    let texts = entry.texts.as_deref().unwrap_or_default();
+    let response = openai_embeddings::parse_response(body, texts.len())?;
+    let outputs = texts
+        .iter()
+        .zip(&response.vectors)
+        .map(|(text, vector)| {
+            json!({
+                "text": text,
+                "embedding": crate::commands::embedding::as_json_numbers(vector),
+                "dimensions": vector.len(),
+            })
+        })
+        .collect();
+    Ok(Answer {
+        outputs,
+        usage: response.usage,
+    })
+}
+
 /// One envelope per recorded id, in input order.
 async fn collect_results(
     ctx: &Context,
     record: &JobRecord,
-    object: &BatchObject,
+    remote: &Remote,
 ) -> Result<Vec<Envelope>> {
     let (connection, _) = connect(ctx, record)?;
-    let mut results: HashMap<String, std::result::Result<String, Error>> = HashMap::new();
-    for file in [&object.output_file_id, &object.error_file_id]
-        .into_iter()
-        .flatten()
-    {
-        let text = provider_call::with_retries(|| {
-            let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
-            let file = file.clone();
-            async move { openai::content(&endpoint, &file).await }
-        })
-        .await?;
-        for line in openai::parse_results(&text) {
-            results.entry(line.custom_id).or_insert(line.outcome);
+    let entries: HashMap<&str, &IdEntry> = record
+        .ids
+        .iter()
+        .map(|entry| (entry.custom_id.as_str(), entry))
+        .collect();
+    let mut results: HashMap<String, Outcome> = HashMap::new();
+    match remote {
+        Remote::OpenAi(object) => {
+            for file in [&object.output_file_id, &object.error_file_id]
+                .into_iter()
+                .flatten()
+            {
+                let text = provider_call::with_retries(|| {
+                    let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+                    let file = file.clone();
+                    async move { openai::content(&endpoint, &file).await }
+                })
+                .await?;
+                for line in openai::parse_results(&text) {
+                    let Some(entry) = entries.get(line.custom_id.as_str()) else {
+                        continue;
+                    };
+                    let outcome = line.outcome.and_then(|body| {
+                        if record.capability == "embedding.create" {
+                            embedding_answer(entry, &body)
+                        } else {
+                            chat_answer(openai_chat::parse_completion(&body))
+                        }
+                    });
+                    results.entry(line.custom_id).or_insert(outcome);
+                }
+            }
+        }
+        Remote::Anthropic(batch) => {
+            let text = provider_call::with_retries(|| {
+                let endpoint = connection.endpoint(connection.deadline(Some(CALL_TIMEOUT)));
+                async move { anthropic::results(&endpoint, batch).await }
+            })
+            .await?;
+            for (custom_id, outcome) in anthropic::parse_results(&text) {
+                results
+                    .entry(custom_id)
+                    .or_insert_with(|| chat_answer(outcome));
+            }
+        }
+        Remote::Gemini(job) => {
+            let keys: Vec<String> = record.ids.iter().map(|e| e.custom_id.clone()).collect();
+            for (key, outcome) in gemini::parse_results(job, &keys) {
+                results.entry(key).or_insert_with(|| chat_answer(outcome));
+            }
         }
     }
-    let job_error = object.job_error();
     let envelopes = record
         .ids
         .iter()
         .map(|entry| {
             let outcome = results
                 .remove(&entry.custom_id)
-                .unwrap_or_else(|| Err(missing_result(object, job_error.as_ref())));
+                .unwrap_or_else(|| Err(remote.missing_result()));
             envelope_for(record, outcome)
         })
         .collect();
     Ok(envelopes)
 }
 
-/// Why an id has no line in either result file.
-fn missing_result(object: &BatchObject, job_error: Option<&Error>) -> Error {
-    if let Some(error) = job_error {
-        return error.clone();
-    }
-    let reason = match object.status.as_str() {
-        "expired" => Reason::Timeout,
-        "cancelled" => Reason::Cancelled,
-        _ => Reason::Unknown,
-    };
-    Error::provider(
-        reason,
-        format!(
-            "no result for this line: the job ended as `{}`",
-            object.status
-        ),
-    )
-}
-
-fn envelope_for(record: &JobRecord, outcome: std::result::Result<String, Error>) -> Envelope {
-    let parsed = outcome.and_then(|body| {
-        let response = openai_chat::parse_completion(&body)?;
-        if response.text.trim().is_empty() {
-            return Err(Error::provider(
-                Reason::Format,
-                "the model returned no text",
-            ));
-        }
-        Ok(response)
-    });
-    let mut envelope = match parsed {
-        Ok(response) => {
+fn envelope_for(record: &JobRecord, outcome: Outcome) -> Envelope {
+    let mut envelope = match outcome {
+        Ok(answer) => {
             let mut envelope = Envelope::success(record.capability.clone(), Transport::Local)
-                .with_outputs(vec![json!({"text": response.text, "mediaUrl": null})]);
-            envelope.usage = response.usage;
+                .with_outputs(answer.outputs);
+            envelope.usage = answer.usage;
             envelope
         }
         Err(error) => Envelope::failure(record.capability.clone(), Transport::Local, &error),
@@ -618,6 +917,24 @@ fn envelope_for(record: &JobRecord, outcome: std::result::Result<String, Error>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anthropic_ids_outside_its_pattern_are_made_from_the_line() {
+        let job = |id: Value| input::Job {
+            line: 4,
+            id,
+            work: Err(String::new()),
+        };
+        assert_eq!(
+            wire_id(BatchApi::Anthropic, &job(Value::from("ok-1"))),
+            "ok-1"
+        );
+        assert_eq!(
+            wire_id(BatchApi::Anthropic, &job(Value::from("a b"))),
+            "line-4"
+        );
+        assert_eq!(wire_id(BatchApi::OpenAi, &job(Value::from("a b"))), "a b");
+    }
 
     #[test]
     fn custom_ids_are_the_ids_as_text() {

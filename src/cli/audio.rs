@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::batch::BatchArgs;
 use super::common::non_blank;
 
 #[derive(Debug, Subcommand)]
@@ -14,11 +15,11 @@ pub enum AudioCommand {
     Providers,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AudioTranscribeArgs {
     /// The audio file
-    #[arg(long, value_name = "PATH")]
-    pub file: PathBuf,
+    #[arg(long, value_name = "PATH", required_unless_present = "batch")]
+    pub file: Option<PathBuf>,
 
     /// Spoken language as an ISO-639-1 code, e.g. `en`
     #[arg(long, value_name = "CODE", value_parser = non_blank)]
@@ -31,4 +32,7 @@ pub struct AudioTranscribeArgs {
     /// The model as `provider/model`
     #[arg(long, value_name = "PROVIDER/MODEL")]
     pub model: Option<String>,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }

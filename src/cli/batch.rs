@@ -55,7 +55,7 @@ pub struct BatchArgs {
 pub enum BatchVia {
     /// One request per line from this process
     Direct,
-    /// The provider's own batch API (OpenAI Batch for `model run`; others not yet)
+    /// The provider's own batch API (`model run`: OpenAI-compatible, Anthropic, Gemini; `embedding create`: OpenAI-style)
     ProviderBatch,
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::batch::BatchArgs;
 use super::common::{aspect_ratio, dimensions, non_blank, positive_u64, timeout_ms};
 
 #[derive(Debug, Subcommand)]
@@ -137,14 +138,17 @@ pub enum Quality {
     Auto,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImageDescribeArgs {
     /// The image: a local path or an http(s) URL
-    #[arg(long, value_name = "PATH|URL")]
-    pub file: String,
+    #[arg(long, value_name = "PATH|URL", required_unless_present = "batch")]
+    pub file: Option<String>,
 
     #[command(flatten)]
     pub options: DescribeOptions,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -166,7 +170,7 @@ pub struct ImageDescribeManyArgs {
     pub options: DescribeOptions,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DescribeOptions {
     /// What to look for (default: a general description)
     #[arg(long, value_name = "TEXT", value_parser = non_blank)]

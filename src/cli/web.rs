@@ -2,6 +2,7 @@
 
 use clap::{Args, Subcommand};
 
+use super::batch::BatchArgs;
 use super::common::{non_blank, positive_u64};
 pub use crate::web::FetchFormat;
 
@@ -30,11 +31,11 @@ pub struct WebSearchArgs {
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct WebFetchArgs {
     /// The http(s) URL to fetch
-    #[arg(long, value_name = "URL", value_parser = non_blank)]
-    pub url: String,
+    #[arg(long, value_name = "URL", value_parser = non_blank, required_unless_present = "batch")]
+    pub url: Option<String>,
 
     /// Extraction provider id (default: the built-in fetcher)
     #[arg(long, value_name = "ID")]
@@ -43,4 +44,7 @@ pub struct WebFetchArgs {
     /// Shape of the extracted text
     #[arg(long, value_enum, default_value_t = FetchFormat::Markdown)]
     pub format: FetchFormat,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }

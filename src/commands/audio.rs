@@ -43,7 +43,11 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
     {
         limit = limit.min(max);
     }
-    let file = audio::read_audio(&args.file, limit, &target.provider.id)?;
+    let path = args
+        .file
+        .as_deref()
+        .ok_or_else(|| Error::usage("`--file` is required"))?;
+    let file = audio::read_audio(path, limit, &target.provider.id)?;
 
     let language = args
         .language

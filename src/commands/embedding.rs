@@ -197,7 +197,7 @@ struct EmbeddingProvider<'a> {
 
 /// f32 values as the shortest decimals that round-trip (`0.3`, not the
 /// `0.30000001192092896` a plain f32 -> f64 widening prints).
-fn as_json_numbers(vector: &[f32]) -> Vec<Value> {
+pub(crate) fn as_json_numbers(vector: &[f32]) -> Vec<Value> {
     vector
         .iter()
         .map(|x| {

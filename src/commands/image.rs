@@ -288,7 +288,11 @@ fn description_json(label: &str, success: &Success<String>) -> Value {
 }
 
 pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, Failure> {
-    let source = image_describe::source(&args.file)?;
+    let file = args
+        .file
+        .as_deref()
+        .ok_or_else(|| Error::usage("`--file` is required"))?;
+    let source = image_describe::source(file)?;
     let registry = ctx.registry()?;
     let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
     let prompt = args

@@ -5,7 +5,7 @@
 mod audio;
 mod config;
 mod doctor;
-mod embedding;
+pub(crate) mod embedding;
 mod image;
 mod infer;
 mod model;

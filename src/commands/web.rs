@@ -70,7 +70,11 @@ fn search_text(result: &web_search::SearchResult) -> String {
 }
 
 pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure> {
-    let url = web_fetch::parse_url(&args.url)?;
+    let url = args
+        .url
+        .as_deref()
+        .ok_or_else(|| Error::usage("`--url` is required"))?;
+    let url = web_fetch::parse_url(url)?;
     let settings = fetch_settings(ctx.config()?)?;
     let provider = web_fetch::selected_provider(args.provider.as_deref(), &settings)?;
     let request = FetchRequest {

@@ -496,3 +496,25 @@ async fn embeddings_in_batch() {
     assert_eq!(records[0]["outputs"].as_array().unwrap().len(), 1);
     assert_eq!(records[1]["outputs"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn wait_is_refused_with_via_direct_before_anything_is_sent() {
+    let server = MockServer::builder().start().await;
+    let env = env_for(&server, "");
+    let input = write_lines(&env, "in.jsonl", &[json!({"prompt": "x"})]);
+    let out = run_batch(&env, &input, &["--via", "direct", "--wait"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", out.stderr);
+    assert!(
+        errors[0].contains("--wait") && errors[0].contains("--via direct"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
