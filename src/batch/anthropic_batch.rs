@@ -65,7 +65,7 @@ pub fn valid_custom_id(id: &str) -> bool {
 
 /// `{base}/v1/messages/batches` (the same root rule as a single message).
 fn batches_url(endpoint: &Endpoint<'_>) -> String {
-    format!("{}/batches", anthropic::url(endpoint.base_url))
+    format!("{}/batches", anthropic::messages::url(endpoint.base_url))
 }
 
 /// Start a job; `requests` are `{custom_id, params}` objects.
@@ -145,7 +145,7 @@ fn outcome_of(result: Option<&Value>) -> Result<ChatResponse> {
             let message = result.and_then(|r| r.get("message")).ok_or_else(|| {
                 Error::provider(Reason::Format, "a succeeded result has no `message`")
             })?;
-            anthropic::parse_message(&message.to_string())
+            anthropic::messages::parse_message(&message.to_string())
         }
         "errored" => {
             // The error is the same `{type: "error", error: {type, message}}`
@@ -165,7 +165,7 @@ fn outcome_of(result: Option<&Value>) -> Result<ChatResponse> {
                 }
                 _ => json!({"type": "error", "error": {"message": "the request failed"}}),
             };
-            match anthropic::parse_message(&error.to_string()) {
+            match anthropic::messages::parse_message(&error.to_string()) {
                 Err(error) => Err(error),
                 Ok(_) => Err(Error::provider(Reason::Unknown, "the request failed")),
             }

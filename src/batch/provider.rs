@@ -494,7 +494,7 @@ fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Res
         BatchApi::OpenAi => {
             serde_json::to_value(openai_chat::body(&request, &resolved.provider.base_url))
         }
-        BatchApi::Anthropic => serde_json::to_value(crate::protocols::anthropic::body(&request)),
+        BatchApi::Anthropic => serde_json::to_value(crate::protocols::anthropic::messages::body(&request)),
         BatchApi::Gemini => serde_json::to_value(google_chat::body(&request)),
     };
     body.map_err(|error| Error::internal(format!("cannot encode a request: {error}")))
