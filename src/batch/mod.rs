@@ -1,11 +1,8 @@
 //! `--batch FILE`: run a leaf command once per line of a JSONL file, with a
 //! shared per-provider limiter, NDJSON records, resume and a summary.
 
-mod anthropic_batch;
-mod gemini_batch;
 pub mod input;
 pub mod limiter;
-mod openai_batch;
 mod provider;
 mod resume;
 mod runner;

@@ -11,9 +11,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::anthropic_batch as anthropic;
-use super::gemini_batch as gemini;
-use super::openai_batch::{self as openai, BatchObject};
 use super::sink::Sink;
 use super::summary::Summary;
 use super::{input, runner};
@@ -30,7 +27,10 @@ use crate::context::Context;
 use crate::envelope::{Envelope, Transport};
 use crate::error::{Error, Reason, Result};
 use crate::output::{self, Diagnostics};
+use crate::protocols::anthropic::batches as anthropic;
+use crate::protocols::google::batches as gemini;
 use crate::protocols::google::chat as google_chat;
+use crate::protocols::openai::batches::{self as openai, BatchObject};
 use crate::protocols::openai::chat as openai_chat;
 use crate::protocols::openai::embeddings as openai_embeddings;
 use crate::protocols::{ChatRequest, ChatResponse};
@@ -494,7 +494,9 @@ fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Res
         BatchApi::OpenAi => {
             serde_json::to_value(openai_chat::body(&request, &resolved.provider.base_url))
         }
-        BatchApi::Anthropic => serde_json::to_value(crate::protocols::anthropic::messages::body(&request)),
+        BatchApi::Anthropic => {
+            serde_json::to_value(crate::protocols::anthropic::messages::body(&request))
+        }
         BatchApi::Gemini => serde_json::to_value(google_chat::body(&request)),
     };
     body.map_err(|error| Error::internal(format!("cannot encode a request: {error}")))

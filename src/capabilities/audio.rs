@@ -140,6 +140,87 @@ pub async fn transcribe(
     Ok(text)
 }
 
+/// What `audio transcribe` takes from its flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub model: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+}
+
+/// Everything one transcription uses, from the flags, then the chosen
+/// `tools.media` entry, then `tools.media.audio`.
+pub struct Settings<'r> {
+    pub target: Resolved<'r>,
+    /// The provider's upload limit, lowered by `maxBytes`.
+    pub max_bytes: u64,
+    pub language: Option<String>,
+    pub prompt: Option<String>,
+    /// `providerOptions.<provider>` as query parameters.
+    pub query: Vec<(String, String)>,
+}
+
+impl<'r> Settings<'r> {
+    pub fn resolve(ctx: &'r Context, flags: Flags<'_>) -> Result<Settings<'r>> {
+        if let Some(model) = flags.model {
+            crate::registry::ModelRef::parse(model)?;
+        }
+        let (target, entry) = select(ctx, ctx.registry()?, flags.model)?;
+        let Some(protocol) = TranscriptionProtocol::for_provider(target.provider) else {
+            return Err(Error::usage(format!(
+                "provider `{}` has no transcription API",
+                target.provider.id
+            ))
+            .with_hint("`openclaw infer audio providers` lists the transcription providers"));
+        };
+        let section = audio_section(ctx)?.unwrap_or(&Value::Null);
+        let max_bytes = match section.get("maxBytes").and_then(Value::as_u64) {
+            Some(max) if max > 0 => protocol.size_limit().min(max),
+            _ => protocol.size_limit(),
+        };
+        let language = flags
+            .language
+            .or_else(|| entry.as_ref().and_then(|e| text_of(e, "language")))
+            .or_else(|| text_of(section, "language"))
+            .map(str::to_owned);
+        let prompt = flags
+            .prompt
+            .or_else(|| text_of(section, "prompt"))
+            .map(str::to_owned);
+        let query = section
+            .pointer(&format!("/providerOptions/{}", target.provider.id))
+            .and_then(Value::as_object)
+            .map(|options| {
+                options
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Settings {
+            target,
+            max_bytes,
+            language,
+            prompt,
+            query,
+        })
+    }
+
+    pub fn options(&self) -> TranscriptionOptions<'_> {
+        TranscriptionOptions {
+            model: &self.target.model.id,
+            language: self.language.as_deref(),
+            prompt: self.prompt.as_deref(),
+            query: self.query.clone(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Selection: `--model`, else the first configured `tools.media` audio entry,
 // else the first provider in AUTO_ORDER with a key.

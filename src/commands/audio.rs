@@ -17,68 +17,23 @@ use crate::cli::audio::AudioTranscribeArgs;
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
-use crate::protocols::TranscriptionOptions;
-use crate::registry::ModelRef;
 
 pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Report, Failure> {
-    if let Some(model) = args.model.as_deref() {
-        ModelRef::parse(model)?;
-    }
-    let registry = ctx.registry()?;
-    let (target, entry) = audio::select(ctx, registry, args.model.as_deref())?;
-    let Some(protocol) = TranscriptionProtocol::for_provider(target.provider) else {
-        return Err(Error::usage(format!(
-            "provider `{}` has no transcription API",
-            target.provider.id
-        ))
-        .with_hint("`openclaw infer audio providers` lists the transcription providers")
-        .into());
-    };
-    let section = audio::audio_section(ctx)?.cloned().unwrap_or(Value::Null);
-    let mut limit = protocol.size_limit();
-    if let Some(max) = section
-        .get("maxBytes")
-        .and_then(Value::as_u64)
-        .filter(|m| *m > 0)
-    {
-        limit = limit.min(max);
-    }
+    let settings = audio::Settings::resolve(
+        ctx,
+        audio::Flags {
+            model: args.model.as_deref(),
+            language: args.language.as_deref(),
+            prompt: args.prompt.as_deref(),
+        },
+    )?;
+    let target = &settings.target;
     let path = args
         .file
         .as_deref()
         .ok_or_else(|| Error::usage("`--file` is required"))?;
-    let file = audio::read_audio(path, limit, &target.provider.id)?;
-
-    let language = args
-        .language
-        .as_deref()
-        .or_else(|| entry.as_ref().and_then(|e| audio::text_of(e, "language")))
-        .or_else(|| audio::text_of(&section, "language"));
-    let prompt = args
-        .prompt
-        .as_deref()
-        .or_else(|| audio::text_of(&section, "prompt"));
-    let query = section
-        .pointer(&format!("/providerOptions/{}", target.provider.id))
-        .and_then(Value::as_object)
-        .map(|options| {
-            options
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let options = TranscriptionOptions {
-        model: &target.model.id,
-        language,
-        prompt,
-        query,
-    };
+    let file = audio::read_audio(path, settings.max_bytes, &target.provider.id)?;
+    let options = settings.options();
 
     let started = std::time::Instant::now();
     let mut envelope = Envelope::success("audio.transcribe", Transport::Local);
@@ -88,7 +43,7 @@ pub async fn transcribe(ctx: &Context, args: AudioTranscribeArgs) -> Result<Repo
         path: file.path.clone(),
         mime_type: file.mime_type.to_owned(),
     }];
-    match audio::transcribe(ctx, &target, &file, &options).await {
+    match audio::transcribe(ctx, target, &file, &options).await {
         Ok(text) => {
             envelope.outputs = vec![
                 json!({"path": file.path, "text": text, "mediaUrl": null, "kind": "audio.transcription"}),

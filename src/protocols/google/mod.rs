@@ -1,8 +1,10 @@
 //! Google's Gemini API (`generativelanguage.googleapis.com`): chat,
-//! embeddings, images (Gemini and Imagen) and video (Veo, understanding).
+//! embeddings, images (Gemini and Imagen), video (Veo, understanding) and
+//! batch mode.
 
 use super::KeyStyle;
 
+pub mod batches;
 pub mod chat;
 pub mod embeddings;
 pub mod images;

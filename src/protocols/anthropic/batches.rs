@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::API_VERSION;
 use crate::error::{Error, Reason, Result};
 use crate::http;
-use crate::protocols::anthropic::{self, API_VERSION};
 use crate::protocols::{self, ChatResponse, Endpoint, KeyStyle};
 
 const KEY: KeyStyle = KeyStyle::Header("x-api-key");
@@ -65,7 +65,7 @@ pub fn valid_custom_id(id: &str) -> bool {
 
 /// `{base}/v1/messages/batches` (the same root rule as a single message).
 fn batches_url(endpoint: &Endpoint<'_>) -> String {
-    format!("{}/batches", anthropic::messages::url(endpoint.base_url))
+    format!("{}/batches", super::messages::url(endpoint.base_url))
 }
 
 /// Start a job; `requests` are `{custom_id, params}` objects.
@@ -145,7 +145,7 @@ fn outcome_of(result: Option<&Value>) -> Result<ChatResponse> {
             let message = result.and_then(|r| r.get("message")).ok_or_else(|| {
                 Error::provider(Reason::Format, "a succeeded result has no `message`")
             })?;
-            anthropic::messages::parse_message(&message.to_string())
+            super::messages::parse_message(&message.to_string())
         }
         "errored" => {
             // The error is the same `{type: "error", error: {type, message}}`
@@ -165,7 +165,7 @@ fn outcome_of(result: Option<&Value>) -> Result<ChatResponse> {
                 }
                 _ => json!({"type": "error", "error": {"message": "the request failed"}}),
             };
-            match anthropic::messages::parse_message(&error.to_string()) {
+            match super::messages::parse_message(&error.to_string()) {
                 Err(error) => Err(error),
                 Ok(_) => Err(Error::provider(Reason::Unknown, "the request failed")),
             }

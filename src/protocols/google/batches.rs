@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::protocols::google::chat as google_chat;
-use crate::protocols::{self, ChatResponse, Endpoint, KeyStyle};
+use crate::protocols::{self, ChatResponse, Endpoint};
 
-const KEY: KeyStyle = KeyStyle::Header("x-goog-api-key");
+use super::KEY;
 
 /// A batch as the provider reports it: its name, state and, once it has
 /// finished, the inline responses.
