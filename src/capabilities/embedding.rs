@@ -140,6 +140,65 @@ fn configured(ctx: &Context) -> Result<(Option<String>, Option<String>)> {
     Ok((None, None))
 }
 
+/// What `embedding create` takes from its flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub provider: Option<&'a str>,
+    pub model: Option<&'a str>,
+}
+
+/// The checked engine one `embedding create` uses: a remote model whose
+/// provider speaks an embeddings API, or a local model directory that is
+/// there and loads in this build.
+pub enum Settings<'r> {
+    Remote(Box<Resolved<'r>>),
+    Local(PathBuf),
+}
+
+impl<'r> Settings<'r> {
+    pub fn resolve(ctx: &'r Context, flags: Flags<'_>) -> Result<Settings<'r>> {
+        if let Some(model) = flags.model {
+            ModelRef::parse(model)?;
+        }
+        match select(ctx, ctx.registry()?, flags.provider, flags.model)? {
+            Target::Remote(resolved) => {
+                if EmbeddingProtocol::for_provider(resolved.provider).is_none() {
+                    return Err(Error::usage(format!(
+                        "provider `{}` has no embeddings API",
+                        resolved.provider.id
+                    ))
+                    .with_hint(
+                        "`openclaw infer embedding providers` lists the embedding providers",
+                    ));
+                }
+                Ok(Settings::Remote(resolved))
+            }
+            Target::Local(dir) => Ok(Settings::Local(local_ready(dir)?)),
+        }
+    }
+
+    pub fn provider(&self) -> &str {
+        match self {
+            Settings::Remote(resolved) => &resolved.provider.id,
+            Settings::Local(_) => "local",
+        }
+    }
+}
+
+/// The local model directory, or the reason `local` cannot run here.
+pub fn local_ready(dir: Option<PathBuf>) -> Result<PathBuf> {
+    if !local_embedding::BUILT_IN {
+        return Err(local_embedding::not_built());
+    }
+    let dir = dir.ok_or_else(|| {
+        Error::usage("no `local` embedding model configured").with_hint(
+            "set `agents.defaults.memorySearch.local.modelPath` or OPENCLAW_LOCAL_EMBEDDING_MODEL to the model directory",
+        )
+    })?;
+    local_embedding::check(&dir)?;
+    Ok(dir)
+}
+
 /// Where the vectors come from.
 pub enum Target<'r> {
     Remote(Box<Resolved<'r>>),

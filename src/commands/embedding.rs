@@ -5,8 +5,6 @@
 //! (or `memory.search.*`), else a usable `local` model, else the first of
 //! openai, google, voyage, mistral with a key.
 
-use std::path::Path;
-
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -19,57 +17,25 @@ use crate::cli::embedding::EmbeddingCreateArgs;
 use crate::context::Context;
 use crate::engines::embedding as local_embedding;
 use crate::envelope::{Envelope, Timings, Transport};
-use crate::error::{Error, Result};
-use crate::registry::ModelRef;
-
-/// The local model directory, or the reason `local` cannot run here.
-fn local_ready(dir: Option<&Path>) -> Result<&Path> {
-    if !local_embedding::BUILT_IN {
-        return Err(local_embedding::not_built());
-    }
-    let dir = dir.ok_or_else(|| {
-        Error::usage("no `local` embedding model configured").with_hint(
-            "set `agents.defaults.memorySearch.local.modelPath` or OPENCLAW_LOCAL_EMBEDDING_MODEL to the model directory",
-        )
-    })?;
-    local_embedding::check(dir)?;
-    Ok(dir)
-}
+use crate::error::Result;
 
 pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, Failure> {
-    if let Some(model) = args.model.as_deref() {
-        ModelRef::parse(model)?;
-    }
-    let registry = ctx.registry()?;
-    let target = embedding::select(
+    let settings = embedding::Settings::resolve(
         ctx,
-        registry,
-        args.provider.as_deref(),
-        args.model.as_deref(),
+        embedding::Flags {
+            provider: args.provider.as_deref(),
+            model: args.model.as_deref(),
+        },
     )?;
-    let local_dir = match &target {
-        embedding::Target::Remote(resolved) => {
-            if EmbeddingProtocol::for_provider(resolved.provider).is_none() {
-                return Err(Error::usage(format!(
-                    "provider `{}` has no embeddings API",
-                    resolved.provider.id
-                ))
-                .with_hint("`openclaw infer embedding providers` lists the embedding providers")
-                .into());
-            }
-            None
-        }
-        embedding::Target::Local(dir) => Some(local_ready(dir.as_deref())?),
-    };
     let started = std::time::Instant::now();
     let mut envelope = Envelope::success("embedding.create", Transport::Local);
-    envelope.provider = Some(target.provider().to_owned());
-    let result = match (&target, local_dir) {
-        (_, Some(dir)) => {
+    envelope.provider = Some(settings.provider().to_owned());
+    let result = match &settings {
+        embedding::Settings::Local(dir) => {
             envelope.model = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             local_embedding::embed(dir, &args.texts).map(|vectors| (vectors, None))
         }
-        (embedding::Target::Remote(resolved), None) => {
+        embedding::Settings::Remote(resolved) => {
             envelope.model = Some(resolved.model.id.clone());
             embedding::create(ctx, resolved, &args.texts)
                 .await
@@ -80,9 +46,6 @@ pub async fn create(ctx: &Context, args: EmbeddingCreateArgs) -> Result<Report, 
                     });
                     (o.vectors, usage)
                 })
-        }
-        (embedding::Target::Local(_), None) => {
-            unreachable!("local targets always have a checked directory")
         }
     };
     match result {
@@ -143,7 +106,7 @@ pub fn providers(ctx: &Context) -> Result<Report> {
         outputs.push(row.to_value());
     }
     let local_dir = local_embedding::model_dir(ctx)?;
-    let local_error = local_ready(local_dir.as_deref()).err();
+    let local_error = embedding::local_ready(local_dir.clone()).err();
     let local_model = local_dir
         .as_ref()
         .and_then(|d| d.file_name())
