@@ -1,11 +1,12 @@
 //! `video.generate` (long-running provider jobs with fallbacks) and
 //! `video.describe` (Gemini or OpenAI-compatible chat with video input).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::fallback::{self, ChainFailure, Success};
 use super::provider_call::Connection;
-use crate::catalog::Api;
+use super::{deadline, media_models};
+use crate::catalog::{Api, ModelKind};
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::protocols::jobs::Poller;
@@ -124,6 +125,91 @@ pub struct GeneratedVideo {
     pub mime_type: &'static str,
     pub job_id: String,
     pub ignored: Vec<String>,
+}
+
+/// Without `--timeout-ms` or `mediaModels.video.timeoutMs`.
+const DEFAULT_GENERATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Without `agents.defaults.mediaMaxMb`.
+const DEFAULT_MAX_MB: f64 = 16.0;
+
+/// What one `video generate` uses: the candidates in order, the download
+/// cap and the run's time limit.
+pub struct GenerateSettings<'r> {
+    pub candidates: Vec<Resolved<'r>>,
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+impl<'r> GenerateSettings<'r> {
+    pub fn resolve(
+        ctx: &'r Context,
+        model: Option<&str>,
+        timeout_ms: Option<u64>,
+    ) -> Result<GenerateSettings<'r>> {
+        let selection =
+            media_models::select(ctx, ctx.registry()?, model, ModelKind::Video, |provider| {
+                VideoFamily::of(provider).is_some()
+            })?;
+        let max_mb = ctx
+            .config()?
+            .agents
+            .defaults
+            .media_max_mb
+            .filter(|mb| *mb > 0.0)
+            .unwrap_or(DEFAULT_MAX_MB);
+        Ok(GenerateSettings {
+            candidates: selection.candidates,
+            max_bytes: (max_mb * 1024.0 * 1024.0) as usize,
+            timeout: deadline::bounded(
+                timeout_ms,
+                selection.configured_timeout,
+                DEFAULT_GENERATE_TIMEOUT,
+            ),
+        })
+    }
+}
+
+/// What one `video describe` uses: the model and the run's deadline.
+pub struct DescribeSettings<'r> {
+    pub candidate: Resolved<'r>,
+    pub deadline: Option<Instant>,
+}
+
+impl<'r> DescribeSettings<'r> {
+    /// `--model`, else Gemini's default chat model when it has a key
+    /// (Gemini reads video natively).
+    pub fn resolve(ctx: &'r Context, model: Option<&str>) -> Result<DescribeSettings<'r>> {
+        let registry = ctx.registry()?;
+        let candidate = match model {
+            Some(reference) => registry.resolve(reference, ModelKind::Chat)?,
+            None => {
+                let profiles = ctx.profiles()?;
+                let google = registry
+                    .providers
+                    .iter()
+                    .find(|p| p.id == "google" && crate::auth::lookup(p, profiles).is_some());
+                match google {
+                    Some(provider) => registry.default_for(&provider.id, ModelKind::Chat)?,
+                    None => {
+                        return Err(Error::usage("no video-capable model given")
+                            .with_hint("pass `--model <provider/model>` (a Gemini model, or an OpenAI-compatible server that accepts video), or set GEMINI_API_KEY"));
+                    }
+                }
+            }
+        };
+        if describe_route(candidate.provider).is_none() {
+            return Err(Error::unsupported(format!(
+                "provider `{}` ({}) does not take video input in this build",
+                candidate.provider.id,
+                candidate.provider.api.as_str()
+            ))
+            .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts"));
+        }
+        Ok(DescribeSettings {
+            candidate,
+            deadline: deadline::deadline(None, deadline::agent_timeout(ctx)?, None),
+        })
+    }
 }
 
 pub async fn generate<'r>(

@@ -11,19 +11,14 @@ use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth;
 use crate::capabilities::video::{self, VideoFamily, VideoHints};
-use crate::capabilities::{deadline, media_models};
 use crate::catalog::ModelKind;
 use crate::cli::common::StreamFormat;
 use crate::cli::video::{VideoDescribeArgs, VideoGenerateArgs};
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::media;
 use crate::output;
-
-/// Without `--timeout-ms` or `mediaModels.video.timeoutMs`.
-const DEFAULT_VIDEO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-const DEFAULT_MAX_MB: f64 = 16.0;
 
 pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, Failure> {
     let hints = VideoHints {
@@ -36,29 +31,9 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
         audio: args.audio,
         watermark: args.watermark,
     };
-    let registry = ctx.registry()?;
-    let selection = media_models::select(
-        ctx,
-        registry,
-        args.model.as_deref(),
-        ModelKind::Video,
-        |provider| VideoFamily::of(provider).is_some(),
-    )?;
-    let max_mb = ctx
-        .config()?
-        .agents
-        .defaults
-        .media_max_mb
-        .filter(|mb| *mb > 0.0)
-        .unwrap_or(DEFAULT_MAX_MB);
-    let max_bytes = (max_mb * 1024.0 * 1024.0) as usize;
-    let timeout = deadline::bounded(
-        args.timeout_ms,
-        selection.configured_timeout,
-        DEFAULT_VIDEO_TIMEOUT,
-    );
+    let settings = video::GenerateSettings::resolve(ctx, args.model.as_deref(), args.timeout_ms)?;
     let started = Instant::now();
-    let deadline = started + timeout;
+    let deadline = started + settings.timeout;
 
     let json_lines = args.stream == Some(StreamFormat::Json);
     if json_lines {
@@ -85,11 +60,11 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
     };
     let result = video::generate(
         ctx,
-        &selection.candidates,
+        &settings.candidates,
         &args.prompt,
         &hints,
         Some(deadline),
-        max_bytes,
+        settings.max_bytes,
         &mut on_status,
     )
     .await;
@@ -146,36 +121,10 @@ pub async fn generate(ctx: &Context, args: VideoGenerateArgs) -> Result<Report, 
 
 pub async fn describe(ctx: &Context, args: VideoDescribeArgs) -> Result<Report, Failure> {
     let file = video::read_video(&args.file)?;
-    let registry = ctx.registry()?;
-    let candidate = match args.model.as_deref() {
-        Some(reference) => registry.resolve(reference, ModelKind::Chat)?,
-        None => {
-            // Gemini reads video natively: its default chat model when keyed.
-            let profiles = ctx.profiles()?;
-            let google = registry
-                .providers
-                .iter()
-                .find(|p| p.id == "google" && auth::lookup(p, profiles).is_some());
-            match google {
-                Some(provider) => registry.default_for(&provider.id, ModelKind::Chat)?,
-                None => {
-                    return Err(Error::usage("no video-capable model given")
-                        .with_hint("pass `--model <provider/model>` (a Gemini model, or an OpenAI-compatible server that accepts video), or set GEMINI_API_KEY")
-                        .into());
-                }
-            }
-        }
-    };
-    if video::describe_route(candidate.provider).is_none() {
-        return Err(Error::unsupported(format!(
-            "provider `{}` ({}) does not take video input in this build",
-            candidate.provider.id,
-            candidate.provider.api.as_str()
-        ))
-        .with_hint("use a Gemini model (`google/...`) or an OpenAI-compatible server that accepts `video_url` parts")
-        .into());
-    }
-    let deadline = deadline::deadline(None, deadline::agent_timeout(ctx)?, None);
+    let video::DescribeSettings {
+        candidate,
+        deadline,
+    } = video::DescribeSettings::resolve(ctx, args.model.as_deref())?;
     let mut envelope = Envelope::success("video.describe", Transport::Local);
     envelope.inputs = vec![Input {
         path: file.path.clone(),
