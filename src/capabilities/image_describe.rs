@@ -22,6 +22,36 @@ pub const MAX_REMOTE_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 pub const DEFAULT_PROMPT: &str = "Describe this image in detail: the subject, setting, any visible \
 text, and anything notable.";
 
+/// What `image describe` and `describe-many` take from their flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub model: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// What one description run uses: the candidates in order, the prompt and
+/// the deadline (`--timeout-ms`, else the agent's timeout).
+pub struct Settings<'r, 'f> {
+    pub candidates: Vec<Resolved<'r>>,
+    pub prompt: &'f str,
+    pub deadline: Option<Instant>,
+}
+
+impl<'r, 'f> Settings<'r, 'f> {
+    pub fn resolve(ctx: &'r Context, flags: Flags<'f>) -> Result<Settings<'r, 'f>> {
+        Ok(Settings {
+            candidates: candidates(ctx, ctx.registry()?, flags.model)?,
+            prompt: flags.prompt.unwrap_or(DEFAULT_PROMPT),
+            deadline: super::deadline::deadline(
+                flags.timeout_ms,
+                super::deadline::agent_timeout(ctx)?,
+                None,
+            ),
+        })
+    }
+}
+
 /// `--model` first, then `imageModel.fallbacks`; without `--model`, the
 /// configured `imageModel` chain. Every candidate must take image input.
 pub fn candidates<'r>(

@@ -2,10 +2,12 @@
 //! drop the hints it cannot honour (reported as `ignoredOverrides`), and
 //! try candidates in order until one returns images.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::fallback::{self, ChainFailure, Success};
 use super::provider_call::Connection;
+use super::{deadline, media_models};
+use crate::catalog::ModelKind;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::media::{self, ImageFile};
@@ -14,6 +16,35 @@ use crate::protocols::{fal, google, huggingface, openai, openrouter, xai};
 use crate::registry::{Provider, Resolved};
 
 pub use crate::catalog::ImageFamily;
+
+/// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
+/// gives up after this long (the slowest hosted backends need minutes).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What one `image generate`/`edit` uses: the candidates in order and the
+/// deadline.
+pub struct Settings<'r> {
+    pub candidates: Vec<Resolved<'r>>,
+    pub deadline: Instant,
+}
+
+impl<'r> Settings<'r> {
+    pub fn resolve(
+        ctx: &'r Context,
+        model: Option<&str>,
+        timeout_ms: Option<u64>,
+    ) -> Result<Settings<'r>> {
+        let selection =
+            media_models::select(ctx, ctx.registry()?, model, ModelKind::Image, |provider| {
+                ImageFamily::of(provider).is_some()
+            })?;
+        let timeout = deadline::bounded(timeout_ms, selection.configured_timeout, DEFAULT_TIMEOUT);
+        Ok(Settings {
+            candidates: selection.candidates,
+            deadline: Instant::now() + timeout,
+        })
+    }
+}
 
 /// A hint as the user gave it, named as in `ignoredOverrides`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

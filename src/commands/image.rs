@@ -1,7 +1,7 @@
 //! `infer image ...`: generate, edit, describe, describe-many, providers.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -12,20 +12,17 @@ use crate::auth;
 use crate::capabilities::fallback::Success;
 use crate::capabilities::image_describe::{self, Source};
 use crate::capabilities::image_generate::{self, Hints, ImageFamily};
-use crate::capabilities::{deadline, media_models};
+use crate::capabilities::media_models;
 use crate::catalog::ModelKind;
 use crate::cli::image::{
-    ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs, ImageOptions,
+    DescribeOptions, ImageDescribeArgs, ImageDescribeManyArgs, ImageEditArgs, ImageGenerateArgs,
+    ImageOptions,
 };
 use crate::context::Context;
 use crate::envelope::{Envelope, Input, Timings, Transport};
 use crate::error::{Error, Result};
 use crate::media;
 use crate::registry::Resolved;
-
-/// Without `--timeout-ms` or `mediaModels.image.timeoutMs`, a generation
-/// gives up after this long (the slowest hosted backends need minutes).
-const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Most images one run asks for (providers cap lower; 4 is common).
 const MAX_COUNT: u32 = 10;
@@ -82,20 +79,8 @@ async fn run_generation(
         ))
         .into());
     }
-    let registry = ctx.registry()?;
-    let selection = media_models::select(
-        ctx,
-        registry,
-        options.model.as_deref(),
-        ModelKind::Image,
-        |provider| ImageFamily::of(provider).is_some(),
-    )?;
-    let deadline = Instant::now()
-        + deadline::bounded(
-            options.timeout_ms,
-            selection.configured_timeout,
-            DEFAULT_IMAGE_TIMEOUT,
-        );
+    let settings =
+        image_generate::Settings::resolve(ctx, options.model.as_deref(), options.timeout_ms)?;
     let started = Instant::now();
 
     let mut envelope = Envelope::success(capability, Transport::Local);
@@ -108,11 +93,11 @@ async fn run_generation(
         .collect();
     let result = image_generate::generate(
         ctx,
-        &selection.candidates,
+        &settings.candidates,
         prompt,
         inputs,
         &hints,
-        Some(deadline),
+        Some(settings.deadline),
     )
     .await;
     let success = match result {
@@ -268,12 +253,12 @@ struct ImageProvider<'a> {
     env_vars: &'a [String],
 }
 
-fn describe_deadline(ctx: &Context, timeout_ms: Option<u64>) -> Result<Option<Instant>> {
-    Ok(deadline::deadline(
-        timeout_ms,
-        deadline::agent_timeout(ctx)?,
-        None,
-    ))
+fn describe_flags(options: &DescribeOptions) -> image_describe::Flags<'_> {
+    image_describe::Flags {
+        model: options.model.as_deref(),
+        prompt: options.prompt.as_deref(),
+        timeout_ms: options.timeout_ms,
+    }
 }
 
 fn description_json(label: &str, success: &Success<String>) -> Value {
@@ -293,14 +278,11 @@ pub async fn describe(ctx: &Context, args: ImageDescribeArgs) -> Result<Report, 
         .as_deref()
         .ok_or_else(|| Error::usage("`--file` is required"))?;
     let source = image_describe::source(file)?;
-    let registry = ctx.registry()?;
-    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
-    let prompt = args
-        .options
-        .prompt
-        .as_deref()
-        .unwrap_or(image_describe::DEFAULT_PROMPT);
-    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let image_describe::Settings {
+        candidates,
+        prompt,
+        deadline,
+    } = image_describe::Settings::resolve(ctx, describe_flags(&args.options))?;
     let mut envelope = Envelope::success("image.describe", Transport::Local);
     if let Source::Local(image) = &source {
         envelope.inputs = vec![Input {
@@ -364,14 +346,11 @@ pub async fn describe_many(ctx: &Context, args: ImageDescribeManyArgs) -> Result
         .iter()
         .map(|file| image_describe::source(file))
         .collect::<Result<Vec<_>>>()?;
-    let registry = ctx.registry()?;
-    let candidates = image_describe::candidates(ctx, registry, args.options.model.as_deref())?;
-    let prompt = args
-        .options
-        .prompt
-        .as_deref()
-        .unwrap_or(image_describe::DEFAULT_PROMPT);
-    let deadline = describe_deadline(ctx, args.options.timeout_ms)?;
+    let image_describe::Settings {
+        candidates,
+        prompt,
+        deadline,
+    } = image_describe::Settings::resolve(ctx, describe_flags(&args.options))?;
     let concurrency = ctx.concurrency(args.concurrency)?;
     if args.together {
         return describe_together(ctx, &candidates, &sources, prompt, deadline).await;
