@@ -337,6 +337,36 @@ fn empty_answer(response: &protocols::ChatResponse, thinking: Option<ThinkingLev
     }
 }
 
+/// What `model run` takes from its flags for choosing and timing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub model: Option<&'a str>,
+    pub no_fallback: bool,
+    pub timeout_ms: Option<u64>,
+}
+
+/// The candidates one run tries, in order, and its deadline
+/// (`--timeout-ms`, else the agent's timeout).
+pub struct Settings<'r> {
+    pub candidates: Vec<Resolved<'r>>,
+    pub deadline: Option<Instant>,
+}
+
+impl<'r> Settings<'r> {
+    pub fn resolve(ctx: &'r Context, flags: Flags<'_>) -> Result<Settings<'r>> {
+        let mut candidates = candidates(ctx, ctx.registry()?, flags.model)?;
+        if flags.no_fallback {
+            candidates.truncate(1);
+        }
+        let deadline =
+            super::deadline::deadline(flags.timeout_ms, super::deadline::agent_timeout(ctx)?, None);
+        Ok(Settings {
+            candidates,
+            deadline,
+        })
+    }
+}
+
 /// `--model` alone when given (a smoke test runs exactly that model);
 /// otherwise the configured primary followed by its fallbacks.
 pub fn candidates<'r>(

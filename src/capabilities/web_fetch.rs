@@ -77,6 +77,12 @@ pub struct FetchResult {
 }
 
 /// The provider a fetch uses: `--provider`, else `tools.web.fetch.provider`, else built-in.
+/// `web fetch`'s one setting beyond the request: the provider, from
+/// `--provider`, else `tools.web.fetch`.
+pub fn resolve_provider(ctx: &Context, flag: Option<&str>) -> Result<FetchProvider> {
+    selected_provider(flag, &fetch_settings(ctx.config()?)?)
+}
+
 pub fn selected_provider(flag: Option<&str>, settings: &FetchSettings) -> Result<FetchProvider> {
     if let Some(flag) = flag {
         return FetchProvider::parse(flag).ok_or_else(|| {

@@ -125,6 +125,30 @@ pub fn setup(config: &Config, id: &'static str) -> Result<ProviderSetup> {
     })
 }
 
+/// What one `web search` uses: the provider and the result count, from
+/// the flags and `tools.web.search`.
+pub struct Settings {
+    pub selection: Selection,
+    pub limit: usize,
+}
+
+impl Settings {
+    pub fn resolve(ctx: &Context, provider: Option<&str>, limit: Option<u64>) -> Result<Settings> {
+        let config = ctx.config()?;
+        let settings = search_settings(config)?;
+        if settings.enabled == Some(false) {
+            return Err(Error::config(
+                "web search is turned off by `tools.web.search.enabled: false`",
+            ));
+        }
+        let limit = self::limit(limit, &settings)?;
+        Ok(Settings {
+            selection: select(config, &settings, provider)?,
+            limit,
+        })
+    }
+}
+
 pub struct Selection {
     pub provider: ProviderSetup,
 }

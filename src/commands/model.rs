@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
 use crate::auth::{self, Source};
-use crate::capabilities::deadline;
 use crate::capabilities::model_run::{self, RunEvent, RunRequest};
 use crate::capabilities::structured::OutputSchema;
 use crate::catalog::ModelKind;
@@ -54,12 +53,17 @@ pub async fn run(
             mime_type: image.mime_type.to_owned(),
         })
         .collect();
-    let registry = ctx.registry()?;
-    let mut candidates = model_run::candidates(ctx, registry, args.model.as_deref())?;
-    if args.no_fallback {
-        candidates.truncate(1);
-    }
-    let deadline = deadline::deadline(args.timeout_ms, deadline::agent_timeout(ctx)?, None);
+    let model_run::Settings {
+        candidates,
+        deadline,
+    } = model_run::Settings::resolve(
+        ctx,
+        model_run::Flags {
+            model: args.model.as_deref(),
+            no_fallback: args.no_fallback,
+            timeout_ms: args.timeout_ms,
+        },
+    )?;
     let request = RunRequest {
         prompt: &prompt,
         images: &images,

@@ -20,15 +20,8 @@ pub async fn search(
     args: WebSearchArgs,
 ) -> Result<Report, Failure> {
     let query = args.query.trim().to_owned();
-    let config = ctx.config()?;
-    let settings = search_settings(config)?;
-    if settings.enabled == Some(false) {
-        return Err(
-            Error::config("web search is turned off by `tools.web.search.enabled: false`").into(),
-        );
-    }
-    let limit = web_search::limit(args.limit, &settings)?;
-    let selection = web_search::select(config, &settings, args.provider.as_deref())?;
+    let web_search::Settings { selection, limit } =
+        web_search::Settings::resolve(ctx, args.provider.as_deref(), args.limit)?;
     let provider = selection.provider.id;
     match web_search::run(ctx, &selection, &query, limit).await {
         Ok(outcome) => {
@@ -75,8 +68,7 @@ pub async fn fetch(ctx: &Context, args: WebFetchArgs) -> Result<Report, Failure>
         .as_deref()
         .ok_or_else(|| Error::usage("`--url` is required"))?;
     let url = web_fetch::parse_url(url)?;
-    let settings = fetch_settings(ctx.config()?)?;
-    let provider = web_fetch::selected_provider(args.provider.as_deref(), &settings)?;
+    let provider = web_fetch::resolve_provider(ctx, args.provider.as_deref())?;
     let request = FetchRequest {
         url: &url,
         format: args.format,
