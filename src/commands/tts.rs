@@ -12,21 +12,18 @@ use serde_json::{Value, json};
 
 use super::providers::{self, ProviderRow};
 use super::{Failure, Report};
-use crate::capabilities::tts::{self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState};
+use crate::capabilities::tts::{
+    self, SpeechProtocol, SpeechRequest, TtsConfig, TtsState, normalize,
+};
 use crate::cli::tts::{
     TtsCommand, TtsConvertArgs, TtsSetPersonaArgs, TtsSetProviderArgs, TtsVoicesArgs,
 };
 use crate::context::Context;
 use crate::envelope::{Envelope, Timings, Transport};
 use crate::error::{Error, Result};
-use crate::registry::ModelRef;
 
 /// Channels whose voice notes want Ogg/Opus.
 const VOICE_NOTE_CHANNELS: [&str; 4] = ["telegram", "whatsapp", "matrix", "feishu"];
-
-fn normalize(id: &str) -> String {
-    id.trim().to_ascii_lowercase()
-}
 
 /// Whether this `tts` leaf runs on the gateway: `--gateway` forces it,
 /// `--local` forbids it, and `status` goes there by default when a
@@ -82,39 +79,16 @@ pub async fn on_gateway(ctx: &Context, command: &TtsCommand) -> Result<Report, F
 }
 
 pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Failure> {
-    let config = TtsConfig::load(ctx)?;
-    if let Some(limit) = config.max_text_length.filter(|l| *l > 0) {
-        let length = args.text.chars().count();
-        if length > limit {
-            return Err(Error::usage(format!(
-                "`--text` is {length} characters; `messages.tts.maxTextLength` allows {limit}"
-            ))
-            .into());
-        }
-    }
-    let model_ref = args.model.as_deref().map(ModelRef::parse).transpose()?;
-    let state = TtsState::load(&TtsState::path(ctx))?;
-    let persona = tts::active_persona(&config, &state)?;
-    let provider = match (&model_ref, args.provider.as_deref()) {
-        (Some(model), Some(flag)) if normalize(flag) != normalize(&model.provider) => {
-            return Err(Error::usage(format!(
-                "`--provider {flag}` disagrees with `--model {}` (provider `{}`)",
-                args.model.as_deref().unwrap_or_default(),
-                model.provider
-            ))
-            .with_hint("drop one of the two flags, or make them name the same provider")
-            .into());
-        }
-        (Some(model), _) => normalize(&model.provider),
-        (None, Some(flag)) => normalize(flag),
-        (None, None) => match persona.and_then(|(_, p)| p.provider.as_deref()) {
-            Some(provider) => normalize(provider),
-            None => tts::active_provider(ctx, &config, &state)?.0,
+    let settings = tts::Settings::resolve(
+        ctx,
+        tts::Flags {
+            text: &args.text,
+            provider: args.provider.as_deref(),
+            model: args.model.as_deref(),
+            voice: args.voice.as_deref(),
         },
-    };
-    let registry = ctx.registry()?;
-    let protocol = SpeechProtocol::for_provider(registry, &provider)
-        .ok_or_else(|| tts::unknown_speech_provider(&provider))?;
+    )?;
+    let (provider, protocol) = (&settings.provider, settings.protocol);
 
     let voice_note = args
         .channel
@@ -128,23 +102,15 @@ pub async fn convert(ctx: &Context, args: TtsConvertArgs) -> Result<Report, Fail
     let started = std::time::Instant::now();
     let mut envelope = Envelope::success("tts.convert", Transport::Local);
     envelope.provider = Some(provider.clone());
-    envelope.model = model_ref.as_ref().map(|m| m.model.clone());
+    envelope.model = settings.model_flag.clone();
     let request = SpeechRequest {
-        provider: &provider,
-        // A persona fills in what the flags leave open, for its own provider only.
-        model: model_ref
-            .as_ref()
-            .map(|m| m.model.as_str())
-            .or(persona_for(persona, &provider).and_then(|p| p.model.as_deref())),
-        voice: args
-            .voice
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .or(persona_for(persona, &provider).and_then(|p| p.voice.as_deref())),
+        provider,
+        model: settings.model.as_deref(),
+        voice: settings.voice.as_deref(),
         text: &args.text,
         format: &format,
     };
-    let speech = match tts::synthesize(ctx, &config, &request).await {
+    let speech = match tts::synthesize(ctx, &settings.config, &request).await {
         Ok(speech) => speech,
         Err(error) => {
             return Err(Failure::with(error, envelope));
@@ -355,17 +321,6 @@ struct SpeechProvider {
 
 /// The persona's settings when they apply to `provider` (a persona without
 /// a provider applies to whichever is used).
-fn persona_for<'p>(
-    persona: Option<(&str, &'p tts::Persona)>,
-    provider: &str,
-) -> Option<&'p tts::Persona> {
-    persona.map(|(_, p)| p).filter(|p| {
-        p.provider
-            .as_deref()
-            .is_none_or(|own| normalize(own) == provider)
-    })
-}
-
 pub fn personas(ctx: &Context) -> Result<Report> {
     let config = TtsConfig::load(ctx)?;
     let state = TtsState::load(&TtsState::path(ctx))?;

@@ -18,7 +18,7 @@ use crate::catalog::ModelKind;
 use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::protocols::{Endpoint, elevenlabs, openai};
-use crate::registry::Registry;
+use crate::registry::{ModelRef, Registry};
 
 mod config;
 mod state;
@@ -62,6 +62,100 @@ pub fn mime_for(format: &str) -> &'static str {
         "wav" => "audio/wav",
         _ => "audio/L16",
     }
+}
+
+/// What `tts convert` takes from its flags for choosing a provider.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub text: &'a str,
+    pub provider: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub voice: Option<&'a str>,
+}
+
+/// What one conversion uses: `messages.tts`, the provider (the flags, else
+/// the active persona's, else the saved or configured one) and its
+/// protocol, and the model and voice (the flags, else the persona's when
+/// it is for this provider).
+pub struct Settings {
+    pub config: TtsConfig,
+    pub provider: String,
+    pub protocol: SpeechProtocol,
+    /// `--model`'s model id alone.
+    pub model_flag: Option<String>,
+    pub model: Option<String>,
+    pub voice: Option<String>,
+}
+
+impl Settings {
+    pub fn resolve(ctx: &Context, flags: Flags<'_>) -> Result<Settings> {
+        let config = TtsConfig::load(ctx)?;
+        if let Some(limit) = config.max_text_length.filter(|l| *l > 0) {
+            let length = flags.text.chars().count();
+            if length > limit {
+                return Err(Error::usage(format!(
+                    "`--text` is {length} characters; `messages.tts.maxTextLength` allows {limit}"
+                )));
+            }
+        }
+        let model_ref = flags.model.map(ModelRef::parse).transpose()?;
+        let state = TtsState::load(&TtsState::path(ctx))?;
+        let persona = active_persona(&config, &state)?;
+        let provider = match (&model_ref, flags.provider) {
+            (Some(model), Some(flag)) if normalize(flag) != normalize(&model.provider) => {
+                return Err(Error::usage(format!(
+                    "`--provider {flag}` disagrees with `--model {}` (provider `{}`)",
+                    flags.model.unwrap_or_default(),
+                    model.provider
+                ))
+                .with_hint("drop one of the two flags, or make them name the same provider"));
+            }
+            (Some(model), _) => normalize(&model.provider),
+            (None, Some(flag)) => normalize(flag),
+            (None, None) => match persona.and_then(|(_, p)| p.provider.as_deref()) {
+                Some(provider) => normalize(provider),
+                None => active_provider(ctx, &config, &state)?.0,
+            },
+        };
+        let protocol = SpeechProtocol::for_provider(ctx.registry()?, &provider)
+            .ok_or_else(|| unknown_speech_provider(&provider))?;
+        // A persona fills in what the flags leave open, for its own provider only.
+        let persona = persona_for(persona, &provider);
+        let model_flag = model_ref.map(|m| m.model);
+        let model = model_flag
+            .clone()
+            .or_else(|| persona.and_then(|p| p.model.clone()));
+        let voice = flags
+            .voice
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned)
+            .or_else(|| persona.and_then(|p| p.voice.clone()));
+        Ok(Settings {
+            config,
+            provider,
+            protocol,
+            model_flag,
+            model,
+            voice,
+        })
+    }
+}
+
+/// Provider ids as the config and flags may spell them.
+pub fn normalize(id: &str) -> String {
+    id.trim().to_ascii_lowercase()
+}
+
+/// The active persona when it is for `provider` (or names none).
+pub fn persona_for<'p>(
+    persona: Option<(&str, &'p Persona)>,
+    provider: &str,
+) -> Option<&'p Persona> {
+    persona.map(|(_, p)| p).filter(|p| {
+        p.provider
+            .as_deref()
+            .is_none_or(|own| normalize(own) == provider)
+    })
 }
 
 /// What `tts convert` asks for.
