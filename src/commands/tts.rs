@@ -374,9 +374,7 @@ pub fn set_persona(ctx: &Context, args: &TtsSetPersonaArgs) -> Result<Report> {
         (None, false) => return Err(Error::usage("pass `--persona ID` or `--off`")),
     };
     let path = TtsState::path(ctx);
-    let mut state = TtsState::load(&path)?;
-    state.persona = Some(chosen.clone());
-    state.save(&path)?;
+    TtsState::update(&path, |state| state.persona = Some(chosen.clone()))?;
     let persona = (!chosen.is_empty()).then_some(chosen);
     let text = match &persona {
         Some(id) => format!("speech persona: {id}\n"),
@@ -415,9 +413,7 @@ pub fn status(ctx: &Context) -> Result<Report> {
 
 pub fn set_enabled(ctx: &Context, enabled: bool) -> Result<Report> {
     let path = TtsState::path(ctx);
-    let mut state = TtsState::load(&path)?;
-    state.enabled = Some(enabled);
-    state.save(&path)?;
+    TtsState::update(&path, |state| state.enabled = Some(enabled))?;
     let capability = if enabled { "tts.enable" } else { "tts.disable" };
     let value = json!({"enabled": enabled, "statePath": path.display().to_string()});
     let text = format!("speech {}\n", if enabled { "enabled" } else { "disabled" });
@@ -437,9 +433,7 @@ pub fn set_provider(ctx: &Context, args: &TtsSetProviderArgs) -> Result<Report> 
         return Err(tts::unknown_speech_provider(&provider));
     }
     let path = TtsState::path(ctx);
-    let mut state = TtsState::load(&path)?;
-    state.provider = Some(provider.clone());
-    state.save(&path)?;
+    TtsState::update(&path, |state| state.provider = Some(provider.clone()))?;
     let value = json!({"provider": provider, "statePath": path.display().to_string()});
     let mut envelope =
         Envelope::success("tts.set-provider", Transport::Local).with_outputs(vec![value]);

@@ -165,6 +165,42 @@ fn twenty_concurrent_config_sets_keep_every_key() {
 }
 
 #[test]
+fn concurrent_tts_state_changes_all_take_effect() {
+    let env = TestEnv::new();
+    let state = env.state_dir().join("tts-state.json");
+    for round in 0..6 {
+        let _ = std::fs::remove_file(&state);
+        let commands: [&[&str]; 3] = [
+            &["infer", "tts", "disable"],
+            &["infer", "tts", "set-provider", "--provider", "openai"],
+            &["infer", "tts", "set-persona", "--off"],
+        ];
+        let children: Vec<_> = commands
+            .iter()
+            .map(|args| {
+                env.std_command(args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{output:?}");
+        }
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        assert_eq!(
+            saved,
+            serde_json::json!({"enabled": false, "provider": "openai", "persona": ""}),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
 fn twelve_parallel_logins_keep_every_profile() {
     let env = TestEnv::new();
     let providers: String = (0..12)

@@ -41,7 +41,17 @@ impl TtsState {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// Load, change and save under the state file's lock, so two commands
+    /// run at once both take effect.
+    pub fn update(path: &Path, change: impl FnOnce(&mut TtsState)) -> Result<()> {
+        crate::config::lock::with_lock(path, || {
+            let mut state = TtsState::load(path)?;
+            change(&mut state);
+            state.save(path)
+        })
+    }
+
+    fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("state serializes") + "\n";
         crate::media::write_atomic(path, text.as_bytes(), Some(0o600))
     }
