@@ -203,24 +203,22 @@ pub async fn synthesize(
                 deadline,
                 guard: None,
             };
+            // The request, then `messages.tts.providers.<id>`, then the
+            // catalog's default model and the API's example voice.
+            let (catalog_id, default_voice) = match protocol {
+                SpeechProtocol::OpenAi => (request.provider, OPENAI_DEFAULT_VOICE),
+                _ => ("elevenlabs", ELEVENLABS_DEFAULT_VOICE),
+            };
+            let model = match request.model.or(settings.model()) {
+                Some(model) => model.to_owned(),
+                None => registry.default_for(catalog_id, ModelKind::Tts)?.model.id,
+            };
+            let voice = request
+                .voice
+                .or(settings.voice())
+                .unwrap_or(default_voice)
+                .to_owned();
             if protocol == SpeechProtocol::OpenAi {
-                let model = request
-                    .model
-                    .or(settings.model())
-                    .map(str::to_owned)
-                    .map_or_else(
-                        || {
-                            registry
-                                .default_for(request.provider, ModelKind::Tts)
-                                .map(|r| r.model.id)
-                        },
-                        Ok,
-                    )?;
-                let voice = request
-                    .voice
-                    .or(settings.voice())
-                    .unwrap_or(OPENAI_DEFAULT_VOICE)
-                    .to_owned();
                 let wire_format = if request.format == "ogg" {
                     "opus"
                 } else {
@@ -240,23 +238,6 @@ pub async fn synthesize(
                     voice,
                 })
             } else {
-                let model = request
-                    .model
-                    .or(settings.model())
-                    .map(str::to_owned)
-                    .map_or_else(
-                        || {
-                            registry
-                                .default_for("elevenlabs", ModelKind::Tts)
-                                .map(|r| r.model.id)
-                        },
-                        Ok,
-                    )?;
-                let voice = request
-                    .voice
-                    .or(settings.voice())
-                    .unwrap_or(ELEVENLABS_DEFAULT_VOICE)
-                    .to_owned();
                 let output_format = match request.format {
                     "mp3" => "mp3_44100_128",
                     "wav" | "pcm" => "pcm_22050",
