@@ -113,6 +113,55 @@ fn mask_all<'t>(text: &'t str, secrets: &[String]) -> Cow<'t, str> {
     out
 }
 
+/// Masking for text printed piece by piece (streamed deltas): a secret
+/// split across two pieces must still be masked, so the tail of what came
+/// so far that could be the start of a secret waits for the next piece.
+#[derive(Debug, Default)]
+pub struct SplitGuard {
+    held: String,
+}
+
+impl SplitGuard {
+    /// What of `piece` (and the tail held back before it) can be shown
+    /// now, with whole secrets masked.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.held.push_str(piece);
+        if SHOW_SECRETS.load(Ordering::Relaxed) {
+            return std::mem::take(&mut self.held);
+        }
+        scan_environment();
+        let secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+        let masked = mask_all(&self.held, &secrets).into_owned();
+        let keep = secrets
+            .iter()
+            .map(|secret| start_of_secret(&masked, secret))
+            .max()
+            .unwrap_or(0);
+        let shown = masked[..masked.len() - keep].to_owned();
+        self.held = masked[masked.len() - keep..].to_owned();
+        shown
+    }
+
+    /// The held-back tail, at the end of the stream (no whole secret can be
+    /// in it: it is shorter than any).
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.held)
+    }
+}
+
+/// The length of the longest end of `text` that is a proper start of
+/// `secret`.
+fn start_of_secret(text: &str, secret: &str) -> usize {
+    (1..secret.len().min(text.len() + 1))
+        .rev()
+        .find(|&len| {
+            secret.is_char_boundary(len)
+                && text.is_char_boundary(text.len() - len)
+                && text.ends_with(&secret[..len])
+        })
+        .unwrap_or(0)
+}
+
 /// Control characters shown as visible escapes (`\x1b`, `\r`, `\u{202e}`),
 /// so text from a server cannot move the cursor, retitle the window or ring
 /// the bell. Newlines, tabs and a CR that ends a line are kept.
@@ -209,6 +258,18 @@ mod tests {
         assert!(matches!(escape_controls("plain\n"), Cow::Borrowed(_)));
     }
 
+    #[test]
+    fn a_secret_split_across_pieces_is_masked() {
+        register("sk-split-across-deltas-42");
+        let mut guard = SplitGuard::default();
+        let mut shown = String::new();
+        for piece in ["the key is sk-spl", "it-across-del", "tas-42 and so", "k"] {
+            shown.push_str(&guard.push(piece));
+        }
+        shown.push_str(&guard.finish());
+        assert_eq!(shown, "the key is *** and sok");
+    }
+
     proptest! {
         #[test]
         fn a_masked_secret_never_survives(
@@ -229,6 +290,24 @@ mod tests {
                 let cr_before_lf = c == '\r' && shown[i + 1..].starts_with('\n');
                 prop_assert!(!c.is_control() || c == '\n' || c == '\t' || cr_before_lf);
             }
+        }
+
+        #[test]
+        fn split_pieces_show_what_whole_text_shows(
+            text in "[a-z -]{0,30}sk-proptest-secret-7[a-z -]{0,30}",
+            cuts in proptest::collection::vec(0usize..80, 0..6),
+        ) {
+            register("sk-proptest-secret-7");
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|c| *c < text.len()).collect();
+            cuts.sort_unstable();
+            let mut guard = SplitGuard::default();
+            let (mut shown, mut start) = (String::new(), 0);
+            for cut in cuts.into_iter().chain([text.len()]) {
+                shown.push_str(&guard.push(&text[start..cut]));
+                start = cut;
+            }
+            shown.push_str(&guard.finish());
+            prop_assert_eq!(shown, redact(&text).into_owned());
         }
 
         #[test]

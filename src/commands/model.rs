@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::media;
 use crate::output::{self, Diagnostics};
 use crate::protocols::ChatEvent;
+use crate::redact;
 use crate::registry::{Model, Registry, discovery};
 
 pub async fn run(
@@ -83,10 +84,13 @@ pub async fn run(
     } else {
         LiveOutput::Text
     };
-    let mut on_event = |event: RunEvent<'_>| live_event(ctx, mode, event);
+    let mut guards = LiveGuards::default();
+    let mut on_event = |event: RunEvent<'_>| live_event(ctx, mode, &mut guards, event);
     let mut envelope = Envelope::success("model.run", Transport::Local);
     envelope.inputs = inputs;
-    match model_run::run(ctx, &candidates, &request, &mut on_event).await {
+    let result = model_run::run(ctx, &candidates, &request, &mut on_event).await;
+    guards.flush(mode);
+    match result {
         Ok(outcome) => {
             if mode == LiveOutput::Text && std::io::stderr().is_terminal() {
                 diagnostics.info(&summary_line(&outcome));
@@ -137,7 +141,38 @@ enum LiveOutput {
     JsonLines,
 }
 
-fn live_event(ctx: &Context, mode: LiveOutput, event: RunEvent<'_>) {
+/// Streamed text and thinking pass through a `SplitGuard` each, so a
+/// secret split across deltas is masked like one in a whole answer.
+#[derive(Default)]
+struct LiveGuards {
+    text: redact::SplitGuard,
+    thinking: redact::SplitGuard,
+}
+
+impl LiveGuards {
+    /// Show what was held back: at the end of the run, and before an
+    /// attempt's record so its text is not mixed with the next one's.
+    fn flush(&mut self, mode: LiveOutput) {
+        let (text, thinking) = (self.text.finish(), self.thinking.finish());
+        match mode {
+            LiveOutput::Text if !text.is_empty() => output::stdout(&text),
+            LiveOutput::JsonLines => {
+                if !thinking.is_empty() {
+                    output::stdout(&format!(
+                        "{}\n",
+                        json!({"type": "thinking", "text": thinking})
+                    ));
+                }
+                if !text.is_empty() {
+                    output::stdout(&format!("{}\n", json!({"type": "delta", "text": text})));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn live_event(ctx: &Context, mode: LiveOutput, guards: &mut LiveGuards, event: RunEvent<'_>) {
     {
         let mut progress = ctx.progress();
         match event {
@@ -152,21 +187,37 @@ fn live_event(ctx: &Context, mode: LiveOutput, event: RunEvent<'_>) {
     }
     match mode {
         LiveOutput::Nothing | LiveOutput::AtTheEnd => {}
-        LiveOutput::Text => {
-            if let RunEvent::Chat(ChatEvent::Text(text)) = event {
-                output::stdout(text);
+        LiveOutput::Text => match event {
+            RunEvent::Chat(ChatEvent::Text(text)) => {
+                let shown = guards.text.push(text);
+                if !shown.is_empty() {
+                    output::stdout(&shown);
+                }
             }
-        }
+            RunEvent::Attempt(_) => guards.flush(mode),
+            _ => {}
+        },
         LiveOutput::JsonLines => {
             let line = match event {
                 RunEvent::Start { provider, model } => {
                     json!({"type": "start", "provider": provider, "model": model})
                 }
-                RunEvent::Chat(ChatEvent::Text(text)) => json!({"type": "delta", "text": text}),
+                RunEvent::Chat(ChatEvent::Text(text)) => {
+                    let shown = guards.text.push(text);
+                    if shown.is_empty() {
+                        return;
+                    }
+                    json!({"type": "delta", "text": shown})
+                }
                 RunEvent::Chat(ChatEvent::Thinking(text)) => {
-                    json!({"type": "thinking", "text": text})
+                    let shown = guards.thinking.push(text);
+                    if shown.is_empty() {
+                        return;
+                    }
+                    json!({"type": "thinking", "text": shown})
                 }
                 RunEvent::Attempt(attempt) => {
+                    guards.flush(mode);
                     let mut line = json!({"type": "attempt"});
                     merge_into(
                         &mut line,

@@ -573,6 +573,45 @@ fn config_get_masks_secrets_unless_asked() {
 // --- Terminal safety -------------------------------------------------------
 
 #[tokio::test]
+async fn a_key_streamed_back_in_pieces_is_masked() {
+    let server = MockServer::builder().start().await;
+    let stream =
+        crate::support::completion_stream(&["you said sk-live-01", "23456789ab", "cdef, ok"]);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(stream),
+        )
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    env.write_config(&secret_config(&format!("{}/v1", server.uri())).replace(
+        "proxy: \"http://proxyuser:proxy-pass-4455@127.0.0.1:9\",",
+        "",
+    ));
+    let base = [
+        "infer", "model", "run", "--model", "loop/m1", "--prompt", "hi",
+    ];
+    let out = env.run(&base);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_no_secret(&out, SECRET);
+    assert_eq!(out.stdout, "you said ***, ok\n");
+
+    let out = env.run(&[&base[..], &["--stream", "json"]].concat());
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_no_secret(&out, SECRET);
+    let deltas: String = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|event| event["type"] == "delta")
+        .map(|event| event["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(deltas, "you said ***, ok");
+}
+
+#[tokio::test]
 async fn control_characters_from_servers_are_escaped() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
