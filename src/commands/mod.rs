@@ -167,7 +167,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             let ctx = Context::new(flags.json, flags.agent, log_level, paths);
             let capability = leaf;
-            let transport = transport_of(&command);
+            let transport = transport_of(&ctx, &command);
             let result = block_on(async {
                 tokio::select! {
                     result = infer_command(&ctx, &diagnostics, command) => result,
@@ -311,16 +311,14 @@ pub(crate) async fn infer_command(
     }
 }
 
-/// `--gateway` where the leaf has it, else local.
-fn transport_of(command: &InferCommand) -> Transport {
+/// Where the leaf runs: the gateway when its flag says so (or, for the
+/// `tts` leaves, when `tts::goes_to_gateway` sends it there by default),
+/// else this process.
+fn transport_of(ctx: &Context, command: &InferCommand) -> Transport {
     let gateway = match command {
         InferCommand::Model(ModelCommand::Run(args)) => args.transport.gateway,
-        InferCommand::Tts(TtsCommand::Convert(args)) => args.transport.gateway,
-        InferCommand::Tts(TtsCommand::Status(args)) => args.gateway,
-        InferCommand::Tts(
-            TtsCommand::Providers(args) | TtsCommand::Enable(args) | TtsCommand::Disable(args),
-        ) => args.transport.gateway,
-        InferCommand::Tts(TtsCommand::SetProvider(args)) => args.transport.gateway,
+        // A config too broken to say is reported by the command itself.
+        InferCommand::Tts(command) => tts::goes_to_gateway(ctx, command).unwrap_or(false),
         _ => false,
     };
     if gateway {

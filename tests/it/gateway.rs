@@ -614,3 +614,35 @@ fn sigterm_closes_the_socket_and_prints_the_cancelled_envelope() {
     assert_eq!(envelope["transport"], "gateway");
     assert_eq!(envelope["error"]["reason"], "cancelled");
 }
+
+#[test]
+fn a_cancelled_tts_status_that_defaulted_to_the_gateway_says_gateway() {
+    // Connects, then never answers: the run is stopped mid-request.
+    let gateway = FakeGateway::start(Arc::new(|frame| match frame["method"].as_str() {
+        Some("connect") => vec![hello(frame)],
+        _ => vec![],
+    }));
+    let env = gateway.env("t");
+    let child = env
+        .std_command(&["infer", "tts", "status", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gateway.requests().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(gateway.requests().len(), 2, "the status call was sent");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143));
+    let envelope: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(envelope["capability"], "tts.status");
+    assert_eq!(envelope["transport"], "gateway");
+    assert_eq!(envelope["error"]["reason"], "cancelled");
+}
