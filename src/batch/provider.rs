@@ -486,6 +486,8 @@ fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Res
         max_tokens: None,
         output_limit: model.max_tokens,
         context_window: model.context_window,
+        context_tokens: model.context_tokens,
+        params: Some(&model.params),
         temperature: model.temperature,
         stream: false,
         schema: schema.as_ref().map(|schema| &schema.value),

@@ -305,6 +305,8 @@ async fn describe_one(
         max_tokens: None,
         output_limit: candidate.model.max_tokens,
         context_window: candidate.model.context_window,
+        context_tokens: candidate.model.context_tokens,
+        params: Some(&candidate.model.params),
         temperature: candidate.model.temperature,
         stream: false,
         schema: None,

@@ -196,6 +196,8 @@ async fn run_one(
         max_tokens: None,
         output_limit: model.max_tokens,
         context_window: model.context_window,
+        context_tokens: model.context_tokens,
+        params: Some(&model.params),
         temperature: model.temperature,
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
@@ -300,6 +302,8 @@ fn run_local(
         max_tokens: model.max_tokens,
         output_limit: model.max_tokens,
         context_window: model.context_window,
+        context_tokens: model.context_tokens,
+        params: Some(&model.params),
         temperature: model.temperature,
         stream: true,
         // The engine has no constrained decoding; the answer is still checked

@@ -335,9 +335,16 @@ pub struct ModelConfig {
     pub name: Option<String>,
     pub input: Option<Vec<Modality>>,
     pub context_window: Option<u64>,
+    /// A runtime cap on the context below `contextWindow` (Ollama's
+    /// `num_ctx` when `params` does not set one).
+    pub context_tokens: Option<u64>,
     pub max_tokens: Option<u64>,
     pub reasoning: Option<bool>,
     pub cost: Option<Cost>,
+    /// Engine options passed through as given (Ollama's `options` keys and
+    /// `keep_alive`/`format`/`truncate`/`shift`).
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
     #[serde(default, deserialize_with = "bounds::opt_finite")]
     pub temperature: Option<f64>,
     pub alias: Option<String>,

@@ -29,6 +29,7 @@ use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::ImageFile;
 use crate::thinking::ThinkingLevel;
+use serde_json::Value;
 
 /// Where and how to reach a provider for one request.
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +94,10 @@ pub struct ChatRequest<'a> {
     /// The model's context window (`contextWindow`); Ollama needs it as
     /// `num_ctx` or it silently truncates long prompts to its small default.
     pub context_window: Option<u64>,
+    /// The model's runtime context cap (`contextTokens`).
+    pub context_tokens: Option<u64>,
+    /// The model's engine options from the config (`params`).
+    pub params: Option<&'a BTreeMap<String, Value>>,
     pub temperature: Option<f64>,
     pub stream: bool,
     /// A JSON Schema the answer must follow, sent through the protocol's
@@ -503,6 +508,8 @@ pub(crate) mod test_support {
             max_tokens: None,
             output_limit: None,
             context_window: None,
+            context_tokens: None,
+            params: None,
             temperature: None,
             stream,
         }

@@ -5,6 +5,8 @@ pub mod discovery;
 mod resolve;
 
 use std::collections::BTreeMap;
+
+use serde_json::Value;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -86,6 +88,11 @@ pub struct Model {
     pub alias: Option<String>,
     #[serde(skip)]
     pub temperature: Option<f64>,
+    #[serde(skip)]
+    pub context_tokens: Option<u64>,
+    /// The config's `params` for this model (engine options).
+    #[serde(skip)]
+    pub params: BTreeMap<String, Value>,
     /// Where `cost` came from: `catalog` or `config`.
     #[serde(skip)]
     pub cost_source: &'static str,
@@ -112,6 +119,8 @@ impl Model {
             dimensions: None,
             alias: None,
             temperature: None,
+            context_tokens: None,
+            params: BTreeMap::new(),
             cost_source: "catalog",
             path: None,
             known: false,
@@ -141,6 +150,10 @@ impl Model {
             self.cost_source = "config";
         }
         self.temperature = config.temperature.or(self.temperature);
+        self.context_tokens = config.context_tokens.or(self.context_tokens);
+        if !config.params.is_empty() {
+            self.params = config.params.clone();
+        }
         if config.alias.is_some() {
             self.alias = config.alias.clone();
         }
@@ -301,6 +314,8 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
                 dimensions: m.dimensions,
                 alias: None,
                 temperature: None,
+                context_tokens: None,
+                params: BTreeMap::new(),
                 cost_source: "catalog",
                 path: None,
                 known: true,

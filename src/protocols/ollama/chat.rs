@@ -39,6 +39,33 @@ struct OutMessage<'a> {
     images: Vec<String>,
 }
 
+/// `params` keys that go into Ollama's `options` (its Modelfile
+/// parameters).
+const OPTION_KEYS: &[&str] = &[
+    "num_keep",
+    "seed",
+    "num_predict",
+    "top_k",
+    "top_p",
+    "min_p",
+    "typical_p",
+    "repeat_last_n",
+    "temperature",
+    "repeat_penalty",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "num_ctx",
+    "num_batch",
+    "num_gpu",
+    "main_gpu",
+    "use_mmap",
+    "num_thread",
+];
+
+/// `params` keys that are request fields of their own.
+const TOP_LEVEL_KEYS: &[&str] = &["format", "keep_alive", "truncate", "shift"];
+
 /// The body for `request`; `base_url` tells a local host (which must fail
 /// rather than silently drop the start of a prompt that does not fit) from
 /// Ollama's cloud.
@@ -62,9 +89,25 @@ pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
     if let Some(max_tokens) = request.max_tokens.or(request.output_limit) {
         options.insert("num_predict".into(), json!(max_tokens));
     }
+    let params = request.params.into_iter().flatten();
+    // The model's `params` are the operator's own engine options: they win.
+    for (key, value) in params.clone() {
+        if OPTION_KEYS.contains(&key.as_str()) && !value.is_null() {
+            options.insert(key.clone(), value.clone());
+        }
+    }
     // Without it Ollama uses its small default context and silently drops
-    // the start of a long prompt.
-    if let Some(window) = request.context_window {
+    // the start of a long prompt: `params.num_ctx`, else the runtime cap
+    // `contextTokens`, else the whole `contextWindow`.
+    let num_ctx = options
+        .get("num_ctx")
+        .and_then(Value::as_f64)
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .map(|n| n as u64)
+        .or(request.context_tokens)
+        .or(request.context_window);
+    options.remove("num_ctx");
+    if let Some(window) = num_ctx {
         options.insert("num_ctx".into(), json!(window));
     }
     if !options.is_empty() {
@@ -77,6 +120,13 @@ pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
     if !cloud {
         extra.insert("truncate".into(), json!(false));
         extra.insert("shift".into(), json!(false));
+    }
+    for (key, value) in params {
+        // `--schema` asks for its own `format`.
+        let schema_format = key == "format" && request.schema.is_some();
+        if TOP_LEVEL_KEYS.contains(&key.as_str()) && !value.is_null() && !schema_format {
+            extra.insert(key.clone(), value.clone());
+        }
     }
     Body {
         model: request.model,
@@ -280,6 +330,7 @@ fn stream_error(message: &str) -> Error {
 mod tests {
     use super::*;
     use crate::protocols::test_support::{png, request};
+    use std::collections::BTreeMap;
 
     #[test]
     fn body_for_text_prompt_always_says_whether_to_stream() {
@@ -288,6 +339,26 @@ mod tests {
             json!({"model": "m1", "messages": [{"role": "user", "content": "hi"}], "stream": false})
         );
         assert_eq!(request_body(&request(&[], None, true))["stream"], true);
+    }
+
+    #[test]
+    fn model_params_become_options_and_request_fields() {
+        let params: BTreeMap<String, Value> = serde_json::from_value(json!({
+            "num_ctx": 8192, "top_k": 20, "keep_alive": "15m", "thinking": false, "bogus": 1
+        }))
+        .unwrap();
+        let mut req = request(&[], None, false);
+        req.context_window = Some(32768);
+        req.context_tokens = Some(16384);
+        req.params = Some(&params);
+        let local = serde_json::to_value(body(&req, "http://127.0.0.1:11434")).unwrap();
+        assert_eq!(local["options"], json!({"num_ctx": 8192, "top_k": 20}));
+        assert_eq!(local["keep_alive"], "15m");
+        assert!(local.get("bogus").is_none() && local.get("thinking").is_none());
+        // Without `params.num_ctx`: the runtime cap, then the window.
+        req.params = None;
+        let local = serde_json::to_value(body(&req, "http://127.0.0.1:11434")).unwrap();
+        assert_eq!(local["options"]["num_ctx"], 16384);
     }
 
     #[test]

@@ -372,6 +372,8 @@ mod tests {
             max_tokens: None,
             output_limit: None,
             context_window: None,
+            context_tokens: None,
+            params: None,
             temperature: None,
             stream: true,
         };
@@ -414,6 +416,8 @@ mod tests {
             max_tokens: None,
             output_limit: None,
             context_window: None,
+            context_tokens: None,
+            params: None,
             temperature: Some(0.0),
             stream: false,
         };
