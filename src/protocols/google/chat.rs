@@ -71,7 +71,7 @@ struct InlineData<'a> {
     data: String,
 }
 
-pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>) -> Body<'a> {
     let mut parts = vec![OutPart::Text {
         text: request.prompt,
     }];
@@ -135,10 +135,11 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url(&path(request.model, request.stream));
-    let response = crate::protocols::post_json(
+    let response = crate::protocols::post_json_with_text(
         &endpoint,
         &url,
-        &body(request),
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }),
         KeyStyle::Header("x-goog-api-key"),
         &[],
     )
