@@ -74,6 +74,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def handle_expect_100(self):
+        # curl asks before sending a body over 1 MiB; buffered, the
+        # `100 Continue` would sit here until curl gives up waiting (1 s).
+        super().handle_expect_100()
+        self.wfile.flush()
+        return True
+
     def do_POST(self):
         length = int(self.headers.get("content-length", 0))
         body = self.rfile.read(length)
