@@ -9,4 +9,7 @@ fn main() {
     // read, when needed at all. Shared libraries, stack and heap are still
     // placed at random; the executable's own image no longer is.
     println!("cargo:rustc-link-arg-bins=-no-pie");
+    // Without this, any edit anywhere in the package (docs included) would
+    // rerun the script and rebuild the crate.
+    println!("cargo:rerun-if-changed=build.rs");
 }
