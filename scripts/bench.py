@@ -4,7 +4,9 @@
 Every comparison runs both sides against the same loopback server in the
 same run, interleaved in blocks of five so drift in machine load hits both
 alike; we report median and p90 wall time, peak RSS and the ratio of
-medians. Cases:
+medians. The request cases also run /bin/true in the same rounds (the exec
+floor: fork, exec and GNU time, paid by every side alike) and give a second
+ratio, "net", of the time above that floor. Cases:
 
   model run --json (non-streaming) and streaming text, over HTTP and over
   HTTPS (a loopback TLS server with a test CA: curl gets --cacert, openclaw
@@ -27,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import ssl
 import statistics
 import subprocess
@@ -61,6 +64,22 @@ STREAM_FLAG = re.compile(rb'"stream"\s*:\s*true')
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The answer leaves in one write (flushed after each request) on a
+    # socket without Nagle's delay: otherwise, once a TLS handshake has
+    # used up the client's quick ACKs, the body waits for a delayed ACK
+    # (some 40 ms on Linux) and the server, not the client, is measured.
+    wbufsize = -1
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_expect_100(self):
+        # curl asks before sending a body over 1 MiB; buffered, the
+        # `100 Continue` would sit here until curl gives up waiting (1 s).
+        super().handle_expect_100()
+        self.wfile.flush()
+        return True
 
     def do_POST(self):
         length = int(self.headers.get("content-length", 0))
@@ -144,25 +163,44 @@ def stats(walls, rss):
             "rss": max(rss) / 1024}
 
 
-def paired(sides, runs, expect=b"pong"):
-    """sides: [(name, argv, env)]; the first is the baseline of the ratios."""
-    for _, argv, env in sides:
-        measure(argv, env, 2, expect)  # warm caches
-    results = {name: ([], []) for name, _, _ in sides}
+FLOOR = "exec floor (/bin/true)"
+
+
+def paired(sides, runs, expect=b"pong", floor=False):
+    """sides: [(name, argv, env)]; the first is the baseline of the ratios.
+
+    With floor, /bin/true runs as one more side in the same rounds: what
+    any process costs here (fork, exec, GNU time, this script), so the
+    report can also give ratios of the time above it.
+    """
+    sides = [(name, argv, env, expect) for name, argv, env in sides]
+    if floor:
+        sides.append((FLOOR, ["/bin/true"], sides[0][2], b""))
+    for _, argv, env, want in sides:
+        measure(argv, env, 2, want)  # warm caches
+    results = {name: ([], []) for name, _, _, _ in sides}
     for _ in range(max(1, runs // 5)):
-        for name, argv, env in sides:
-            w, r = measure(argv, env, 5, expect)
+        for name, argv, env, want in sides:
+            w, r = measure(argv, env, 5, want)
             results[name][0].extend(w)
             results[name][1].extend(r)
-    return [(name, stats(*results[name])) for name, _, _ in sides]
+    return [(name, stats(*results[name])) for name, _, _, _ in sides]
 
 
 def report(title, rows, baseline_index=0):
+    """Ratios of medians to the baseline; with an exec-floor row, also the
+    ratio of the time above the floor ("net")."""
     print(f"\n{title}")
-    print(f"  {'':26} {'median ms':>10} {'p90 ms':>8} {'peak RSS MiB':>13} {'ratio':>7}")
+    floor = next((s["median"] for name, s in rows if name == FLOOR), None)
+    net_head = f" {'net':>6}" if floor is not None else ""
+    print(f"  {'':26} {'median ms':>10} {'p90 ms':>8} {'peak RSS MiB':>13} {'ratio':>7}{net_head}")
     base = rows[baseline_index][1]["median"]
     for name, s in rows:
-        print(f"  {name:26} {s['median']:10.2f} {s['p90']:8.2f} {s['rss']:13.1f} {s['median'] / base:6.2f}x")
+        net = ""
+        if floor is not None and name != FLOOR and base > floor:
+            net = f" {(s['median'] - floor) / (base - floor):5.2f}x"
+        print(f"  {name:26} {s['median']:10.2f} {s['p90']:8.2f} {s['rss']:13.1f} "
+              f"{s['median'] / base:6.2f}x{net}")
 
 
 def syscalls(argv, env):
@@ -255,7 +293,7 @@ def main():
                 sides.append(("aichat", [aichat, "-m", f"{provider}:m1",
                                          *([] if stream else ["-S"]), "ping"], ai_env))
             mode = "streaming text" if stream else "model run --json"
-            rows = paired(sides, args.runs, expect=b"po" if stream else b"pong")
+            rows = paired(sides, args.runs, expect=b"po" if stream else b"pong", floor=True)
             report(f"{mode} over {transport} (baseline curl)", rows)
             if aichat:
                 oc, ai = rows[1][1]["median"], rows[2][1]["median"]
@@ -276,7 +314,7 @@ def main():
                                       "--data-binary", f"@{body_file}", f"{http_base}/chat/completions"], env),
         ("openclaw --prompt @5MiB", [binary, "infer", "model", "run", "--model", "plain/m1",
                                      "--prompt", f"@{prompt_file}", "--json"], env),
-    ], max(5, args.runs // 3))
+    ], max(5, args.runs // 3), floor=True)
     report("5 MiB prompt over HTTP (baseline curl)", big)
 
     floor = ("/bin/true", ["/bin/true"], env)

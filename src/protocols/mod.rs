@@ -15,6 +15,7 @@ pub mod ollama;
 pub mod openai;
 pub mod openrouter;
 pub mod search;
+pub(crate) mod spliced;
 pub(crate) mod sse;
 pub mod video;
 pub mod xai;
@@ -305,6 +306,59 @@ pub(crate) async fn post_json(
         builder = builder.header(*name, *value);
     }
     send(endpoint, builder, url, key_style).await
+}
+
+/// `post_json` for a body that carries `text` (the prompt): `body` is
+/// serialized with `spliced::MARKER` in the text's place, and a text of
+/// `spliced::SPLICE_FROM` bytes or more is escaped into the request slice
+/// by slice as it is sent, so the prompt is held once, not twice. `body`
+/// builds the request struct around the text it is given.
+pub(crate) async fn post_json_with_text<'t, B: serde::Serialize>(
+    endpoint: &Endpoint<'_>,
+    url: &str,
+    text: &'t str,
+    body: impl Fn(&'t str) -> B,
+    key_style: KeyStyle,
+    extra_headers: &[(&str, &str)],
+) -> Result<reqwest::Response> {
+    let marked = (text.len() >= spliced::SPLICE_FROM)
+        .then(|| serde_json::to_vec(&body(spliced::MARKER)).ok())
+        .flatten()
+        .and_then(|bytes| spliced::split(bytes, text));
+    let Some(marked) = marked else {
+        return post_json(endpoint, url, &body(text), key_style, extra_headers).await;
+    };
+    // The connection reads the slices from a channel as it writes them; the
+    // slices are made here, borrowing the text, at most two ahead.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(1);
+    let stream = futures_util::stream::poll_fn(move |context| {
+        receiver
+            .poll_recv(context)
+            .map(|piece| piece.map(Ok::<_, std::io::Error>))
+    });
+    let mut builder = endpoint
+        .client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::CONTENT_LENGTH, marked.length)
+        .body(reqwest::Body::wrap_stream(stream));
+    for (name, value) in extra_headers {
+        builder = builder.header(*name, *value);
+    }
+    let produce = async move {
+        for piece in spliced::pieces(&marked, text) {
+            if sender.send(piece).await.is_err() {
+                // The request ended (an error, an early answer): stop.
+                return;
+            }
+        }
+    };
+    let sending = send(endpoint, builder, url, key_style);
+    let (mut produce, mut sending) = (std::pin::pin!(produce), std::pin::pin!(sending));
+    tokio::select! {
+        result = &mut sending => result,
+        () = &mut produce => sending.await,
+    }
 }
 
 /// `send`, then the whole body parsed as JSON (a format error otherwise,

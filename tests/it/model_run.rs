@@ -481,6 +481,59 @@ async fn prompt_from_stdin_and_file_is_sent_unchanged() {
 }
 
 #[tokio::test]
+async fn a_prompt_of_megabytes_is_sent_whole_to_each_candidate() {
+    // Large enough to be sent in slices as the request goes out; quotes,
+    // backslashes, control and multi-byte characters cross slice edges.
+    let mut prompt = String::new();
+    while prompt.len() < 1024 * 1024 {
+        prompt.push_str("a \"quoted\" \\ line\twith é, 中文 and 🦀\n\u{7}");
+    }
+    let failing = server_answering(
+        ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "busy"}})),
+    )
+    .await;
+    let answering =
+        server_answering(ResponseTemplate::new(200).set_body_json(completion("read it"))).await;
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        r#"{{
+  agents: {{ defaults: {{ model: {{ primary: "first/m1", fallbacks: ["second/m2"] }} }} }},
+  models: {{ providers: {{
+    first: {{ baseUrl: "{}/v1", models: [{{ id: "m1" }}] }},
+    second: {{ baseUrl: "{}/v1", models: [{{ id: "m2" }}] }},
+  }} }},
+}}"#,
+        failing.uri(),
+        answering.uri()
+    ));
+    let prompt_file = env.path("big-prompt.txt");
+    std::fs::write(&prompt_file, &prompt).unwrap();
+    let at_file = format!("@{}", prompt_file.display());
+    let out = env.run(&["infer", "model", "run", "--prompt", &at_file, "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.envelope().text(0), "read it");
+    assert_eq!(out.envelope().attempts.len(), 1);
+
+    let tried = failing.received_requests().await.unwrap();
+    let answered = answering.received_requests().await.unwrap();
+    assert!(!tried.is_empty());
+    assert_eq!(answered.len(), 1);
+    for request in tried.iter().chain(&answered) {
+        assert_eq!(
+            request.headers.get("content-length").unwrap(),
+            &request.body.len().to_string(),
+            "the length is announced, not chunked"
+        );
+        assert!(request.headers.get("transfer-encoding").is_none());
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["messages"][0]["content"], prompt.as_str());
+        assert_eq!(body["stream"], true);
+    }
+    let body: serde_json::Value = serde_json::from_slice(&answered[0].body).unwrap();
+    assert_eq!(body["model"], "m2");
+}
+
+#[tokio::test]
 async fn thinking_level_maps_to_reasoning_effort() {
     let server = server_answering(ResponseTemplate::new(200).set_body_json(completion("ok"))).await;
     let env = env_for(&server, "");

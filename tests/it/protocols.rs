@@ -765,3 +765,83 @@ async fn auth_and_format_failures_skip_the_providers_other_models() {
         );
     }
 }
+
+// ---------------------------------------------------------------- large prompts
+
+/// Whether `value` holds `text` as one of its strings.
+fn holds_string(value: &Value, text: &str) -> bool {
+    match value {
+        Value::String(s) => s == text,
+        Value::Array(items) => items.iter().any(|item| holds_string(item, text)),
+        Value::Object(fields) => fields.values().any(|field| holds_string(field, text)),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn a_prompt_of_megabytes_reaches_each_protocol_whole() {
+    let mut prompt = String::new();
+    while prompt.len() < 600 * 1024 {
+        prompt.push_str("line \"one\" \\ two\tthree é 中文 🦀\n");
+    }
+    let anthropic = json!({"id": "msg_01", "type": "message", "role": "assistant", "model": "m1",
+        "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 1, "output_tokens": 1}});
+    let ollama = json!({"model": "m1", "message": {"role": "assistant", "content": "ok"},
+        "done": true, "done_reason": "stop"});
+    let cases = [
+        (
+            "openai-responses",
+            "/v1",
+            "/v1/responses",
+            responses_answer("ok"),
+        ),
+        ("anthropic-messages", "/v1", "/v1/messages", anthropic),
+        (
+            "google-generative-ai",
+            "/v1beta",
+            "/v1beta/models/m1:generateContent",
+            gemini_answer("ok"),
+        ),
+        ("ollama", "", "/api/chat", ollama),
+    ];
+    for (api, base, route, answer) in cases {
+        let server = MockServer::start().await;
+        mount(
+            &server,
+            route,
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+        let env = env_with(api, &format!("{}{base}", server.uri()), false);
+        let prompt_file = env.path("prompt.txt");
+        std::fs::write(&prompt_file, &prompt).unwrap();
+        let image = env.path("dot.png");
+        write_png(&image);
+        let at_file = format!("@{}", prompt_file.display());
+        let out = env.run(&[
+            "infer",
+            "model",
+            "run",
+            "--model",
+            "p/m1",
+            "--prompt",
+            &at_file,
+            "--file",
+            image.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(out.code, 0, "{api}: {out:?}");
+        let requests = server.received_requests().await.unwrap();
+        let (request, body) = only_request(&requests);
+        assert_eq!(
+            header(request, "content-length"),
+            Some(request.body.len().to_string().as_str()),
+            "{api}"
+        );
+        assert!(
+            holds_string(&body, &prompt),
+            "{api}: the prompt arrives whole"
+        );
+    }
+}

@@ -86,7 +86,7 @@ pub fn url(base_url: &str) -> String {
     format!("{root}/v1/messages")
 }
 
-pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>) -> Body<'a> {
     let mut content = Vec::with_capacity(request.images.len() + 1);
     for image in request.images {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
@@ -160,10 +160,11 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = url(endpoint.base_url);
-    let response = crate::protocols::post_json(
+    let response = crate::protocols::post_json_with_text(
         &endpoint,
         &url,
-        &body(request),
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }),
         KeyStyle::Header("x-api-key"),
         &[("anthropic-version", API_VERSION)],
     )

@@ -69,7 +69,7 @@ struct InlineData<'a> {
     data: String,
 }
 
-pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>) -> Body<'a> {
     let mut parts = vec![OutPart::Text {
         text: request.prompt,
     }];
@@ -133,8 +133,15 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url(&path(request.model, request.stream));
-    let response =
-        crate::protocols::post_json(&endpoint, &url, &body(request), super::KEY, &[]).await?;
+    let response = crate::protocols::post_json_with_text(
+        &endpoint,
+        &url,
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }),
+        super::KEY,
+        &[],
+    )
+    .await?;
     match crate::protocols::answer_of(response, &url).await? {
         crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();

@@ -69,7 +69,7 @@ const TOP_LEVEL_KEYS: &[&str] = &["format", "keep_alive", "truncate", "shift"];
 /// The body for `request`; `base_url` tells a local host (which must fail
 /// rather than silently drop the start of a prompt that does not fit) from
 /// Ollama's cloud.
-pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>, base_url: &str) -> Body<'a> {
     let images = request
         .images
         .iter()
@@ -152,10 +152,11 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = url(&endpoint);
-    let response = crate::protocols::post_json(
+    let response = crate::protocols::post_json_with_text(
         &endpoint,
         &url,
-        &body(request, endpoint.base_url),
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }, endpoint.base_url),
         KeyStyle::Bearer,
         &[],
     )

@@ -103,7 +103,7 @@ fn uses_legacy_max_tokens(base_url: &str) -> bool {
 }
 
 /// The body for `request`; `base_url` picks the output-cap field's name.
-pub fn body<'a>(request: &'a ChatRequest<'a>, base_url: &str) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>, base_url: &str) -> Body<'a> {
     let content = if request.images.is_empty() {
         Content::Text(request.prompt)
     } else {
@@ -157,10 +157,11 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("chat/completions");
-    let response = crate::protocols::post_json(
+    let response = crate::protocols::post_json_with_text(
         &endpoint,
         &url,
-        &body(request, endpoint.base_url),
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }, endpoint.base_url),
         KeyStyle::Bearer,
         &[],
     )

@@ -35,7 +35,7 @@ enum OutPart<'a> {
     InputImage { image_url: String },
 }
 
-pub fn body<'a>(request: &'a ChatRequest<'a>) -> Body<'a> {
+pub fn body<'a>(request: &ChatRequest<'a>) -> Body<'a> {
     let mut content = vec![OutPart::InputText {
         text: request.prompt,
     }];
@@ -92,8 +92,15 @@ pub async fn chat(
     on_event: EventSink<'_>,
 ) -> Result<ChatResponse> {
     let url = endpoint.url("responses");
-    let response =
-        crate::protocols::post_json(&endpoint, &url, &body(request), KeyStyle::Bearer, &[]).await?;
+    let response = crate::protocols::post_json_with_text(
+        &endpoint,
+        &url,
+        request.prompt,
+        |prompt| body(&ChatRequest { prompt, ..*request }),
+        KeyStyle::Bearer,
+        &[],
+    )
+    .await?;
     let text = match crate::protocols::answer_of(response, &url).await? {
         crate::protocols::Answer::Events(body) => {
             let mut answer = ChatResponse::default();
