@@ -4,7 +4,8 @@
 //! chat or embeddings endpoint, and serves the output file. Started by
 //! `scripts/with-llmock.sh` (answers echo the prompt); `#[ignore]`d like the
 //! other e2e modules, so `scripts/test.sh` runs them and there a missing
-//! server fails them.
+//! server fails them. The same server's Anthropic Message Batches are
+//! exercised too.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -296,6 +297,85 @@ fn embedding_job_maps_vectors_back_to_texts() {
         assert_eq!(
             record["usage"]["inputTokens"], body["usage"]["prompt_tokens"],
             "{record} vs {body}"
+        );
+    }
+}
+
+/// LLMock also serves Anthropic Message Batches (under `/anthropic`), which
+/// checks that flow against someone else's reading of the documented shape.
+/// (Its Gemini batches take the Python SDK's `src.inlinedRequests`, not the
+/// REST API's `batch.inputConfig`, so Gemini stays with the replays.)
+#[test]
+#[ignore = "needs llmock: scripts/test.sh"]
+fn anthropic_message_batch_round_trip() {
+    let url = llmock_url();
+    let env = TestEnv::new().env("OPENCLAW_BATCH_POLL_MS", "200");
+    env.write_config(&format!(
+        r#"{{ models: {{ providers: {{ claude: {{ baseUrl: "{url}/anthropic", apiKey: "test-key",
+      api: "anthropic-messages", models: [{{ id: "claude-sonnet-4-6" }}] }} }} }} }}"#
+    ));
+    let prompts = [
+        "Describe a sea otter in one line",
+        "Which planet is largest?",
+    ];
+    let input = write_lines(
+        &env,
+        "in.jsonl",
+        &[
+            json!({"id": "otter", "prompt": prompts[0]}),
+            json!({"prompt": prompts[1]}),
+        ],
+    );
+    let out = env.run(&[
+        "infer",
+        "model",
+        "run",
+        "--model",
+        "claude/claude-sonnet-4-6",
+        "--batch",
+        &input,
+        "--via",
+        "provider-batch",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let job = out.stdout.trim().to_owned();
+    assert!(job.starts_with("msgbatch_"), "{out:?}");
+
+    let started = Instant::now();
+    let out = env.run(&["infer", "batch", "fetch", &job, "--wait", "--json"]);
+    assert!(started.elapsed() < Duration::from_secs(60), "{out:?}");
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut records = lines_of(&out);
+    assert_eq!(records.pop().unwrap()["done"], 2);
+    let produced: HashMap<String, Value> = server_get(
+        &url,
+        &format!("/anthropic/v1/messages/batches/{job}/results"),
+    )
+    .lines()
+    .map(|line| {
+        let result: Value = serde_json::from_str(line).unwrap();
+        (result["custom_id"].as_str().unwrap().to_owned(), result)
+    })
+    .collect();
+    for ((record, (id, custom_id)), prompt) in records
+        .iter()
+        .zip([(json!("otter"), "otter"), (json!(2), "2")])
+        .zip(prompts)
+    {
+        assert_eq!(record["id"], id, "{record}");
+        assert_eq!(record["ok"], true, "{record}");
+        assert_eq!(record["provider"], "claude", "{record}");
+        let text = record["outputs"][0]["text"].as_str().unwrap();
+        assert!(text.ends_with(prompt), "{text:?}");
+        let message = &produced[custom_id]["result"]["message"];
+        assert_eq!(text, message["content"][0]["text"], "{message}");
+        assert_eq!(
+            record["usage"]["inputTokens"], message["usage"]["input_tokens"],
+            "{record} vs {message}"
+        );
+        assert_eq!(
+            record["usage"]["outputTokens"], message["usage"]["output_tokens"],
+            "{record} vs {message}"
         );
     }
 }
