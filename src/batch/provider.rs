@@ -488,6 +488,7 @@ fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Res
         context_window: model.context_window,
         context_tokens: model.context_tokens,
         params: Some(&model.params),
+        max_tokens_field: model.compat.or(resolved.provider.compat).max_tokens_field,
         temperature: model.temperature,
         stream: false,
         schema: schema.as_ref().map(|schema| &schema.value),

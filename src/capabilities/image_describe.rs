@@ -307,6 +307,11 @@ async fn describe_one(
         context_window: candidate.model.context_window,
         context_tokens: candidate.model.context_tokens,
         params: Some(&candidate.model.params),
+        max_tokens_field: candidate
+            .model
+            .compat
+            .or(candidate.provider.compat)
+            .max_tokens_field,
         temperature: candidate.model.temperature,
         stream: false,
         schema: None,

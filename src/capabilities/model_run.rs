@@ -198,6 +198,7 @@ async fn run_one(
         context_window: model.context_window,
         context_tokens: model.context_tokens,
         params: Some(&model.params),
+        max_tokens_field: model.compat.or(provider.compat).max_tokens_field,
         temperature: model.temperature,
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
@@ -304,6 +305,7 @@ fn run_local(
         context_window: model.context_window,
         context_tokens: model.context_tokens,
         params: Some(&model.params),
+        max_tokens_field: None,
         temperature: model.temperature,
         stream: true,
         // The engine has no constrained decoding; the answer is still checked

@@ -84,6 +84,33 @@ pub struct Cost {
     pub cache_write: Option<f64>,
 }
 
+/// What an endpoint accepts where APIs of one family differ: a catalog
+/// row's or a config's `compat` block. Keys this tool does not act on are
+/// read and ignored, so a block written for the reference tool loads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Compat {
+    /// Which output-cap field an OpenAI-compatible chat endpoint reads.
+    pub max_tokens_field: Option<MaxTokensField>,
+}
+
+impl Compat {
+    /// `self`'s settings, with `fallback`'s where `self` has none.
+    pub fn or(self, fallback: Compat) -> Compat {
+        Compat {
+            max_tokens_field: self.max_tokens_field.or(fallback.max_tokens_field),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MaxTokensField {
+    #[serde(rename = "max_tokens")]
+    MaxTokens,
+    #[serde(rename = "max_completion_tokens")]
+    MaxCompletionTokens,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogProvider {
@@ -99,6 +126,9 @@ pub struct CatalogProvider {
     /// the registry derives the rest from `api`.
     #[serde(default)]
     pub apis: Apis,
+    /// Endpoint quirks that hold for this vendor id whatever its host.
+    #[serde(default)]
+    pub compat: Compat,
     #[serde(default)]
     pub env_vars: Vec<String>,
     #[serde(default)]

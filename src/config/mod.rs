@@ -326,6 +326,8 @@ pub struct ProviderConfig {
     pub streaming: Option<bool>,
     /// CPU threads for in-process models (`local`); default 1, 0 = all cores.
     pub threads: Option<u32>,
+    #[serde(default)]
+    pub compat: crate::catalog::Compat,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -345,6 +347,8 @@ pub struct ModelConfig {
     /// `keep_alive`/`format`/`truncate`/`shift`).
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub compat: crate::catalog::Compat,
     #[serde(default, deserialize_with = "bounds::opt_finite")]
     pub temperature: Option<f64>,
     pub alias: Option<String>,

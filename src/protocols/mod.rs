@@ -99,6 +99,9 @@ pub struct ChatRequest<'a> {
     pub context_tokens: Option<u64>,
     /// The model's engine options from the config (`params`).
     pub params: Option<&'a BTreeMap<String, Value>>,
+    /// The output-cap field the endpoint reads, when the catalog or config
+    /// says (`compat.maxTokensField`); else the protocol decides.
+    pub max_tokens_field: Option<crate::catalog::MaxTokensField>,
     pub temperature: Option<f64>,
     pub stream: bool,
     /// A JSON Schema the answer must follow, sent through the protocol's
@@ -564,6 +567,7 @@ pub(crate) mod test_support {
             context_window: None,
             context_tokens: None,
             params: None,
+            max_tokens_field: None,
             temperature: None,
             stream,
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::{self, Api, Apis, Cost, Modality, ModelKind};
+use crate::catalog::{self, Api, Apis, Compat, Cost, Modality, ModelKind};
 use crate::config::{Config, MergeMode, ModelConfig, ProviderConfig};
 use crate::error::{Error, Result};
 
@@ -35,6 +35,8 @@ pub struct Provider {
     pub request_timeout: Option<Duration>,
     pub proxy: Option<String>,
     pub streaming: bool,
+    /// The catalog row's `compat`, overridden key by key by the config's.
+    pub compat: Compat,
     /// CPU threads for in-process models (0: every available core).
     pub threads: Option<u32>,
     pub defaults: BTreeMap<ModelKind, String>,
@@ -90,6 +92,9 @@ pub struct Model {
     pub temperature: Option<f64>,
     #[serde(skip)]
     pub context_tokens: Option<u64>,
+    /// The config's `compat` for this model (over the provider's).
+    #[serde(skip)]
+    pub compat: Compat,
     /// The config's `params` for this model (engine options).
     #[serde(skip)]
     pub params: BTreeMap<String, Value>,
@@ -121,6 +126,7 @@ impl Model {
             temperature: None,
             context_tokens: None,
             params: BTreeMap::new(),
+            compat: Compat::default(),
             cost_source: "catalog",
             path: None,
             known: false,
@@ -151,6 +157,7 @@ impl Model {
         }
         self.temperature = config.temperature.or(self.temperature);
         self.context_tokens = config.context_tokens.or(self.context_tokens);
+        self.compat = config.compat.or(self.compat);
         if !config.params.is_empty() {
             self.params = config.params.clone();
         }
@@ -296,6 +303,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
         request_timeout: None,
         proxy: None,
         streaming: true,
+        compat: entry.compat,
         threads: None,
         defaults: entry.defaults.clone(),
         models: entry
@@ -316,6 +324,7 @@ fn from_catalog(entry: &catalog::CatalogProvider) -> Provider {
                 temperature: None,
                 context_tokens: None,
                 params: BTreeMap::new(),
+                compat: Compat::default(),
                 cost_source: "catalog",
                 path: None,
                 known: true,
@@ -353,6 +362,9 @@ fn from_config(id: &str, settings: &ProviderConfig) -> Result<Provider> {
         request_timeout: None,
         proxy: None,
         streaming: true,
+        compat: catalog_row(id)
+            .map(|entry| entry.compat)
+            .unwrap_or_default(),
         threads: None,
         defaults: BTreeMap::new(),
         models: Vec::new(),
@@ -445,6 +457,7 @@ fn merge(provider: &mut Provider, settings: &ProviderConfig) {
     if settings.threads.is_some() {
         provider.threads = settings.threads;
     }
+    provider.compat = settings.compat.or(provider.compat);
     for model_config in &settings.models {
         match provider.models.iter_mut().find(|m| m.id == model_config.id) {
             Some(model) => model.apply(model_config),

@@ -76,6 +76,38 @@ async fn json_answer_and_the_exact_request() {
 }
 
 #[tokio::test]
+async fn compat_max_tokens_field_picks_the_output_cap_field() {
+    let server = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("ok")))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let base = format!("{}/v1", server.uri());
+    // On the provider, then overridden on one model.
+    env.write_config(&format!(
+        r#"{{ models: {{ providers: {{ loop: {{ baseUrl: "{base}", apiKey: "k", api: "openai-completions",
+             compat: {{ maxTokensField: "max_tokens", supportsStore: false }},
+             models: [{{ id: "m1", maxTokens: 100 }},
+                      {{ id: "m2", maxTokens: 200, compat: {{ maxTokensField: "max_completion_tokens" }} }}] }} }} }} }}"#
+    ));
+    for (model, field, other) in [
+        ("loop/m1", "max_tokens", "max_completion_tokens"),
+        ("loop/m2", "max_completion_tokens", "max_tokens"),
+    ] {
+        let out = env.run(&[
+            "infer", "model", "run", "--json", "--model", model, "--prompt", "hi",
+        ]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let requests = server.received_requests().await.unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&requests.last().unwrap().body).unwrap();
+        assert!(body.get(field).is_some(), "{model}: {body}");
+        assert!(body.get(other).is_none(), "{model}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn streamed_answer_is_joined_and_printed_as_bare_text() {
     let sse = completion_stream(&["Pa", "r", "is"]);
     let server = server_answering(

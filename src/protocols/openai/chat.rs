@@ -1,6 +1,7 @@
 //! OpenAI chat completions (`POST {base}/chat/completions`), plain JSON and
 //! SSE streams. Spoken by OpenAI-compatible vendors and local servers.
 
+use crate::catalog::MaxTokensField;
 use std::borrow::Cow;
 
 use base64::Engine as _;
@@ -121,7 +122,10 @@ pub fn body<'a>(request: &ChatRequest<'a>, base_url: &str) -> Body<'a> {
         Content::Parts(parts)
     };
     let cap = request.max_tokens.or(request.output_limit);
-    let legacy = uses_legacy_max_tokens(base_url);
+    let legacy = match request.max_tokens_field {
+        Some(field) => field == MaxTokensField::MaxTokens,
+        None => uses_legacy_max_tokens(base_url),
+    };
     Body {
         model: request.model,
         messages: [UserMessage {
@@ -375,6 +379,7 @@ mod tests {
             context_window: None,
             context_tokens: None,
             params: None,
+            max_tokens_field: None,
             temperature: None,
             stream: true,
         };
@@ -419,6 +424,7 @@ mod tests {
             context_window: None,
             context_tokens: None,
             params: None,
+            max_tokens_field: None,
             temperature: Some(0.0),
             stream: false,
         };
