@@ -20,14 +20,20 @@ pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 
 /// Search providers in auto-detection order (API-backed first, then
 /// self-hosted SearXNG; DuckDuckGo only when nothing else is configured).
+/// Ollama's is used only when chosen: it needs a signed-in Ollama host,
+/// which a configured Ollama chat provider does not promise.
 pub const SEARCH_PROVIDERS: &[&str] = &[
     "brave",
     "perplexity",
     "exa",
     "tavily",
     "searxng",
+    "ollama",
     "duckduckgo",
 ];
+
+/// Providers auto-detection never picks.
+const CHOSEN_ONLY: &[&str] = &["ollama", "duckduckgo"];
 
 /// What one provider needs and what it has.
 pub struct ProviderSetup {
@@ -48,7 +54,8 @@ impl ProviderSetup {
         }
         match self.id {
             "searxng" => self.base_url.is_some(),
-            "duckduckgo" => true,
+            // A local host by default; the cloud with `OLLAMA_API_KEY`.
+            "duckduckgo" | "ollama" => true,
             _ => self.api_key.is_some(),
         }
     }
@@ -90,6 +97,9 @@ fn canonical(id: &str) -> Option<&'static str> {
 /// Config first, then the environment (the reference tool's order).
 pub fn setup(config: &Config, id: &'static str) -> Result<ProviderSetup> {
     let settings = plugin_settings(config, id, "webSearch")?;
+    if id == "ollama" {
+        return ollama_setup(config, settings);
+    }
     let (api_key, key_source) = match (settings.api_key()?, key_env(id)) {
         (Some(key), _) => (Some(Secret::new(key)), Some("config".to_owned())),
         (None, Some(var)) => match env::var(var) {
@@ -122,6 +132,46 @@ pub fn setup(config: &Config, id: &'static str) -> Result<ProviderSetup> {
         api_key,
         key_source,
         base_url,
+    })
+}
+
+/// Ollama's search goes to the Ollama host: the plugin's `baseUrl`, else
+/// `models.providers.ollama.baseUrl` (without its `/v1`), else the local
+/// default; with `models.providers.ollama.apiKey` when one is set.
+fn ollama_setup(config: &Config, settings: PluginSettings) -> Result<ProviderSetup> {
+    let provider = config.models.providers.get("ollama");
+    let base_url = settings
+        .base_url()
+        .or_else(|| {
+            provider
+                .and_then(|p| p.base_url.as_ref())
+                .map(|url| url.0.trim().to_owned())
+                .filter(|url| !url.is_empty())
+        })
+        .map(|url| {
+            let url = url.trim_end_matches('/');
+            url.strip_suffix("/v1").unwrap_or(url).to_owned()
+        });
+    if let Some(url) = &base_url {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(Error::config(format!(
+                "{}.baseUrl: `{url}` is not an http(s) URL",
+                settings.path
+            )));
+        }
+    }
+    let api_key = provider
+        .and_then(|p| p.api_key.as_ref())
+        .map(|key| key.0.trim().to_owned())
+        .filter(|key| !key.is_empty())
+        .map(Secret::new);
+    Ok(ProviderSetup {
+        id: "ollama",
+        key_source: api_key.as_ref().map(|_| "config".to_owned()),
+        settings,
+        api_key,
+        base_url,
+        requires_key: false,
     })
 }
 
@@ -196,7 +246,7 @@ pub fn select(config: &Config, settings: &SearchSettings, flag: Option<&str>) ->
     for id in SEARCH_PROVIDERS
         .iter()
         .copied()
-        .filter(|id| *id != "duckduckgo")
+        .filter(|id| !CHOSEN_ONLY.contains(id))
     {
         let provider = setup(config, id)?;
         if provider.configured() {
@@ -262,6 +312,7 @@ pub async fn run(
         "exa" => search::exa::DEFAULT_BASE_URL,
         "tavily" => search::tavily::DEFAULT_BASE_URL,
         "duckduckgo" => search::duckduckgo::DEFAULT_BASE_URL,
+        "ollama" => search::ollama::DEFAULT_BASE_URL,
         _ => "",
     };
     let base_url = provider
@@ -280,6 +331,10 @@ pub async fn run(
         "perplexity" => search::perplexity::search(&endpoint, query, limit).await,
         "exa" => search::exa::search(&endpoint, query, limit).await,
         "tavily" => search::tavily::search(&endpoint, query, limit).await,
+        "ollama" => {
+            let cloud_key = env::var(env::OLLAMA_API_KEY).map(Secret::new);
+            search::ollama::search(&endpoint, query, limit, cloud_key.as_ref()).await
+        }
         "searxng" => {
             let categories = provider.settings.string("categories")?;
             let language = provider.settings.string("language")?;

@@ -64,6 +64,8 @@ pub const BRAVE_API_KEY: &str = "BRAVE_API_KEY";
 pub const TAVILY_API_KEY: &str = "TAVILY_API_KEY";
 /// Tavily endpoint when no `baseUrl` is configured.
 pub const TAVILY_BASE_URL: &str = "TAVILY_BASE_URL";
+/// Ollama's cloud key (its hosted web search, and Ollama Cloud models).
+pub const OLLAMA_API_KEY: &str = "OLLAMA_API_KEY";
 /// Exa API key.
 pub const EXA_API_KEY: &str = "EXA_API_KEY";
 /// Perplexity Search API key.

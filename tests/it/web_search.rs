@@ -366,7 +366,9 @@ fn providers_show_available_configured_selected() {
             .unwrap()
             .clone()
     };
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
+    // Ollama's search is there to choose, never picked on its own.
+    assert_eq!(row("search", "ollama")["selected"], false);
     assert_eq!(row("search", "exa")["configured"], true);
     assert_eq!(
         row("search", "exa")["selected"],
@@ -392,4 +394,44 @@ fn providers_show_available_configured_selected() {
         "{}",
         out.stdout
     );
+}
+
+#[tokio::test]
+async fn ollama_search_falls_back_from_the_local_route_and_keeps_the_cloud_key_home() {
+    let server = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/experimental/web_search"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("404 page not found"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/web_search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [
+            {"title": "Rust", "url": "https://www.rust-lang.org/", "content": "A language"}]})))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new().env("OLLAMA_API_KEY", "cloud-only-key-9988");
+    env.write_config(&format!(
+        r#"{{ models: {{ providers: {{ ollama: {{ baseUrl: "{}/v1", apiKey: "host-key-7766", api: "ollama" }} }} }},
+             tools: {{ web: {{ search: {{ provider: "ollama" }} }} }} }}"#,
+        server.uri()
+    ));
+    let out = env.run(&[
+        "infer", "web", "search", "--query", "rust", "--limit", "3", "--json",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let result = &out.json()["outputs"][0]["result"];
+    assert_eq!(result["provider"], "ollama");
+    assert_eq!(result["results"][0]["siteName"], "rust-lang.org");
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/api/experimental/web_search", "/api/web_search"]);
+    for request in &requests {
+        assert_eq!(
+            request.headers.get("authorization").unwrap(),
+            "Bearer host-key-7766"
+        );
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body, json!({"query": "rust", "max_results": 3}));
+    }
 }

@@ -31,6 +31,7 @@ pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
             title: strip_tags(&text(r, "title")),
             url: text(r, "url"),
             snippet: strip_tags(&text(r, "description")),
+            site_name: None,
         }),
         limit,
     )

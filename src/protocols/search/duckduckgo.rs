@@ -96,6 +96,7 @@ pub fn parse(page: &str) -> Result<Vec<Hit>> {
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
+            site_name: None,
         });
     }
     if hits.is_empty()

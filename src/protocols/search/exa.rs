@@ -72,6 +72,7 @@ pub fn parse(raw: &Value, limit: usize) -> Vec<Hit> {
             title: text(r, "title"),
             url: text(r, "url"),
             snippet: snippet(r),
+            site_name: None,
         }),
         limit,
     )

@@ -5,6 +5,7 @@
 pub mod brave;
 pub mod duckduckgo;
 pub mod exa;
+pub mod ollama;
 pub mod perplexity;
 pub mod searxng;
 pub mod tavily;
@@ -40,11 +41,15 @@ impl SearchEndpoint<'_> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Hit {
     pub title: String,
     pub url: String,
     pub snippet: String,
+    /// The result's host, where the provider's answer is shown with one
+    /// (Ollama's, as the reference tool prints it).
+    #[serde(rename = "siteName", skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
 }
 
 pub struct Answer {
@@ -112,6 +117,7 @@ pub fn plain_hit(result: &Value, snippet_key: &str) -> Hit {
         title: text(result, "title"),
         url: text(result, "url"),
         snippet: text(result, snippet_key),
+        site_name: None,
     }
 }
 
