@@ -136,6 +136,9 @@ pub struct Error {
     source: Option<Cause>,
 }
 
+/// The most of a cut answer's text an error keeps (`partialText`).
+pub const PARTIAL_TEXT_LIMIT: usize = 1024 * 1024;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
@@ -216,10 +219,17 @@ impl Error {
         self
     }
 
-    /// Keep the text received before the failure, when there is any.
+    /// Keep the text received before the failure, when there is any: its
+    /// first `PARTIAL_TEXT_LIMIT` bytes. An endless stream cut at the answer
+    /// cap would otherwise put 64 MiB into the envelope, and printing and
+    /// masking that can take longer than the run's whole deadline.
     pub fn with_partial_text(mut self, text: &str) -> Self {
         if !text.is_empty() {
-            self.partial_text = Some(text.to_owned());
+            let mut end = text.len().min(PARTIAL_TEXT_LIMIT);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.partial_text = Some(text[..end].to_owned());
         }
         self
     }
@@ -307,6 +317,15 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_text_is_kept_up_to_its_limit_on_a_char_boundary() {
+        let text = "é".repeat(PARTIAL_TEXT_LIMIT);
+        let error = Error::provider(Reason::Truncated, "cut").with_partial_text(&text);
+        let kept = error.partial_text().unwrap();
+        assert!(kept.len() <= PARTIAL_TEXT_LIMIT && kept.len() > PARTIAL_TEXT_LIMIT - 4);
+        assert!(text.starts_with(kept));
+    }
 
     #[test]
     fn exit_codes_follow_kind() {
