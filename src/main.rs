@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+mod cancel;
 mod capabilities;
 mod catalog;
 mod cli;

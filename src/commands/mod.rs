@@ -169,9 +169,17 @@ pub fn run(cli: Cli) -> ExitCode {
             let capability = leaf;
             let transport = transport_of(&ctx, &command);
             let result = block_on(async {
+                let work = infer_command(&ctx, &diagnostics, command);
+                tokio::pin!(work);
                 tokio::select! {
-                    result = infer_command(&ctx, &diagnostics, command) => result,
+                    result = &mut work => result,
                     signal = interrupted() => {
+                        if transport == Transport::Gateway {
+                            // Let the client close its socket so the gateway
+                            // sees the session end, not a dropped connection.
+                            crate::cancel::request(signal);
+                            let _ = tokio::time::timeout(GATEWAY_GRACE, &mut work).await;
+                        }
                         let (error, envelope) = ctx.interrupted(capability, transport, signal);
                         Err(Failure { error, envelope: Some(envelope) })
                     }
@@ -181,6 +189,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+/// How long a gateway call interrupted by a signal may take to close its
+/// socket before the process ends anyway.
+const GATEWAY_GRACE: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Run a command's future on a current-thread runtime, built only for the
 /// commands that do I/O (one request at a time needs no thread pool).

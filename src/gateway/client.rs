@@ -49,26 +49,27 @@ pub async fn call(target: &Target, credential: &Credential, call: &Call<'_>) -> 
     let work = run(target, credential, call, &sent);
     match tokio::time::timeout_at(call.deadline.into(), work).await {
         Ok(result) => result,
-        Err(_) => {
-            let mut error = Error::provider(
-                Reason::Timeout,
-                format!(
-                    "gateway timeout after {}ms ({} at {})",
-                    call.timeout.as_millis(),
-                    call.method,
-                    target.url
-                ),
-            );
-            if sent.get() {
-                error = error.with_hint(
-                    "the request had reached the gateway, so it may still run there; its outcome is unknown",
-                );
-            }
-            Err(error.with_hint(
-                "raise `--timeout-ms`, or check the gateway with `openclaw gateway status`",
-            ))
-        }
+        Err(_) => Err(timeout_error(target, call, sent.get())),
     }
+}
+
+/// The deadline passed; `sent` says whether the request had gone out.
+fn timeout_error(target: &Target, call: &Call<'_>, sent: bool) -> Error {
+    let mut error = Error::provider(
+        Reason::Timeout,
+        format!(
+            "gateway timeout after {}ms ({} at {})",
+            call.timeout.as_millis(),
+            call.method,
+            target.url
+        ),
+    );
+    if sent {
+        error = error.with_hint(
+            "the request had reached the gateway, so it may still run there; its outcome is unknown",
+        );
+    }
+    error.with_hint("raise `--timeout-ms`, or check the gateway with `openclaw gateway status`")
 }
 
 async fn run(
@@ -100,9 +101,19 @@ async fn run(
         )
         .await?;
         sent.set(true);
-        let result = final_response(&mut socket, &id, call.expect_final).await;
+        // A signal or the deadline ends the wait here, so the socket is
+        // still ours to close properly rather than dropped mid-call.
+        let result = tokio::select! {
+            result = final_response(&mut socket, &id, call.expect_final) => {
+                result.map_err(|shape| rpc_error(call.method, &shape))
+            }
+            signal = crate::cancel::requested() => Err(Error::cancelled(signal)),
+            () = tokio::time::sleep_until(call.deadline.into()) => {
+                Err(timeout_error(target, call, true))
+            }
+        };
         close(&mut socket).await;
-        return result.map_err(|shape| rpc_error(call.method, &shape));
+        return result;
     }
 }
 

@@ -20,6 +20,8 @@ struct FakeGateway {
     port: u16,
     /// Every request frame received, in order.
     received: Arc<Mutex<Vec<Value>>>,
+    /// The close code of each Close frame a client sent.
+    closes: Arc<Mutex<Vec<u16>>>,
 }
 
 impl FakeGateway {
@@ -29,6 +31,8 @@ impl FakeGateway {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = received.clone();
+        let closes = Arc::new(Mutex::new(Vec::new()));
+        let close_log = closes.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -39,6 +43,7 @@ impl FakeGateway {
                 while let Ok((tcp, _)) = listener.accept().await {
                     let script = script.clone();
                     let log = log.clone();
+                    let close_log = close_log.clone();
                     tokio::spawn(async move {
                         let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
                             return;
@@ -47,6 +52,10 @@ impl FakeGateway {
                             "payload": {"nonce": "n", "ts": 1}});
                         let _ = socket.send(Message::text(challenge.to_string())).await;
                         while let Some(Ok(message)) = socket.next().await {
+                            if let Message::Close(frame) = &message {
+                                let code = frame.as_ref().map_or(1005, |f| u16::from(f.code));
+                                close_log.lock().unwrap().push(code);
+                            }
                             let Message::Text(text) = message else {
                                 continue;
                             };
@@ -66,7 +75,15 @@ impl FakeGateway {
                 }
             });
         });
-        FakeGateway { port, received }
+        FakeGateway {
+            port,
+            received,
+            closes,
+        }
+    }
+
+    fn closes(&self) -> Vec<u16> {
+        self.closes.lock().unwrap().clone()
     }
 
     fn requests(&self) -> Vec<Value> {
@@ -350,6 +367,8 @@ fn timeout_ms_bounds_the_wait() {
             .unwrap()
             .contains("gateway timeout after 500ms")
     );
+    // The client closed the session itself at the deadline.
+    assert_eq!(gateway.closes(), [1000]);
 }
 
 #[test]
@@ -613,6 +632,8 @@ fn sigterm_closes_the_socket_and_prints_the_cancelled_envelope() {
     assert_eq!(envelope["ok"], false);
     assert_eq!(envelope["transport"], "gateway");
     assert_eq!(envelope["error"]["reason"], "cancelled");
+    // The session ended with a Close frame (1000), not a dropped connection.
+    assert_eq!(gateway.closes(), [1000]);
 }
 
 #[test]
@@ -645,4 +666,5 @@ fn a_cancelled_tts_status_that_defaulted_to_the_gateway_says_gateway() {
     assert_eq!(envelope["capability"], "tts.status");
     assert_eq!(envelope["transport"], "gateway");
     assert_eq!(envelope["error"]["reason"], "cancelled");
+    assert_eq!(gateway.closes(), [1000]);
 }
