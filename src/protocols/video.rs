@@ -3,6 +3,10 @@
 //! flow is in its API folder (`openai/video.rs`, `google/video.rs`,
 //! `fal/video.rs`, `xai/video.rs`); polling is `jobs::poll`.
 
+use serde_json::Value;
+
+use super::download::download;
+use super::{Endpoint, KeyStyle, format_error};
 use crate::error::{Error, Reason, Result};
 use crate::http;
 
@@ -21,6 +25,29 @@ pub struct VideoRequest<'a> {
 pub struct VideoResult {
     pub bytes: Vec<u8>,
     pub job_id: String,
+}
+
+/// The job's id (or operation name) from a submit answer, found at the
+/// first of `keys` present; `missing` says what is wrong without one.
+pub fn job_id(submitted: &Value, keys: &[&str], missing: &str) -> Result<String> {
+    keys.iter()
+        .find_map(|key| submitted.get(*key).and_then(Value::as_str))
+        .map(str::to_owned)
+        .ok_or_else(|| format_error(missing))
+}
+
+/// Fetch the finished video at `url` (with the key in `auth` on the
+/// provider's own origin) and check that it is one.
+pub async fn fetch_result(
+    endpoint: Endpoint<'_>,
+    url: &str,
+    auth: KeyStyle,
+    max_bytes: usize,
+    job_id: String,
+) -> Result<VideoResult> {
+    let (bytes, content_type) = download(endpoint, url, max_bytes, auth).await?;
+    check_video(&bytes, content_type.as_deref(), url)?;
+    Ok(VideoResult { bytes, job_id })
 }
 
 /// A download must be a real video, not an empty body or an error page.

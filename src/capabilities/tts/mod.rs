@@ -192,17 +192,8 @@ pub async fn synthesize(
     match protocol {
         SpeechProtocol::Local => local::synthesize(&settings, request, timeout).await,
         SpeechProtocol::OpenAi | SpeechProtocol::ElevenLabs => {
-            let (client, base_url, key, headers) =
-                remote(ctx, registry, request.provider, &settings)?;
-            let deadline = Some(std::time::Instant::now() + timeout);
-            let endpoint = Endpoint {
-                client: &client,
-                base_url: &base_url,
-                api_key: key.as_ref(),
-                headers: &headers,
-                deadline,
-                guard: None,
-            };
+            let remote = remote(ctx, registry, request.provider, &settings)?;
+            let endpoint = remote.endpoint(timeout);
             // The request, then `messages.tts.providers.<id>`, then the
             // catalog's default model and the API's example voice.
             let (catalog_id, default_voice) = match protocol {
@@ -271,12 +262,26 @@ pub async fn synthesize(
 }
 
 /// Client, base URL, key and headers of a remote speech provider.
-type RemoteSpeech = (
-    reqwest::Client,
-    String,
-    Option<Secret>,
-    BTreeMap<String, String>,
-);
+struct RemoteSpeech {
+    client: reqwest::Client,
+    base_url: String,
+    key: Option<Secret>,
+    headers: BTreeMap<String, String>,
+}
+
+impl RemoteSpeech {
+    /// One request's endpoint, ending `timeout` from now.
+    fn endpoint(&self, timeout: Duration) -> Endpoint<'_> {
+        Endpoint {
+            client: &self.client,
+            base_url: &self.base_url,
+            api_key: self.key.as_ref(),
+            headers: &self.headers,
+            deadline: Some(std::time::Instant::now() + timeout),
+            guard: None,
+        }
+    }
+}
 
 /// Client, base URL, key and headers for a remote speech provider:
 /// `messages.tts.providers.<id>` first, then the provider's own settings.
@@ -302,7 +307,12 @@ fn remote(
         Some(proxy) => crate::http::build_client(Some(proxy))?,
         None => ctx.client()?.clone(),
     };
-    Ok((client, base_url, key, provider.headers.clone()))
+    Ok(RemoteSpeech {
+        client,
+        base_url,
+        key,
+        headers: provider.headers.clone(),
+    })
 }
 
 /// A JSON or HTML body with a 200 is not speech.
@@ -333,16 +343,8 @@ pub async fn voices(ctx: &Context, config: &TtsConfig, id: &str) -> Result<Vec<(
             .collect()),
         SpeechProtocol::ElevenLabs => {
             let settings = config.provider_settings(id);
-            let (client, base_url, key, headers) = remote(ctx, registry, id, &settings)?;
-            let deadline = Some(std::time::Instant::now() + DEFAULT_TIMEOUT);
-            let endpoint = Endpoint {
-                client: &client,
-                base_url: &base_url,
-                api_key: key.as_ref(),
-                headers: &headers,
-                deadline,
-                guard: None,
-            };
+            let remote = remote(ctx, registry, id, &settings)?;
+            let endpoint = remote.endpoint(DEFAULT_TIMEOUT);
             let list = with_retries(|| elevenlabs::speech::voices(endpoint)).await?;
             Ok(list.into_iter().map(|(id, name, _)| (id, name)).collect())
         }

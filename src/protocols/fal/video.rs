@@ -5,10 +5,9 @@ use serde_json::{Value, json};
 
 use super::KEY;
 use crate::error::Result;
-use crate::protocols::download::download;
 use crate::protocols::jobs::{self, FirstStatus, Poller, Status, StatusSink};
-use crate::protocols::video::{VideoRequest, VideoResult, check_video};
-use crate::protocols::{Endpoint, KeyStyle, format_error, own_origin, send_json};
+use crate::protocols::video::{self, VideoRequest, VideoResult};
+use crate::protocols::{Endpoint, KeyStyle, own_origin, send_json};
 
 /// fal's queue lives on `queue.fal.run`; a custom base URL is used as is.
 pub fn queue_base(base_url: &str) -> String {
@@ -59,11 +58,7 @@ pub async fn generate(
     let url = format!("{base}/{}", request.model);
     let builder = endpoint.client.post(&url).json(&body(request));
     let submitted = send_json(&endpoint, builder, &url, KEY).await?;
-    let id = submitted
-        .get("request_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format_error("no `request_id`"))?
-        .to_owned();
+    let id = video::job_id(&submitted, &["request_id"], "no `request_id`")?;
     let named = |key: &str, fallback: String| {
         submitted
             .get(key)
@@ -104,7 +99,5 @@ pub async fn generate(
         let detail = jobs::error_text(result.get("detail").or(result.get("error")));
         return Err(jobs::failed(&id, &detail));
     };
-    let (bytes, content_type) = download(endpoint, video_url, max_bytes, KeyStyle::None).await?;
-    check_video(&bytes, content_type.as_deref(), video_url)?;
-    Ok(VideoResult { bytes, job_id: id })
+    video::fetch_result(endpoint, video_url, KeyStyle::None, max_bytes, id).await
 }

@@ -6,9 +6,8 @@ use serde_json::{Value, json};
 
 use super::KEY;
 use crate::error::Result;
-use crate::protocols::download::download;
 use crate::protocols::jobs::{self, FirstStatus, Poller, Status, StatusSink};
-use crate::protocols::video::{VideoRequest, VideoResult, check_video};
+use crate::protocols::video::{self, VideoRequest, VideoResult};
 use crate::protocols::{Endpoint, KeyStyle, format_error, send_json};
 
 pub fn veo_body(request: &VideoRequest<'_>) -> Value {
@@ -66,11 +65,7 @@ pub async fn veo_generate(
     let url = endpoint.url(&format!("models/{}:predictLongRunning", request.model));
     let builder = endpoint.client.post(&url).json(&veo_body(request));
     let operation = send_json(&endpoint, builder, &url, KEY).await?;
-    let name = operation
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format_error("no operation `name`"))?
-        .to_owned();
+    let name = video::job_id(&operation, &["name"], "no operation `name`")?;
     let status_url = endpoint.url(&name);
     let check = async || {
         send_json(
@@ -83,12 +78,7 @@ pub async fn veo_generate(
     };
     let first = FirstStatus::Submitted(operation);
     let uri = jobs::poll(&name, first, poller, on_status, check, read_operation).await?;
-    let (bytes, content_type) = download(endpoint, &uri, max_bytes, KEY).await?;
-    check_video(&bytes, content_type.as_deref(), &uri)?;
-    Ok(VideoResult {
-        bytes,
-        job_id: name,
-    })
+    video::fetch_result(endpoint, &uri, KEY, max_bytes, name).await
 }
 
 /// An uploaded file is usable once `ACTIVE` (or when the API gives no state).

@@ -7,10 +7,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::error::Result;
-use crate::protocols::download::download;
 use crate::protocols::jobs::{self, FirstStatus, Poller, Status, StatusSink};
-use crate::protocols::video::{VideoRequest, VideoResult, check_video};
-use crate::protocols::{Endpoint, KeyStyle, format_error, send_json};
+use crate::protocols::video::{self, VideoRequest, VideoResult};
+use crate::protocols::{Endpoint, KeyStyle, send_json};
 
 /// Sora durations the API takes, as strings.
 fn seconds(duration: f64) -> String {
@@ -59,11 +58,7 @@ pub async fn generate(
     let url = endpoint.url("videos");
     let builder = endpoint.client.post(&url).json(&body(request));
     let job = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
-    let id = job
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format_error("no job `id`"))?
-        .to_owned();
+    let id = video::job_id(&job, &["id"], "no job `id`")?;
     let status_url = endpoint.url(&format!("videos/{id}"));
     let check = async || {
         let builder = endpoint.client.get(&status_url);
@@ -72,9 +67,7 @@ pub async fn generate(
     let first = FirstStatus::Submitted(job);
     jobs::poll(&id, first, poller, on_status, check, read_status).await?;
     let url = endpoint.url(&format!("videos/{id}/content"));
-    let (bytes, content_type) = download(endpoint, &url, max_bytes, KeyStyle::Bearer).await?;
-    check_video(&bytes, content_type.as_deref(), &url)?;
-    Ok(VideoResult { bytes, job_id: id })
+    video::fetch_result(endpoint, &url, KeyStyle::Bearer, max_bytes, id).await
 }
 
 /// Chat completions with the video as a data URL in a `video_url` part.

@@ -4,10 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::error::Result;
-use crate::protocols::download::download;
 use crate::protocols::jobs::{self, FirstStatus, Poller, Status, StatusSink};
-use crate::protocols::video::{VideoRequest, VideoResult, check_video};
-use crate::protocols::{Endpoint, KeyStyle, format_error, send_json};
+use crate::protocols::video::{self, VideoRequest, VideoResult};
+use crate::protocols::{Endpoint, KeyStyle, send_json};
 
 pub fn body(request: &VideoRequest<'_>) -> Value {
     let mut body = json!({"model": request.model, "prompt": request.prompt});
@@ -48,12 +47,7 @@ pub async fn generate(
     let url = endpoint.url("videos/generations");
     let builder = endpoint.client.post(&url).json(&body(request));
     let submitted = send_json(&endpoint, builder, &url, KeyStyle::Bearer).await?;
-    let id = submitted
-        .get("request_id")
-        .or_else(|| submitted.get("id"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| format_error("no `request_id`"))?
-        .to_owned();
+    let id = video::job_id(&submitted, &["request_id", "id"], "no `request_id`")?;
     let status_url = endpoint.url(&format!("videos/{id}"));
     let check = async || {
         let builder = endpoint.client.get(&status_url);
@@ -61,7 +55,5 @@ pub async fn generate(
     };
     let first = FirstStatus::CheckLater;
     let video_url = jobs::poll(&id, first, poller, on_status, check, read_status).await?;
-    let (bytes, content_type) = download(endpoint, &video_url, max_bytes, KeyStyle::None).await?;
-    check_video(&bytes, content_type.as_deref(), &video_url)?;
-    Ok(VideoResult { bytes, job_id: id })
+    video::fetch_result(endpoint, &video_url, KeyStyle::None, max_bytes, id).await
 }
