@@ -592,25 +592,14 @@ fn tts_state_commands_through_the_gateway() {
     assert!(!env.state_dir().join("tts-state.json").exists());
 }
 
-#[test]
-fn sigterm_closes_the_socket_and_prints_the_cancelled_envelope() {
-    let gateway = FakeGateway::start(Arc::new(|frame| match frame["method"].as_str() {
-        Some("connect") => vec![hello(frame)],
-        _ => vec![
-            json!({"type": "res", "id": frame["id"], "ok": true, "payload": {"status": "accepted"}}),
-        ],
-    }));
+/// Run `args` against `gateway`, send SIGTERM once the call (the second
+/// frame, after `connect`) has arrived, and return the cancelled envelope
+/// after checking the exit code and that the session ended with a Close frame.
+fn terminated_mid_call(gateway: &FakeGateway, args: &[&str]) -> Value {
+    // The environment (its temp home) must outlive the child.
     let env = gateway.env("t");
     let child = env
-        .std_command(&[
-            "infer",
-            "model",
-            "run",
-            "--gateway",
-            "--json",
-            "--prompt",
-            "hi",
-        ])
+        .std_command(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -620,20 +609,41 @@ fn sigterm_closes_the_socket_and_prints_the_cancelled_envelope() {
     while gateway.requests().len() < 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(gateway.requests().len(), 2, "the run was sent");
-    let pid = child.id().to_string();
+    assert_eq!(gateway.requests().len(), 2, "the call was sent");
     std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(143));
+    // The session ended with a Close frame (1000), not a dropped connection.
+    assert_eq!(gateway.closes(), [1000]);
     let envelope: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(envelope["ok"], false);
     assert_eq!(envelope["transport"], "gateway");
     assert_eq!(envelope["error"]["reason"], "cancelled");
-    // The session ended with a Close frame (1000), not a dropped connection.
-    assert_eq!(gateway.closes(), [1000]);
+    envelope
+}
+
+#[test]
+fn sigterm_closes_the_socket_and_prints_the_cancelled_envelope() {
+    let gateway = FakeGateway::start(Arc::new(|frame| match frame["method"].as_str() {
+        Some("connect") => vec![hello(frame)],
+        _ => vec![
+            json!({"type": "res", "id": frame["id"], "ok": true, "payload": {"status": "accepted"}}),
+        ],
+    }));
+    let args = [
+        "infer",
+        "model",
+        "run",
+        "--gateway",
+        "--json",
+        "--prompt",
+        "hi",
+    ];
+    let envelope = terminated_mid_call(&gateway, &args);
+    assert_eq!(envelope["capability"], "model.run");
 }
 
 #[test]
@@ -643,28 +653,6 @@ fn a_cancelled_tts_status_that_defaulted_to_the_gateway_says_gateway() {
         Some("connect") => vec![hello(frame)],
         _ => vec![],
     }));
-    let env = gateway.env("t");
-    let child = env
-        .std_command(&["infer", "tts", "status", "--json"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while gateway.requests().len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(gateway.requests().len(), 2, "the status call was sent");
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(143));
-    let envelope: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let envelope = terminated_mid_call(&gateway, &["infer", "tts", "status", "--json"]);
     assert_eq!(envelope["capability"], "tts.status");
-    assert_eq!(envelope["transport"], "gateway");
-    assert_eq!(envelope["error"]["reason"], "cancelled");
-    assert_eq!(gateway.closes(), [1000]);
 }
