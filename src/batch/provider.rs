@@ -477,21 +477,10 @@ fn line_body(api: BatchApi, args: &ModelRunArgs, resolved: &Resolved<'_>) -> Res
         .as_deref()
         .map(OutputSchema::parse)
         .transpose()?;
-    let model = &resolved.model;
     let request = ChatRequest {
-        model: &model.id,
-        prompt,
-        images: &images,
         thinking: args.thinking,
-        max_tokens: None,
-        output_limit: model.max_tokens,
-        context_window: model.context_window,
-        context_tokens: model.context_tokens,
-        params: Some(&model.params),
-        max_tokens_field: model.compat.or(resolved.provider.compat).max_tokens_field,
-        temperature: model.temperature,
-        stream: false,
         schema: schema.as_ref().map(|schema| &schema.value),
+        ..crate::capabilities::model_run::chat_request(resolved, prompt, &images)
     };
     let body = match api {
         BatchApi::OpenAi => {

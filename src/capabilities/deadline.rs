@@ -34,6 +34,12 @@ pub fn deadline(
     timeout(flag_ms, configured, default).map(|t| Instant::now() + t)
 }
 
+/// The deadline of a run bounded by the flag, else the agent-wide timeout,
+/// else nothing (model runs and descriptions).
+pub fn agent_deadline(ctx: &Context, flag_ms: Option<u64>) -> Result<Option<Instant>> {
+    Ok(deadline(flag_ms, agent_timeout(ctx)?, None))
+}
+
 /// The agent-wide `agents.defaults.timeoutSeconds`, when set and positive.
 pub fn agent_timeout(ctx: &Context) -> Result<Option<Duration>> {
     Ok(ctx

@@ -13,7 +13,6 @@ use crate::context::Context;
 use crate::error::{Error, Reason, Result};
 use crate::http;
 use crate::media::{self, ImageFile};
-use crate::protocols::ChatRequest;
 use crate::registry::{Registry, Resolved};
 
 /// Largest image fetched from a URL.
@@ -43,11 +42,7 @@ impl<'r, 'f> Settings<'r, 'f> {
         Ok(Settings {
             candidates: candidates(ctx, ctx.registry()?, flags.model)?,
             prompt: flags.prompt.unwrap_or(DEFAULT_PROMPT),
-            deadline: super::deadline::deadline(
-                flags.timeout_ms,
-                super::deadline::agent_timeout(ctx)?,
-                None,
-            ),
+            deadline: super::deadline::agent_deadline(ctx, flags.timeout_ms)?,
         })
     }
 }
@@ -297,25 +292,7 @@ async fn describe_one(
     prompt: &str,
     deadline: Option<Instant>,
 ) -> Result<String> {
-    let request = ChatRequest {
-        model: &candidate.model.id,
-        prompt,
-        images,
-        thinking: None,
-        max_tokens: None,
-        output_limit: candidate.model.max_tokens,
-        context_window: candidate.model.context_window,
-        context_tokens: candidate.model.context_tokens,
-        params: Some(&candidate.model.params),
-        max_tokens_field: candidate
-            .model
-            .compat
-            .or(candidate.provider.compat)
-            .max_tokens_field,
-        temperature: candidate.model.temperature,
-        stream: false,
-        schema: None,
-    };
+    let request = model_run::chat_request(candidate, prompt, images);
     let response = model_run::chat_with_retries(ctx, candidate, &request, deadline, None).await?;
     let text = response.text.trim().to_owned();
     if text.is_empty() {

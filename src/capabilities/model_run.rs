@@ -189,19 +189,10 @@ async fn run_one(
         ));
     }
     let chat_request = ChatRequest {
-        model: &model.id,
-        prompt: request.prompt,
-        images: request.images,
         thinking: request.thinking,
-        max_tokens: None,
-        output_limit: model.max_tokens,
-        context_window: model.context_window,
-        context_tokens: model.context_tokens,
-        params: Some(&model.params),
-        max_tokens_field: model.compat.or(provider.compat).max_tokens_field,
-        temperature: model.temperature,
         stream: provider.streaming,
         schema: request.schema.map(|schema| &schema.value),
+        ..chat_request(candidate, request.prompt, request.images)
     };
     let mut forward = |event: ChatEvent<'_>| {
         if first_token.is_none() {
@@ -273,6 +264,32 @@ pub(crate) async fn chat_with_retries(
         !emitted.load(std::sync::atomic::Ordering::Relaxed)
     })
     .await
+}
+
+/// A chat request for `candidate` with what its catalog row and config
+/// say (output cap, context, engine options, output-cap field,
+/// temperature); callers set thinking, streaming and schema.
+pub(crate) fn chat_request<'a>(
+    candidate: &'a Resolved<'_>,
+    prompt: &'a str,
+    images: &'a [ImageFile],
+) -> ChatRequest<'a> {
+    let model = &candidate.model;
+    ChatRequest {
+        model: &model.id,
+        prompt,
+        images,
+        thinking: None,
+        max_tokens: None,
+        output_limit: model.max_tokens,
+        context_window: model.context_window,
+        context_tokens: model.context_tokens,
+        params: Some(&model.params),
+        max_tokens_field: model.compat.or(candidate.provider.compat).max_tokens_field,
+        temperature: model.temperature,
+        stream: false,
+        schema: None,
+    }
 }
 
 /// A GGUF model in this process: no credential, no HTTP, no retries.
@@ -364,11 +381,9 @@ impl<'r> Settings<'r> {
         if flags.no_fallback {
             candidates.truncate(1);
         }
-        let deadline =
-            super::deadline::deadline(flags.timeout_ms, super::deadline::agent_timeout(ctx)?, None);
         Ok(Settings {
             candidates,
-            deadline,
+            deadline: super::deadline::agent_deadline(ctx, flags.timeout_ms)?,
         })
     }
 }

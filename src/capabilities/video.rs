@@ -207,7 +207,7 @@ impl<'r> DescribeSettings<'r> {
         }
         Ok(DescribeSettings {
             candidate,
-            deadline: deadline::deadline(None, deadline::agent_timeout(ctx)?, None),
+            deadline: deadline::agent_deadline(ctx, None)?,
         })
     }
 }
