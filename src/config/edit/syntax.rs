@@ -185,6 +185,15 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// Step over a `,` after a value, returning where it was.
+    fn comma(&mut self) -> Option<usize> {
+        let at = self.pos;
+        (self.peek() == Some(b',')).then(|| {
+            self.pos += 1;
+            at
+        })
+    }
+
     fn object(&mut self) -> Result<Node> {
         let start = self.pos;
         self.pos += 1;
@@ -215,12 +224,7 @@ impl<'t> Parser<'t> {
             self.pos += 1;
             let value = self.value()?;
             self.skip()?;
-            let comma = if self.peek() == Some(b',') {
-                self.pos += 1;
-                Some(self.pos - 1)
-            } else {
-                None
-            };
+            let comma = self.comma();
             members.push(Member {
                 key,
                 key_start,
@@ -253,12 +257,7 @@ impl<'t> Parser<'t> {
             }
             let value = self.value()?;
             self.skip()?;
-            let comma = if self.peek() == Some(b',') {
-                self.pos += 1;
-                Some(self.pos - 1)
-            } else {
-                None
-            };
+            let comma = self.comma();
             items.push(Item { value, comma });
         }
     }
