@@ -260,18 +260,16 @@ fn a_cut_stream_moves_the_fallback_chain_on() {
 
 // ------------------------------------------------------------ bounds
 
-#[test]
-fn a_gzip_bomb_error_body_is_read_only_a_little() {
-    // 256 MiB of spaces inside a JSON error; only 64 KiB is ever inflated.
-    let mut text = b"{\"error\":{\"message\":\"".to_vec();
-    text.extend(std::iter::repeat_n(b' ', 256 * 1024 * 1024));
-    let bomb = hostile::gzip(&text);
+/// A provider answering `status` with `text` gzipped as JSON, and the
+/// environment that points `model run` at it.
+fn gzip_json_provider(status: &'static str, text: &[u8]) -> (Hostile, TestEnv) {
+    let bomb = hostile::gzip(text);
     let provider = Hostile::serve(move |_, stream| {
         use std::io::Write;
         let length = bomb.len().to_string();
         let _ = stream.write_all(
             hostile::head(
-                "500 Internal Server Error",
+                status,
                 &[
                     ("Content-Type", "application/json"),
                     ("Content-Encoding", "gzip"),
@@ -288,6 +286,15 @@ fn a_gzip_bomb_error_body_is_read_only_a_little() {
         false,
         "",
     );
+    (provider, env)
+}
+
+#[test]
+fn a_gzip_bomb_error_body_is_read_only_a_little() {
+    // 256 MiB of spaces inside a JSON error; only 64 KiB is ever inflated.
+    let mut text = b"{\"error\":{\"message\":\"".to_vec();
+    text.extend(std::iter::repeat_n(b' ', 256 * 1024 * 1024));
+    let (_provider, env) = gzip_json_provider("500 Internal Server Error", &text);
     let (out, took) = run(&env, &[]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(reason(&out.json()), "server_error");
@@ -298,29 +305,7 @@ fn a_gzip_bomb_error_body_is_read_only_a_little() {
 fn a_gzip_bomb_answer_stops_at_the_answer_limit() {
     let mut text = b"{\"choices\":[{\"message\":{\"content\":\"".to_vec();
     text.extend(std::iter::repeat_n(b'a', 80 * 1024 * 1024));
-    let bomb = hostile::gzip(&text);
-    let provider = Hostile::serve(move |_, stream| {
-        use std::io::Write;
-        let length = bomb.len().to_string();
-        let _ = stream.write_all(
-            hostile::head(
-                "200 OK",
-                &[
-                    ("Content-Type", "application/json"),
-                    ("Content-Encoding", "gzip"),
-                    ("Content-Length", &length),
-                ],
-            )
-            .as_bytes(),
-        );
-        let _ = stream.write_all(&bomb);
-    });
-    let env = env_with(
-        "openai-completions",
-        &format!("{}/v1", provider.url),
-        false,
-        "",
-    );
+    let (_provider, env) = gzip_json_provider("200 OK", &text);
     let (out, took) = run(&env, &[]);
     assert_eq!(out.code, 1, "{out:?}");
     let envelope = out.json();
